@@ -1,0 +1,19 @@
+namespace V2VConverter.Model.Diagnostics;
+
+/// <summary>
+/// The one table of process exit codes. README.md documents the same table; the CLI tests assert it.
+/// </summary>
+public static class ExitCodes
+{
+    /// <summary>Success.</summary>
+    public const int Success = 0;
+
+    /// <summary>Bad input (malformed VMX/VMDK, missing file, bad credentials) or a failed conversion.</summary>
+    public const int Failure = 1;
+
+    /// <summary>Usage error: unknown command or option, missing argument.</summary>
+    public const int Usage = 2;
+
+    /// <summary>Interrupted by the user (Ctrl+C); nothing is left under a final name.</summary>
+    public const int Interrupted = 130;
+}

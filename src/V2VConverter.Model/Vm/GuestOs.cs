@@ -1,0 +1,33 @@
+namespace V2VConverter.Model.Vm;
+
+public enum GuestFamily
+{
+    Unknown,
+    Linux,
+    Windows,
+    Bsd,
+    Solaris,
+    Darwin,
+    Other,
+}
+
+public enum GuestArchitecture
+{
+    I686,
+    X86_64,
+    Aarch64,
+}
+
+/// <summary>The guest OS as <c>guestOS</c> names it, and what the catalog says about it.</summary>
+public sealed record GuestOs(
+    string VmxId,
+    GuestFamily Family,
+    string Distribution,
+    string Version,
+    GuestArchitecture Architecture,
+    bool HasVirtioDrivers,
+    string Description)
+{
+    public static GuestOs Unknown(string vmxId, GuestArchitecture arch) =>
+        new(vmxId, GuestFamily.Unknown, "unknown", "", arch, false, $"unknown guestOS \"{vmxId}\"");
+}
