@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite: installs the Debian packages the tests need when they are missing
+# (tests/deps/apt-packages.txt), runs the setup hooks in tests/deps/setup.d/, then every test.
+# Prints a closing line "N passed, N failed, N skipped".
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+missing=()
+while read -r pkg; do
+  [ -n "$pkg" ] || continue
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' tests/deps/apt-packages.txt)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tests/run.sh: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+for hook in tests/deps/setup.d/*.sh; do
+  [ -e "$hook" ] || continue
+  echo "tests/run.sh: setup $(basename "$hook")"
+  bash "$hook"
+done
+
+results="$root/.cache/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+status=0
+dotnet test V2VConverter.sln -c Release -nologo --logger "trx" --results-directory "$results" "$@" || status=$?
+
+# One closing line over all test projects, from the TRX summaries.
+passed=0 failed=0 skipped=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); passed=$((passed + ${p:-0}))
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters"); failed=$((failed + ${f:-0}))
+  n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters"); skipped=$((skipped + ${n:-0}))
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$status" -eq 0 ] && [ "$failed" -gt 0 ]; then status=1; fi
+exit "$status"
