@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 
 namespace V2VConverter.Formats.Vmdk;
@@ -131,10 +130,7 @@ internal sealed partial class SparseExtent
         {
             ReadExactly(file, raw.AsSpan(0, bytes), offset, path, what);
             var result = new uint[count];
-            for (var i = 0; i < count; i++)
-            {
-                result[i] = BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(i * 4));
-            }
+            DecodeU32s(raw.AsSpan(0, bytes), result);
 
             return result;
         }

@@ -99,14 +99,15 @@ internal sealed partial class SparseExtent : VmdkExtent
                 var grain = pos >> _grainShift;
                 var grainStart = grain << _grainShift;
                 var next = Math.Min(gtEnd, grainStart + _grainBytes);
-                var entry = table![grain % _gtEntries];
-                if (entry == 0)
+                var slot = (int)(grain % _gtEntries);
+                var entry = table![slot];
+                if (entry == 0 || (entry == 1 && _zeroGrain))
                 {
-                    AddRun(runs, new ExtentRun(pos, next - pos, RunKind.Unallocated, 0));
-                }
-                else if (entry == 1 && _zeroGrain)
-                {
-                    AddRun(runs, new ExtentRun(pos, next - pos, RunKind.Zero, 0));
+                    // Jump over the whole run of identical hole/zero entries at once (vectorized).
+                    var same = table.AsSpan(slot).IndexOfAnyExcept(entry);
+                    var runGrains = same < 0 ? _gtEntries - slot : same;
+                    next = Math.Min(gtEnd, grainStart + (runGrains * _grainBytes));
+                    AddRun(runs, new ExtentRun(pos, next - pos, entry == 0 ? RunKind.Unallocated : RunKind.Zero, 0));
                 }
                 else if (_compressed)
                 {
@@ -184,25 +185,59 @@ internal sealed partial class SparseExtent : VmdkExtent
         return TableState.Table;
     }
 
+    /// <summary>Grain tables read together when their GD entries are consecutive on disk (qemu and VMware preallocate them so).</summary>
+    private const int TableBatch = 64;
+
+    /// <summary>Loads grain table <paramref name="gtIndex"/> and, in the same pread, the following tables stored right after it.</summary>
     private uint[] LoadTable(long gtIndex, uint sector)
     {
-        var bytes = _gtEntries * 4;
-        var raw = ArrayPool<byte>.Shared.Rent(bytes);
+        var gtBytes = _gtEntries * 4;
+        var stride = GtSectors;
+        var count = 1;
+        while (count < TableBatch && gtIndex + count < _gd!.Length && _tables![gtIndex + count] is null
+            && _gd[gtIndex + count] == sector + ((long)count * stride))
+        {
+            count++;
+        }
+
+        var strideBytes = stride * VmdkLimits.SectorSize;
+        var total = ((count - 1) * strideBytes) + gtBytes;
+        var raw = ArrayPool<byte>.Shared.Rent(total);
         try
         {
-            ReadExactly(_file, raw.AsSpan(0, bytes), (long)sector * VmdkLimits.SectorSize, _path, $"grain table {gtIndex}");
-            var table = new uint[_gtEntries];
-            for (var j = 0; j < _gtEntries; j++)
+            ReadExactly(_file, raw.AsSpan(0, total), (long)sector * VmdkLimits.SectorSize, _path, $"grain table {gtIndex}");
+            uint[]? first = null;
+            for (var k = 0; k < count; k++)
             {
-                table[j] = BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(j * 4));
+                var table = new uint[_gtEntries];
+                DecodeU32s(raw.AsSpan(k * strideBytes, gtBytes), table);
+
+                ValidateTable(gtIndex + k, table);
+                if (k == 0)
+                {
+                    first = table;
+                }
+                else
+                {
+                    Volatile.Write(ref _tables![gtIndex + k], table);
+                }
             }
 
-            ValidateTable(gtIndex, table);
-            return table;
+            return first!;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(raw);
+        }
+    }
+
+    /// <summary>Little-endian u32 array decode (a block copy on little-endian hosts).</summary>
+    internal static void DecodeU32s(ReadOnlySpan<byte> src, Span<uint> dst)
+    {
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(src[..(dst.Length * 4)]).CopyTo(dst);
+        if (!BitConverter.IsLittleEndian)
+        {
+            BinaryPrimitives.ReverseEndianness(dst, dst);
         }
     }
 
@@ -212,6 +247,11 @@ internal sealed partial class SparseExtent : VmdkExtent
     /// </summary>
     private void ValidateTable(long gtIndex, uint[] table)
     {
+        if (table.AsSpan().IndexOfAnyExcept(0u) < 0)
+        {
+            return;
+        }
+
         for (var j = 0; j < table.Length; j++)
         {
             var e = table[j];
