@@ -10,5 +10,6 @@ internal static class CommandTable
         // one line per command; keep names stable once an issue names them
         new InspectCommand(),
         new XmlCommand(),
+        new DiskInfoCommand(),
     ];
 }
