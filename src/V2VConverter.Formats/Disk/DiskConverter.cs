@@ -289,7 +289,9 @@ public static class DiskConverter
                 continue;
             }
 
-            var n = Qcow2Compression.Deflate(data, i * block, block, compressed, cursor, level);
+            var n = Qcow2Compression.LooksIncompressible(data, i * block, block)
+                ? -1
+                : Qcow2Compression.Deflate(data, i * block, block, compressed, cursor, level);
             if (n < 0)
             {
                 states[i] = DiskChunk.Plain;

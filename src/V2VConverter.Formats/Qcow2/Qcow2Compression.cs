@@ -24,6 +24,56 @@ internal static class Qcow2Compression
         return sink.Overflowed ? -1 : sink.Written;
     }
 
+    /// <summary>Bytes of a cluster deflated as a probe by <see cref="LooksIncompressible"/>.</summary>
+    private const int ProbeLength = 4096;
+
+    /// <summary>Shannon entropy (bits per byte) above which a cluster's byte histogram looks random.</summary>
+    private const double RandomEntropyBits = 7.95;
+
+    /// <summary>
+    /// Early abort for incompressible clusters (random, encrypted or already compressed data): true when the byte
+    /// histogram of the whole cluster is nearly uniform AND a fast deflate of its first 4 KiB does not shrink it.
+    /// Deflating such a cluster costs as much as a compressible one and qemu would store it plainly anyway, so the
+    /// output is the same except for rare clusters that are random at the byte level but repeat themselves
+    /// (e.g. one random 4 KiB block repeated 16 times), which are then stored plainly.
+    /// </summary>
+    public static bool LooksIncompressible(byte[] data, int offset, int length)
+    {
+        if (length < ProbeLength * 2)
+        {
+            return false;
+        }
+
+        Span<int> counts = stackalloc int[256];
+        foreach (var b in data.AsSpan(offset, length))
+        {
+            counts[b]++;
+        }
+
+        double entropy = 0;
+        foreach (var c in counts)
+        {
+            if (c != 0)
+            {
+                var p = (double)c / length;
+                entropy -= p * Math.Log2(p);
+            }
+        }
+
+        if (entropy < RandomEntropyBits)
+        {
+            return false;
+        }
+
+        var sink = new BoundedSink(new byte[ProbeLength], 0, ProbeLength - (ProbeLength / 64));
+        using (var deflate = new DeflateStream(sink, new ZLibCompressionOptions { CompressionLevel = 1 }, leaveOpen: true))
+        {
+            deflate.Write(data, offset, ProbeLength);
+        }
+
+        return sink.Overflowed;
+    }
+
     /// <summary>Inflates raw DEFLATE data until <paramref name="output"/> is full or the stream ends; returns the bytes produced.</summary>
     public static int Inflate(byte[] input, int inputLength, Span<byte> output)
     {
