@@ -70,7 +70,8 @@ public sealed class AtomicOutputFile : IDisposable
     /// <summary>True for the out-of-space errors of Linux (ENOSPC) and Windows (ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL).</summary>
     public static bool IsNoSpace(Exception ex) =>
         ex is IOException io && (io.HResult == NativeFile.ENOSPC || io.HResult == unchecked((int)0x80070070) || io.HResult == unchecked((int)0x80070027)
-            || io.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase));
+            || io.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase)
+            || io.Message.Contains("disk was full", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The one error message for a full target file system.</summary>
     public static IOException NoSpace(string finalPath, Exception inner) =>
