@@ -145,7 +145,7 @@ public sealed class ConvertMatrixTests
             Assert.Equal(AllocatedClusters(theirs), AllocatedClusters(check));
 
             // The header is the last thing written and the metadata sits after the data (Layout A).
-            using var q = Qcow2.Qcow2Disk.Open(ours);
+            using var q = V2VConverter.Formats.Qcow2.Qcow2Disk.Open(ours);
             var dataClusters = ulong.Parse(AllocatedClusters(check), System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(q.Header.L1TableOffset >= (dataClusters + 1) * 65536, $"L1 at 0x{q.Header.L1TableOffset:X} is not after the {dataClusters} data clusters");
             Assert.True(q.Header.RefcountTableOffset > q.Header.L1TableOffset);
