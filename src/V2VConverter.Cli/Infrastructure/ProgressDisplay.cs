@@ -22,6 +22,7 @@ public sealed class ProgressDisplay
     private TimeSpan _lastBar = -TimeSpan.FromDays(1);
     private TimeSpan _lastJson = -TimeSpan.FromDays(1);
     private bool _barDrawn;
+    private long _lastDone = -1;
 
     public ProgressDisplay(CliContext context, bool machineReadable, string label)
     {
@@ -36,6 +37,12 @@ public sealed class ProgressDisplay
         {
             var now = _watch.Elapsed;
             var final = done >= total;
+            if (done == _lastDone)
+            {
+                return;
+            }
+
+            _lastDone = done;
             if (_json is not null && (final || now - _lastJson >= JsonInterval))
             {
                 _lastJson = now;

@@ -125,6 +125,40 @@ public sealed class ConvertMatrixTests
         }
     }
 
+    [Theory]
+    [InlineData(DiskOutputFormat.Qcow2)]
+    [InlineData(DiskOutputFormat.Raw)]
+    public void Fsync_option_produces_the_same_valid_output(DiskOutputFormat format)
+    {
+        var dir = RepoPaths.NewTempDir();
+        try
+        {
+            var outPath = Path.Combine(dir, "synced.img");
+            var reports = new List<DiskProgress>();
+            using (var disk = DiskImage.Open(DiskFixtures.Qcow2Compressed))
+            {
+                DiskConverter.Convert(disk, outPath, new DiskConvertOptions { Format = format, Fsync = true }, reports.Add, TestContext.Current.CancellationToken);
+            }
+
+            if (format == DiskOutputFormat.Qcow2)
+            {
+                Oracle.AssertCheckClean(outPath);
+            }
+
+            Oracle.AssertIdentical(DiskFixtures.Raw, outPath);
+
+            // Progress is monotonic, in guest bytes, and ends at the virtual size.
+            Assert.NotEmpty(reports);
+            Assert.All(reports, r => Assert.Equal(DiskFixtures.RawSize, r.Total));
+            Assert.Equal(DiskFixtures.RawSize, reports[^1].Done);
+            Assert.True(reports.Zip(reports.Skip(1)).All(p => p.First.Done <= p.Second.Done));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Fact]
     public void Uncompressed_qcow2_matches_qemu_layout_size_and_is_unfragmented()
     {
