@@ -11,5 +11,6 @@ internal static class CommandTable
         new InspectCommand(),
         new XmlCommand(),
         new DiskInfoCommand(),
+        new DiskConvertCommand(),
     ];
 }
