@@ -12,5 +12,6 @@ internal static class CommandTable
         new XmlCommand(),
         new DiskInfoCommand(),
         new DiskConvertCommand(),
+        new ConvertCommand(),
     ];
 }
