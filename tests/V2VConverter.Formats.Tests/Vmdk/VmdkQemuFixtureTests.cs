@@ -156,3 +156,34 @@ public sealed class VmdkQemuFixtureTests : IDisposable
         Assert.Contains(disk.Warnings, w => w.Contains("redundant", StringComparison.Ordinal));
     }
 }
+
+/// <summary>A qemu-layout stream (grain tables first, no footer) cut in the middle is rebuilt from its markers.</summary>
+public sealed class VmdkTruncatedQemuStreamTests : IDisposable
+{
+    private readonly string _dir = RepoPaths.NewTempDir("vmdk-cut");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Truncated_qemu_stream_yields_a_prefix_of_the_source_then_zeros()
+    {
+        Tool.Require("qemu-img");
+        var src = MakeRawSource(_dir, 40 * MiB, seed: 5);
+        var vmdk = Path.Combine(_dir, "s.vmdk");
+        Qemu("convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", src, vmdk);
+        var bytes = File.ReadAllBytes(vmdk);
+        File.WriteAllBytes(vmdk, bytes.AsSpan(0, (bytes.Length * 2 / 3) + 777).ToArray());
+        var source = File.ReadAllBytes(src);
+
+        using var disk = VmdkDisk.Open(vmdk);
+        Assert.Contains("map rebuilt from markers", disk.Extents[0].Kind, StringComparison.Ordinal);
+        Assert.Contains(disk.Warnings, w => w.Contains("truncated", StringComparison.Ordinal));
+        var ours = new byte[disk.Length];
+        disk.Read(0, ours);
+
+        // qemu writes grains in guest order: what survives is a guest prefix, the rest reads as zeros.
+        var prefix = ours.AsSpan().CommonPrefixLength(source);
+        Assert.InRange(prefix, 256 * 1024, source.Length - 1);
+        Assert.True(ours.AsSpan(prefix).IndexOfAnyExcept((byte)0) < 0, "after the cut everything reads as zeros");
+    }
+}
