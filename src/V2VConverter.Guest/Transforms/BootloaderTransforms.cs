@@ -184,3 +184,37 @@ public static class StaleDeviceScanner
         return found;
     }
 }
+
+/// <summary>
+/// Pairs the kernel lines (<c>linux</c>, <c>linux16</c>, <c>linuxefi</c>, <c>kernel</c>) of a grub.cfg
+/// before and after regeneration, in order, so a report can show what a grub-mkconfig run changed.
+/// </summary>
+public static partial class KernelLineDiff
+{
+    public static IReadOnlyList<LineChange> Compare(string before, string after)
+    {
+        var a = KernelLines(before);
+        var b = KernelLines(after);
+        var changes = new List<LineChange>();
+        for (var i = 0; i < Math.Max(a.Count, b.Count); i++)
+        {
+            var (la, ta) = i < a.Count ? a[i] : (0, "");
+            var (lb, tb) = i < b.Count ? b[i] : (0, "");
+            if (!string.Equals(ta.Trim(), tb.Trim(), StringComparison.Ordinal))
+            {
+                changes.Add(new LineChange(lb > 0 ? lb : la, ta.Trim(), tb.Trim()));
+            }
+        }
+
+        return changes;
+    }
+
+    public static List<(int Line, string Text)> KernelLines(string text)
+    {
+        var (lines, _) = GuestText.Split(text);
+        return lines.Select((l, i) => (i + 1, l)).Where(x => KernelLineRegex().IsMatch(x.l)).ToList();
+    }
+
+    [GeneratedRegex(@"^\s*(?:linux|linux16|linuxefi|kernel)\s", RegexOptions.CultureInvariant)]
+    private static partial Regex KernelLineRegex();
+}
