@@ -29,6 +29,7 @@ public sealed class BootloaderFixup : IGuestFixup
                     rec.Edit(bl.DeviceMapPath, t => DeviceMapTransform.Apply(t, src));
                 }
 
+                rec.Edit(DebconfGrubInstallDevicesTransform.ConfigDat, t => DebconfGrubInstallDevicesTransform.Apply(t, src));
                 var cfg = bl.ConfigPath!;
                 var original = g.ReadText(cfg);
                 var regenerated = false;

@@ -8,7 +8,15 @@ namespace V2VConverter.Guest.Network;
 /// domain XML), and the VMX <c>ethernetN.pciSlotNumber</c> when known (VMware's predictable
 /// name is <c>ens{slot}</c>: slot 160 gives ens160).
 /// </summary>
-public sealed record NicInfo(int Index, string MacAddress, int? PciSlotNumber = null, string? SourceModel = null);
+public sealed record NicInfo(int Index, string MacAddress, int? PciSlotNumber = null, string? SourceModel = null)
+{
+    /// <summary>From the source model; null when the VMX carries no MAC (nothing to pin to). Pass <c>ethernetN.pciSlotNumber</c> when the VMX has it.</summary>
+    public static NicInfo? FromModel(V2VConverter.Model.Vm.NetworkAdapter nic, int? pciSlotNumber = null)
+    {
+        ArgumentNullException.ThrowIfNull(nic);
+        return nic.MacAddress is null ? null : new NicInfo(nic.Index, nic.MacAddress.ToLowerInvariant(), pciSlotNumber, nic.VirtualDev);
+    }
+}
 
 /// <summary>One decision: NIC <see cref="NicIndex"/> (MAC) must keep the name <see cref="InterfaceName"/>.</summary>
 public sealed record NicPin(int NicIndex, string MacAddress, string InterfaceName, string Reason);

@@ -218,3 +218,60 @@ public static partial class KernelLineDiff
     [GeneratedRegex(@"^\s*(?:linux|linux16|linuxefi|kernel)\s", RegexOptions.CultureInvariant)]
     private static partial Regex KernelLineRegex();
 }
+
+/// <summary>
+/// Debian's debconf answer <c>grub-pc/install_devices</c> in <c>/var/cache/debconf/config.dat</c>
+/// (<c>Value: /dev/sda</c>): the disk a grub-pc upgrade reinstalls GRUB to. Left as sda, the next
+/// upgrade on KVM fails; the whole-disk names are remapped (by-id paths are left alone).
+/// </summary>
+public static class DebconfGrubInstallDevicesTransform
+{
+    public const string ConfigDat = "/var/cache/debconf/config.dat";
+
+    public static TextTransformResult Apply(string text, DeviceRemapper map)
+    {
+        var (lines, endings) = GuestText.Split(text);
+        var changes = new List<LineChange>();
+        var warnings = new List<string>();
+        var inStanza = false;
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var l = lines[i];
+            if (l.Length == 0)
+            {
+                inStanza = false;
+                continue;
+            }
+
+            if (l.StartsWith("Name: ", StringComparison.Ordinal))
+            {
+                inStanza = l == "Name: grub-pc/install_devices";
+                continue;
+            }
+
+            if (!inStanza || !l.StartsWith("Value: ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var devs = l[7..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(d =>
+            {
+                var o = map.Remap(d, UuidSyntax.None);
+                if (o.Note is not null)
+                {
+                    warnings.Add($"{ConfigDat} line {i + 1}: {o.Note}");
+                }
+
+                return o.Kind == RemapKind.Mapped ? o.NewValue! : d;
+            });
+            var after = "Value: " + string.Join(", ", devs);
+            if (!string.Equals(after, l, StringComparison.Ordinal))
+            {
+                changes.Add(new LineChange(i + 1, l, after));
+                lines[i] = after;
+            }
+        }
+
+        return new TextTransformResult(GuestText.Join(lines, endings), changes, warnings);
+    }
+}

@@ -74,6 +74,11 @@ public sealed class GuestFixture : IDisposable
 
     public void Dispose()
     {
+        if (Environment.GetEnvironmentVariable("V2V_KEEP_TEST_OUTPUT") == "1")
+        {
+            return;
+        }
+
         foreach (var d in _dirs)
         {
             try
@@ -135,9 +140,17 @@ public sealed class ConvertedGuest
         var copy = sw.Elapsed.TotalSeconds;
 
         var log = new List<string>();
+        var logFile = Path.Combine(dir, "conversion.log");
+        var started = Stopwatch.StartNew();
         var report = LinuxGuestConverter.Convert(output, "qcow2", [("sda", "vda")], [new NicInfo(0, GuestFixture.FixtureMac, 160, "vmxnet3")],
-            new GuestConversionOptions { DeviceNaming = style }, line => { lock (log) { log.Add(line); } });
-        File.WriteAllLines(Path.Combine(dir, "conversion.log"), log);
+            new GuestConversionOptions { DeviceNaming = style }, line =>
+            {
+                lock (log)
+                {
+                    log.Add(line);
+                    File.AppendAllText(logFile, $"[{started.Elapsed.TotalSeconds,6:F1}] {line}\n");
+                }
+            });
         var after = GuestFixture.Sha256(source);
 
         // Read the result back independently of the converter's own session.

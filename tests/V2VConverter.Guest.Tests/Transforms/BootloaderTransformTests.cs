@@ -157,3 +157,36 @@ public sealed class BootloaderTransformTests
         Assert.Empty(found);
     }
 }
+
+public sealed class DebconfTransformTests
+{
+    [Fact]
+    public void Grub_pc_install_devices_is_remapped_and_other_questions_are_not()
+    {
+        var text = """
+            Name: grub-pc/install_devices
+            Template: grub-pc/install_devices
+            Value: /dev/sda
+            Owners: grub-pc
+            Flags: seen
+
+            Name: grub-pc/install_devices_disks_changed
+            Template: grub-pc/install_devices_disks_changed
+            Value: /dev/sda
+            Owners: grub-pc
+
+            """;
+        var r = DebconfGrubInstallDevicesTransform.Apply(text, FstabTransformTests.Map(DeviceNamingStyle.Uuid));
+        var c = Assert.Single(r.Changes);
+        Assert.Equal(("Value: /dev/sda", "Value: /dev/vda", 3), (c.Before, c.After, c.Line));
+        Assert.Contains("install_devices_disks_changed\nTemplate: grub-pc/install_devices_disks_changed\nValue: /dev/sda\n", r.Text);
+    }
+
+    [Fact]
+    public void By_id_install_devices_are_left_alone()
+    {
+        var text = "Name: grub-pc/install_devices\nValue: /dev/disk/by-id/ata-VBOX_HARDDISK_VB1, /dev/sdb\n";
+        var r = DebconfGrubInstallDevicesTransform.Apply(text, FstabTransformTests.Map(DeviceNamingStyle.Uuid));
+        Assert.Equal("Name: grub-pc/install_devices\nValue: /dev/disk/by-id/ata-VBOX_HARDDISK_VB1, /dev/vdb\n", r.Text);
+    }
+}
