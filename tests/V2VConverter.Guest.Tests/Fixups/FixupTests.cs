@@ -137,4 +137,38 @@ public sealed class FixupTests
         Assert.Equal([NetworkConfigSystem.Netplan], f.Systems);
         Assert.Equal("ens160", f.Interfaces.Single().Name);
     }
+
+    [Fact]
+    public void Tarball_tools_use_the_uninstaller_then_the_file_list_and_disable_sysv_links()
+    {
+        var g = new FakeGuest();
+        g.Files["/etc/vmware-tools/locations"] = "answer BINDIR /usr/bin\nfile /usr/bin/vmware-uninstall-tools.pl\nfile /usr/bin/vmtoolsd\nfile /etc/vmware-tools/locations\ndirectory /usr/lib/vmware-tools\n";
+        g.Files["/usr/bin/vmware-uninstall-tools.pl"] = "#!/usr/bin/perl";
+        g.Files["/usr/bin/vmtoolsd"] = "ELF";
+        g.Files["/etc/rc2.d/S03vmware-tools"] = "";
+        g.Files["/etc/rc2.d/S01ssh"] = "";
+        g.Responses["/usr/bin/vmware-uninstall-tools.pl"] = () => throw new Access.GuestfsException("sh: uninstaller exited 1");
+        var (ctx, _) = Context(g, "rpm", []);
+        Assert.Equal(VmwareToolsFlavour.TarInstalled, ctx.Inspection.VmwareTools.Flavour);
+        Assert.Equal("/usr/bin/vmware-uninstall-tools.pl", ctx.Inspection.VmwareTools.Uninstaller);
+        var r = new VmwareToolsFixup().Apply(ctx);
+        Assert.Contains(g.Commands, c => c.StartsWith("/usr/bin/vmware-uninstall-tools.pl", StringComparison.Ordinal));
+        Assert.Contains(r.Warnings, w => w.Contains("removing the files listed", StringComparison.Ordinal));
+        Assert.False(g.Files.ContainsKey("/usr/bin/vmtoolsd"));
+        Assert.False(g.Files.ContainsKey("/etc/vmware-tools/locations"));
+        Assert.False(g.Files.ContainsKey("/etc/rc2.d/S03vmware-tools"));
+        Assert.True(g.Files.ContainsKey("/etc/rc2.d/S01ssh"));
+        Assert.Contains(r.Verification, v => v.Contains("/etc/vmware-tools/locations is gone", StringComparison.Ordinal));
+        Assert.Equal(FixupStatus.Applied, r.Status);
+    }
+
+    [Fact]
+    public void Report_json_of_a_compatibility_fallback_says_why()
+    {
+        var report = new GuestConversionReport { CompatibilityMode = true, CompatibilityReason = "no operating system was found on the disks", Warnings = ["x"] };
+        using var doc = System.Text.Json.JsonDocument.Parse(GuestInspectionPrinter.ToJson(report));
+        Assert.True(doc.RootElement.GetProperty("compatibilityMode").GetBoolean());
+        Assert.Equal("no operating system was found on the disks", doc.RootElement.GetProperty("compatibilityReason").GetString());
+        Assert.False(doc.RootElement.GetProperty("succeeded").GetBoolean());
+    }
 }
