@@ -28,6 +28,6 @@ public sealed record GuestConversionOptions
     {
         "uuid" => DeviceNamingStyle.Uuid,
         "vd" => DeviceNamingStyle.VirtioName,
-        _ => throw new ArgumentException($"--fstab-style must be vd or uuid, not '{value}'", nameof(value)),
+        _ => throw new V2VConverter.Model.Diagnostics.UsageException($"--fstab-style must be vd or uuid, not '{value}'"),
     };
 }

@@ -182,3 +182,16 @@ public sealed class FstabTransformTests
     [InlineData("/dev/sda1x")]
     public void Other_names_are_not_block_device_names(string path) => Assert.Null(BlockDeviceName.TryParse(path));
 }
+
+public sealed class OptionsTests
+{
+    [Fact]
+    public void Fstab_style_values()
+    {
+        Assert.Equal(DeviceNamingStyle.Uuid, GuestConversionOptions.ParseDeviceNaming("uuid"));
+        Assert.Equal(DeviceNamingStyle.VirtioName, GuestConversionOptions.ParseDeviceNaming("vd"));
+        Assert.Equal(DeviceNamingStyle.Uuid, new GuestConversionOptions().DeviceNaming);
+        var e = Assert.Throws<V2VConverter.Model.Diagnostics.UsageException>(() => GuestConversionOptions.ParseDeviceNaming("label"));
+        Assert.Contains("--fstab-style", e.Message, StringComparison.Ordinal);
+    }
+}
