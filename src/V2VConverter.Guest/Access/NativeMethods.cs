@@ -1,0 +1,196 @@
+using System.Runtime.InteropServices;
+
+namespace V2VConverter.Guest.Access;
+
+/// <summary>
+/// The part of libguestfs's C API (guestfs(3), <c>libguestfs.so.0</c>) the converter uses.
+/// Strings returned as <c>char*</c> / <c>char**</c> are owned by the caller and freed with free(3).
+/// </summary>
+internal static partial class NativeMethods
+{
+    private const string Lib = "libguestfs.so.0";
+    private const string LibC = "libc";
+
+    /// <summary>Bit numbers of struct guestfs_add_drive_opts_argv (guestfs.h).</summary>
+    internal const ulong AddDriveReadonlyBit = 1UL << 0;
+    internal const ulong AddDriveFormatBit = 1UL << 1;
+
+    /// <summary>struct guestfs_add_drive_opts_argv: uint64 bitmask, int readonly, const char *format, then fields we leave unset.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct AddDriveOpts
+    {
+        public ulong Bitmask;
+        public int Readonly;
+        public IntPtr Format;
+        public IntPtr Iface;
+        public IntPtr Name;
+        public IntPtr Label;
+        public IntPtr Protocol;
+        public IntPtr Server;
+        public IntPtr Username;
+        public IntPtr Secret;
+        public IntPtr Cachemode;
+        public IntPtr Discard;
+        public int Copyonread;
+        public int Blocksize;
+    }
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_create")]
+    internal static partial IntPtr Create();
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_close")]
+    internal static partial void Close(IntPtr g);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_set_error_handler")]
+    internal static partial void SetErrorHandler(IntPtr g, IntPtr cb, IntPtr data);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_last_error")]
+    internal static partial IntPtr LastError(IntPtr g);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_add_drive_opts_argv", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int AddDriveOptsArgv(IntPtr g, string filename, ref AddDriveOpts optargs);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_set_backend_settings")]
+    internal static partial int SetBackendSettings(IntPtr g, IntPtr settings);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_get_backend")]
+    internal static partial IntPtr GetBackend(IntPtr g);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_get_backend_settings")]
+    internal static partial IntPtr GetBackendSettings(IntPtr g);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_set_memsize")]
+    internal static partial int SetMemsize(IntPtr g, int memsize);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_launch")]
+    internal static partial int Launch(IntPtr g);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_shutdown")]
+    internal static partial int Shutdown(IntPtr g);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_list_devices")]
+    internal static partial IntPtr ListDevices(IntPtr g);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_list_filesystems")]
+    internal static partial IntPtr ListFilesystems(IntPtr g);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_inspect_os")]
+    internal static partial IntPtr InspectOs(IntPtr g);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_type(IntPtr g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_distro(IntPtr g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_product_name(IntPtr g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_arch(IntPtr g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_hostname(IntPtr g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_package_format(IntPtr g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_package_management(IntPtr g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_inspect_get_major_version(IntPtr g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_inspect_get_minor_version(IntPtr g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_mountpoints(IntPtr g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_filesystems(IntPtr g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_vfs_type(IntPtr g, string mountable);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_vfs_uuid(IntPtr g, string mountable);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_vfs_label(IntPtr g, string mountable);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_vgs")]
+    internal static partial IntPtr Vgs(IntPtr g);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_lvs")]
+    internal static partial IntPtr Lvs(IntPtr g);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_mount(IntPtr g, string mountable, string mountpoint);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_mount_ro(IntPtr g, string mountable, string mountpoint);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_umount_all")]
+    internal static partial int UmountAll(IntPtr g);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_sync")]
+    internal static partial int Sync(IntPtr g);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_exists(IntPtr g, string path);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_is_file(IntPtr g, string path);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_is_dir(IntPtr g, string path);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_read_file(IntPtr g, string path, out nuint size);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_write(IntPtr g, string path, byte[] content, nuint size);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_ls(IntPtr g, string directory);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_find(IntPtr g, string directory);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_glob_expand(IntPtr g, string pattern);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_rm_f(IntPtr g, string path);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_rm_rf(IntPtr g, string path);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_mkdir_p(IntPtr g, string path);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_chmod(IntPtr g, int mode, string path);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_is_symlink(IntPtr g, string path);
+
+    [LibraryImport(Lib, EntryPoint = "guestfs_command")]
+    internal static partial IntPtr Command(IntPtr g, IntPtr argv);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_sh(IntPtr g, string command);
+
+    [LibraryImport(LibC, EntryPoint = "free")]
+    internal static partial void Free(IntPtr p);
+
+    [LibraryImport(LibC, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int Open(string path, int flags);
+
+    [LibraryImport(LibC, EntryPoint = "ioctl", SetLastError = true)]
+    internal static partial int Ioctl(int fd, nuint request, nint arg);
+
+    [LibraryImport(LibC, EntryPoint = "close")]
+    internal static partial int CloseFd(int fd);
+}

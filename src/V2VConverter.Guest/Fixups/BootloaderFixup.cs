@@ -1,0 +1,135 @@
+using V2VConverter.Guest.Access;
+using V2VConverter.Guest.Inspection;
+using V2VConverter.Guest.Transforms;
+
+namespace V2VConverter.Guest.Fixups;
+
+/// <summary>
+/// GRUB 2: rewrites /etc/default/grub (root=/resume= arguments, GRUB_DEVICE, GRUB_DISABLE_LINUX_UUID)
+/// and device.map, regenerates grub.cfg with the guest's own grub-mkconfig, fixes any appliance
+/// device name that run wrote, and verifies that no file still names an old device.
+/// GRUB legacy: rewrites menu.lst (kernel lines and # kopt=) and device.map.
+/// </summary>
+public sealed class BootloaderFixup : IGuestFixup
+{
+    public string Name => "bootloader";
+
+    public FixupResult Apply(GuestFixupContext context)
+    {
+        var rec = new FixupRecorder(Name, context);
+        var g = context.Guest;
+        var bl = context.Inspection.Bootloader;
+        var src = context.SourceNames;
+        switch (bl.Kind)
+        {
+            case BootloaderKind.Grub2:
+                rec.Edit("/etc/default/grub", t => GrubDefaultsTransform.Apply(t, src));
+                if (bl.DeviceMapPath is not null)
+                {
+                    rec.Edit(bl.DeviceMapPath, t => DeviceMapTransform.Apply(t, src));
+                }
+
+                rec.Edit(DebconfGrubInstallDevicesTransform.ConfigDat, t => DebconfGrubInstallDevicesTransform.Apply(t, src));
+                var cfg = bl.ConfigPath!;
+                var original = g.ReadText(cfg);
+                var regenerated = false;
+                if (bl.RegenerateCommand is not null)
+                {
+                    try
+                    {
+                        var output = g.Shell($"{bl.RegenerateCommand} 2>&1");
+                        rec.Action($"ran {bl.RegenerateCommand}: {VmwareToolsFixup.LastLine(output)}");
+                        regenerated = true;
+                    }
+                    catch (GuestfsException e)
+                    {
+                        rec.Warn($"{bl.RegenerateCommand} failed ({e.Message}); editing the old {cfg} instead");
+                        g.WriteText(cfg, original);
+                    }
+                }
+                else
+                {
+                    rec.Warn("no grub-mkconfig in the guest; editing grub.cfg in place");
+                }
+
+                // After a regeneration grub.cfg names the disks as the appliance saw them; before, as VMware did.
+                var map = regenerated ? context.ApplianceNames : src;
+                var current = g.ReadText(cfg);
+                var fixedCfg = KernelArgsTransform.Apply(current, map, cfg);
+                foreach (var w in fixedCfg.Warnings)
+                {
+                    rec.Warn(w);
+                }
+
+                if (fixedCfg.Changed)
+                {
+                    g.WriteText(cfg, fixedCfg.Text);
+                    if (regenerated)
+                    {
+                        rec.Action($"rewrote {fixedCfg.Changes.Count} kernel line(s) that grub-mkconfig wrote with appliance device names");
+                    }
+                }
+
+                var diff = KernelLineDiff.Compare(original, fixedCfg.Text);
+                if (diff.Count > 0 || regenerated)
+                {
+                    rec.Edit(cfg, t => new TextTransformResult(t, diff, []));
+                }
+
+                break;
+            case BootloaderKind.GrubLegacy:
+                rec.Edit(bl.ConfigPath!, t => KernelArgsTransform.Apply(t, src, bl.ConfigPath!));
+                if (bl.DeviceMapPath is not null)
+                {
+                    rec.Edit(bl.DeviceMapPath, t => DeviceMapTransform.Apply(t, src));
+                }
+
+                break;
+            default:
+                rec.Warn("no GRUB configuration found (/boot/grub/grub.cfg, /boot/grub2/grub.cfg, menu.lst); the bootloader was not changed");
+                return rec.Finish(FixupStatus.Failed);
+        }
+
+        Verify(context, rec);
+        return rec.Finish();
+    }
+
+    /// <summary>Nothing the boot path reads may still name a converted source disk (by its VMware or its appliance name).</summary>
+    private static void Verify(GuestFixupContext context, FixupRecorder rec)
+    {
+        var g = context.Guest;
+        var bl = context.Inspection.Bootloader;
+        var targets = FstabFixup.TargetDisks(context);
+        var olds = context.SourceNames.SourceDisks.Concat(context.ApplianceNames.SourceDisks).Distinct(StringComparer.Ordinal).ToList();
+        var files = new[] { bl.ConfigPath, bl.DefaultsPath, bl.DeviceMapPath, "/etc/fstab", "/etc/crypttab" }
+            .Where(p => p is not null && g.IsFile(p)).Select(p => p!).Distinct(StringComparer.Ordinal);
+        var bad = 0;
+        foreach (var f in files)
+        {
+            var stale = StaleDeviceScanner.Scan(f, g.ReadText(f), olds, targets);
+            foreach (var s in stale)
+            {
+                rec.Warn($"{f}:{s.Line} still names {s.Device}: {s.Text.Trim()}");
+                bad++;
+            }
+
+            if (stale.Count == 0)
+            {
+                rec.Verified($"{f} names none of {string.Join(", ", olds.Select(o => "/dev/" + o))}");
+            }
+        }
+
+        if (bl.ConfigPath is not null && g.IsFile(bl.ConfigPath))
+        {
+            foreach (var (line, text) in KernelLineDiff.KernelLines(g.ReadText(bl.ConfigPath)).Take(3))
+            {
+                rec.Verified($"{bl.ConfigPath}:{line}: {text.Trim()}");
+            }
+        }
+
+        if (bad == 0)
+        {
+            context.Log("bootloader: verified: no old device name is left");
+        }
+    }
+}

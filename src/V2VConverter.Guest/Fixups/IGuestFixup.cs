@@ -1,0 +1,173 @@
+using V2VConverter.Guest.Access;
+using V2VConverter.Guest.Inspection;
+using V2VConverter.Guest.Network;
+using V2VConverter.Guest.Transforms;
+
+namespace V2VConverter.Guest.Fixups;
+
+/// <summary>One guest fixup: a small pluggable unit (like Serilog's ILogEventSink). It reads and edits the guest only through the context.</summary>
+public interface IGuestFixup
+{
+    string Name { get; }
+
+    FixupResult Apply(GuestFixupContext context);
+}
+
+public enum FixupStatus
+{
+    /// <summary>Changed the guest.</summary>
+    Applied,
+
+    /// <summary>Nothing to do for this guest.</summary>
+    NotNeeded,
+
+    /// <summary>Ran but could not finish; see the warnings.</summary>
+    Failed,
+}
+
+/// <summary>The lines a fixup changed in one guest file (a new file has only "after" lines).</summary>
+public sealed record FileChange(string Path, IReadOnlyList<LineChange> Lines, bool Created = false, bool Deleted = false);
+
+/// <summary>What one fixup did: files changed, commands run, checks made, warnings.</summary>
+public sealed record FixupResult(
+    string Name,
+    FixupStatus Status,
+    IReadOnlyList<FileChange> Files,
+    IReadOnlyList<string> Actions,
+    IReadOnlyList<string> Verification,
+    IReadOnlyList<string> Warnings);
+
+/// <summary>Everything a fixup may use: the guest, what inspection found, the device maps, the NICs and the log.</summary>
+public sealed class GuestFixupContext
+{
+    public GuestFixupContext(IGuestFileSystem guest, GuestInspection inspection, DeviceRemapper sourceNames, DeviceRemapper applianceNames, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, Action<string> log)
+    {
+        Guest = guest;
+        Inspection = inspection;
+        SourceNames = sourceNames;
+        ApplianceNames = applianceNames;
+        Nics = nics;
+        Options = options;
+        Log = log;
+    }
+
+    public IGuestFileSystem Guest { get; }
+
+    public GuestInspection Inspection { get; }
+
+    /// <summary>Maps the device names the guest used on VMware (sda) to the new ones.</summary>
+    public DeviceRemapper SourceNames { get; }
+
+    /// <summary>Maps the names the disks have inside the libguestfs appliance (what a grub-mkconfig run there writes) to the new ones.</summary>
+    public DeviceRemapper ApplianceNames { get; }
+
+    public IReadOnlyList<NicInfo> Nics { get; }
+
+    public GuestConversionOptions Options { get; }
+
+    public Action<string> Log { get; }
+}
+
+/// <summary>Collects one fixup's results and applies pure text transforms to guest files, logging before/after lines.</summary>
+public sealed class FixupRecorder(string name, GuestFixupContext context)
+{
+    private readonly List<FileChange> _files = [];
+    private readonly List<string> _actions = [];
+    private readonly List<string> _verification = [];
+    private readonly List<string> _warnings = [];
+
+    public bool HasChanges => _files.Count > 0 || _actions.Count > 0;
+
+    public bool HasWarnings => _warnings.Count > 0;
+
+    public void Action(string text)
+    {
+        _actions.Add(text);
+        context.Log($"{name}: {text}");
+    }
+
+    public void Verified(string text)
+    {
+        _verification.Add(text);
+        context.Log($"{name}: verify: {text}");
+    }
+
+    public void Warn(string text)
+    {
+        _warnings.Add(text);
+        context.Log($"{name}: WARNING: {text}");
+    }
+
+    /// <summary>Reads a guest file, runs a pure transform on it, writes it back when it changed, and records the lines.</summary>
+    public TextTransformResult? Edit(string path, Func<string, TextTransformResult> transform)
+    {
+        if (!context.Guest.IsFile(path))
+        {
+            return null;
+        }
+
+        var r = transform(context.Guest.ReadText(path));
+        foreach (var w in r.Warnings)
+        {
+            Warn($"{path}: {w}");
+        }
+
+        if (r.Changed)
+        {
+            context.Guest.WriteText(path, r.Text);
+            Record(new FileChange(path, r.Changes));
+        }
+
+        return r;
+    }
+
+    /// <summary>Writes a whole new file (or replaces one), recording every line as added.</summary>
+    public void Create(string path, string text)
+    {
+        var existed = context.Guest.Exists(path);
+        var old = existed && context.Guest.IsFile(path) ? context.Guest.ReadText(path) : null;
+        if (string.Equals(old, text, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var dir = path[..path.LastIndexOf('/')];
+        if (dir.Length > 0)
+        {
+            context.Guest.MakeDirectories(dir);
+        }
+
+        context.Guest.WriteText(path, text);
+        var lines = text.TrimEnd('\n').Split('\n').Select((l, i) => new LineChange(i + 1, "", l)).ToList();
+        Record(new FileChange(path, lines, Created: !existed));
+    }
+
+    public void Deleted(string path)
+    {
+        Record(new FileChange(path, [], Deleted: true));
+    }
+
+    private void Record(FileChange fc)
+    {
+        _files.Add(fc);
+        if (fc.Deleted)
+        {
+            context.Log($"{name}: removed {fc.Path}");
+            return;
+        }
+
+        context.Log($"{name}: {(fc.Created ? "created" : "changed")} {fc.Path}");
+        foreach (var l in fc.Lines)
+        {
+            if (l.Before.Length > 0)
+            {
+                context.Log($"{name}:   {fc.Path}:{l.Line} - {l.Before}");
+            }
+
+            context.Log($"{name}:   {fc.Path}:{l.Line} + {l.After}");
+        }
+    }
+
+    public FixupResult Finish(FixupStatus? status = null) =>
+        new(name, status ?? (HasChanges ? FixupStatus.Applied : FixupStatus.NotNeeded), _files, _actions, _verification, _warnings);
+}

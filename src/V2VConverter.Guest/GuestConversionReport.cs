@@ -1,0 +1,45 @@
+using V2VConverter.Guest.Fixups;
+using V2VConverter.Guest.Inspection;
+using V2VConverter.Guest.Network;
+
+namespace V2VConverter.Guest;
+
+/// <summary>
+/// A filesystem before and after: the name the guest used on VMware, the name inside the
+/// appliance, the new virtio name and the name fstab/grub now use (UUID= or the virtio name).
+/// </summary>
+public sealed record DeviceMapping(string SourceDevice, string ApplianceDevice, string TargetDevice, string? Uuid, string? MountPoint, string? FilesystemType, string NewReference);
+
+/// <summary>The result of <see cref="LinuxGuestConverter.Convert(string, string, IReadOnlyList{ValueTuple{string, string}}, IReadOnlyList{NicInfo}, GuestConversionOptions, Action{string})"/>.</summary>
+public sealed record GuestConversionReport
+{
+    /// <summary>
+    /// True when the guest was NOT converted (unknown or uninspectable guest, or no appliance):
+    /// the caller must then write a compatibility domain (SATA disks, e1000 NICs). The disk is unchanged.
+    /// </summary>
+    public bool CompatibilityMode { get; init; }
+
+    /// <summary>Why compatibility mode was chosen (null when converted).</summary>
+    public string? CompatibilityReason { get; init; }
+
+    public GuestInspection? Inspection { get; init; }
+
+    public IReadOnlyList<DeviceMapping> Devices { get; init; } = [];
+
+    public IReadOnlyList<NicPin> NicPins { get; init; } = [];
+
+    public IReadOnlyList<FixupResult> Fixups { get; init; } = [];
+
+    /// <summary>Every warning: inspection's and each fixup's.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>"kvm" or "tcg" (null when no appliance was launched).</summary>
+    public string? Accelerator { get; init; }
+
+    public TimeSpan ApplianceLaunchTime { get; init; }
+
+    public TimeSpan TotalTime { get; init; }
+
+    /// <summary>Converted and no fixup failed.</summary>
+    public bool Succeeded => !CompatibilityMode && Fixups.All(f => f.Status != FixupStatus.Failed);
+}

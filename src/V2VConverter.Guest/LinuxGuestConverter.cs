@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using V2VConverter.Guest.Access;
+using V2VConverter.Guest.Fixups;
+using V2VConverter.Guest.Inspection;
+using V2VConverter.Guest.Network;
+using V2VConverter.Guest.Transforms;
+
+namespace V2VConverter.Guest;
+
+/// <summary>
+/// Converts a Linux guest on an already copied OUTPUT disk so that it boots on virtio and keeps its
+/// network: one libguestfs appliance launch, inspection, then the fixups in order (VMware Tools,
+/// fstab/crypttab, network names, bootloader, initramfs last so it picks up every earlier change).
+/// An unknown or uninspectable guest is not an error: the report says compatibility mode and the disk
+/// is left as it was. Never give it the source disk: it writes.
+/// </summary>
+public static class LinuxGuestConverter
+{
+    /// <summary>The default fixups, in the order they run.</summary>
+    public static IReadOnlyList<IGuestFixup> DefaultFixups() =>
+        [new VmwareToolsFixup(), new FstabFixup(), new NetworkFixup(), new BootloaderFixup(), new InitramfsFixup()];
+
+    /// <summary>One output disk (the common case).</summary>
+    /// <param name="outputDiskPath">The converted copy (qcow2/raw), opened read-write.</param>
+    /// <param name="format">Its format: "qcow2" or "raw".</param>
+    /// <param name="deviceMap">Source disk names in VMX order and the target names: [("sda", "vda")].</param>
+    /// <param name="nics">The source NICs with their MACs (and pciSlotNumber when known).</param>
+    public static GuestConversionReport Convert(string outputDiskPath, string format, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, Action<string> log) =>
+        Convert([new ApplianceDisk(outputDiskPath, format, ReadOnly: false)], deviceMap, nics, options, log);
+
+    /// <summary>Several output disks: <paramref name="deviceMap"/>[i] describes <paramref name="outputDisks"/>[i].</summary>
+    public static GuestConversionReport Convert(IReadOnlyList<ApplianceDisk> outputDisks, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, Action<string> log, IReadOnlyList<IGuestFixup>? fixups = null)
+    {
+        ArgumentNullException.ThrowIfNull(outputDisks);
+        ArgumentNullException.ThrowIfNull(deviceMap);
+        ArgumentNullException.ThrowIfNull(options);
+        if (deviceMap.Count != outputDisks.Count)
+        {
+            throw new ArgumentException($"deviceMap has {deviceMap.Count} entries for {outputDisks.Count} disks", nameof(deviceMap));
+        }
+
+        if (outputDisks.Any(d => d.ReadOnly))
+        {
+            throw new ArgumentException("the output disks must be writable", nameof(outputDisks));
+        }
+
+        var total = Stopwatch.StartNew();
+        GuestfsSession session;
+        try
+        {
+            session = GuestfsSession.Launch(outputDisks, options.Accelerator, log);
+        }
+        catch (GuestfsException e)
+        {
+            return Compatibility($"the libguestfs appliance could not be launched: {e.Message}", log, total);
+        }
+        catch (DllNotFoundException e)
+        {
+            return Compatibility($"libguestfs is not installed (apt-get install libguestfs-tools): {e.Message}", log, total);
+        }
+
+        using (session)
+        {
+            string? root;
+            GuestInspection inspection;
+            try
+            {
+                root = GuestInspector.FindRoot(session, log);
+                if (root is null)
+                {
+                    return Compatibility("no operating system was found on the disks", log, total, session);
+                }
+
+                var type = session.InspectType(root);
+                if (type != "linux")
+                {
+                    return Compatibility($"the guest is {type}, not Linux; only Linux guests are converted", log, total, session);
+                }
+
+                GuestInspector.MountAll(session, root, readOnly: false, log);
+                inspection = GuestInspector.Inspect(session, root, log);
+            }
+            catch (GuestfsException e)
+            {
+                return Compatibility($"the guest could not be inspected: {e.Message}", log, total, session);
+            }
+
+            var (sourceMap, applianceMap, devices) = BuildMaps(session, inspection, deviceMap, options.DeviceNaming);
+            foreach (var d in devices)
+            {
+                log($"device: {d.SourceDevice} (appliance {d.ApplianceDevice}) -> {d.TargetDevice}, referenced as {d.NewReference}{(d.MountPoint is null ? "" : $", mounted on {d.MountPoint}")}");
+            }
+
+            var context = new GuestFixupContext(session, inspection, sourceMap, applianceMap, nics, options, log);
+            var results = new List<FixupResult>();
+            IReadOnlyList<NicPin> pins = [];
+            foreach (var fixup in fixups ?? DefaultFixups())
+            {
+                if (options.Skip.Contains(fixup.Name) || (fixup.Name == "vmware-tools" && !options.RemoveVmwareTools) || (fixup.Name == "network" && !options.PinNicNames))
+                {
+                    log($"{fixup.Name}: skipped by option");
+                    continue;
+                }
+
+                var sw = Stopwatch.StartNew();
+                FixupResult r;
+                try
+                {
+                    r = fixup.Apply(context);
+                }
+                catch (Exception e) when (e is GuestfsException or InvalidDataException or IOException)
+                {
+                    log($"{fixup.Name}: FAILED: {e.Message}");
+                    r = new FixupResult(fixup.Name, FixupStatus.Failed, [], [], [], [$"{fixup.Name} failed: {e.Message}"]);
+                }
+
+                log($"{fixup.Name}: {r.Status} in {sw.Elapsed.TotalSeconds:F1} s");
+                results.Add(r);
+                if (fixup is NetworkFixup nf && nf.LastPlan is not null)
+                {
+                    pins = nf.LastPlan.Pins;
+                }
+            }
+
+            session.Sync();
+            log($"guest conversion finished in {total.Elapsed.TotalSeconds:F1} s (appliance launch {session.LaunchTime.TotalSeconds:F1} s, {session.Accelerator})");
+            return new GuestConversionReport
+            {
+                Inspection = inspection,
+                Devices = devices,
+                NicPins = pins,
+                Fixups = results,
+                Warnings = inspection.Warnings.Concat(results.SelectMany(r => r.Warnings.Select(w => $"{r.Name}: {w}"))).ToList(),
+                Accelerator = session.Accelerator,
+                ApplianceLaunchTime = session.LaunchTime,
+                TotalTime = total.Elapsed,
+            };
+        }
+    }
+
+    /// <summary>
+    /// Inspects without changing anything (for <c>v2v inspect X.vmx --guest</c>): the disks are added
+    /// read-only and mounted read-only. Returns null with a logged reason when no Linux guest is found.
+    /// </summary>
+    public static GuestInspection? Inspect(IReadOnlyList<ApplianceDisk> disks, ApplianceAccelerator accel, Action<string> log)
+    {
+        using var session = GuestfsSession.Launch(disks.Select(d => d with { ReadOnly = true }).ToList(), accel, log);
+        var root = GuestInspector.FindRoot(session, log);
+        if (root is null)
+        {
+            return null;
+        }
+
+        GuestInspector.MountAll(session, root, readOnly: true, log);
+        return GuestInspector.Inspect(session, root, log);
+    }
+
+    private static (DeviceRemapper Source, DeviceRemapper Appliance, List<DeviceMapping> Devices) BuildMaps(GuestfsSession session, GuestInspection inspection, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, DeviceNamingStyle style)
+    {
+        var applianceDisks = session.ListDevices().Select(d => d[5..]).ToList();
+        var uuids = new Dictionary<string, string>(StringComparer.Ordinal);
+        var devices = new List<DeviceMapping>();
+        foreach (var fs in inspection.Filesystems)
+        {
+            var dev = BlockDeviceName.TryParse(fs.Device);
+            var idx = dev is null ? -1 : applianceDisks.IndexOf(dev.Disk);
+            if (dev is null || idx < 0 || idx >= deviceMap.Count)
+            {
+                continue; // LVs and the like keep their names
+            }
+
+            var target = new BlockDeviceName(Strip(deviceMap[idx].TargetDevice), dev.Partition).Path;
+            var source = new BlockDeviceName(Strip(deviceMap[idx].SourceDevice), dev.Partition).Path;
+            if (fs.Uuid is not null)
+            {
+                uuids[target] = fs.Uuid;
+            }
+
+            var reference = style == DeviceNamingStyle.Uuid && fs.Uuid is not null ? "UUID=" + fs.Uuid : target;
+            devices.Add(new DeviceMapping(source, fs.Device, target, fs.Uuid, fs.MountPoint, fs.Type, reference));
+        }
+
+        var sourceMap = new DeviceRemapper(deviceMap.Select(m => new KeyValuePair<string, string>(m.SourceDevice, m.TargetDevice)), uuids, style);
+        var applianceMap = new DeviceRemapper(applianceDisks.Take(deviceMap.Count).Select((a, i) => new KeyValuePair<string, string>(a, deviceMap[i].TargetDevice)), uuids, style);
+        return (sourceMap, applianceMap, devices);
+    }
+
+    private static string Strip(string s) => s.StartsWith("/dev/", StringComparison.Ordinal) ? s[5..] : s;
+
+    private static GuestConversionReport Compatibility(string reason, Action<string> log, Stopwatch total, GuestfsSession? session = null)
+    {
+        log($"WARNING: guest not converted, falling back to compatibility mode (SATA disks, e1000 NICs): {reason}");
+        return new GuestConversionReport
+        {
+            CompatibilityMode = true,
+            CompatibilityReason = reason,
+            Warnings = [$"guest not converted: {reason}; use a compatibility domain (SATA disks, e1000 NICs)"],
+            Accelerator = session?.Accelerator,
+            ApplianceLaunchTime = session?.LaunchTime ?? TimeSpan.Zero,
+            TotalTime = total.Elapsed,
+        };
+    }
+}

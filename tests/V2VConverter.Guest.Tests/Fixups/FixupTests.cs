@@ -1,0 +1,174 @@
+using V2VConverter.Guest.Fixups;
+using V2VConverter.Guest.Inspection;
+using V2VConverter.Guest.Network;
+using V2VConverter.Guest.Transforms;
+
+namespace V2VConverter.Guest.Tests.Fixups;
+
+/// <summary>The fixups' apply side on an in-memory guest: RHEL-like (dracut, NetworkManager) and Ubuntu-like (netplan) trees.</summary>
+public sealed class FixupTests
+{
+    private static (GuestFixupContext Ctx, List<string> Log) Context(FakeGuest g, string pkgFormat, IReadOnlyList<NicInfo> nics, DeviceNamingStyle style = DeviceNamingStyle.Uuid)
+    {
+        var warnings = new List<string>();
+        var f = GuestInspector.Detect(g, pkgFormat, warnings);
+        var insp = new GuestInspection
+        {
+            Root = "/dev/sda2", OsType = "linux", Distro = "rhel", ProductName = "test", MajorVersion = 9, MinorVersion = 3, Arch = "x86_64",
+            PackageFormat = pkgFormat, PackageManager = "dnf", InitramfsTool = f.Initramfs, Bootloader = f.Bootloader, Kernels = f.Kernels,
+            VmwareTools = f.Tools, Network = f.Network, HasSystemd = f.HasSystemd,
+            Filesystems = [new GuestFilesystem("/dev/sda1", "xfs", "1111", null, "/boot")],
+        };
+        var map = new DeviceRemapper([new("sda", "vda")], [new("/dev/vda1", "1111")], style);
+        var log = new List<string>();
+        return (new GuestFixupContext(g, insp, map, map, nics, new GuestConversionOptions { DeviceNaming = style }, log.Add), log);
+    }
+
+    private static FakeGuest RhelLike()
+    {
+        var g = new FakeGuest();
+        g.Files["/usr/bin/dracut"] = "";
+        g.Files["/usr/lib/systemd/systemd-udevd"] = "";
+        g.Files["/boot/vmlinuz-5.14.0-362.el9.x86_64"] = "";
+        g.Files["/boot/initramfs-5.14.0-362.el9.x86_64.img"] = "";
+        g.Files["/lib/modules/5.14.0-362.el9.x86_64/modules.dep"] = "kernel/drivers/block/virtio_blk.ko.xz: kernel/drivers/virtio/virtio.ko.xz\nkernel/drivers/net/virtio_net.ko.xz: kernel/net/core/failover.ko.xz\nkernel/drivers/scsi/virtio_scsi.ko.xz:\n";
+        g.Files["/lib/modules/5.14.0-362.el9.x86_64/modules.builtin"] = "kernel/drivers/virtio/virtio_pci.ko\n";
+        g.Files["/etc/fstab"] = "/dev/mapper/rhel-root / xfs defaults 0 0\n/dev/sda1 /boot xfs defaults 0 0\n";
+        g.Files["/etc/NetworkManager/system-connections/ens192.nmconnection"] = "[connection]\nid=ens192\ntype=ethernet\ninterface-name=ens192\n\n[ipv4]\nmethod=auto\n";
+        g.Files["/etc/systemd/system/multi-user.target.wants/vmtoolsd.service"] = "";
+        g.Responses["rpm -qa"] = () => g.Commands.Any(c => c.StartsWith("rpm -e", StringComparison.Ordinal)) ? "bash\nkernel\n" : "bash\nopen-vm-tools\nkernel\n";
+        g.Responses["lsinitrd"] = () => "usr/lib/modules/5.14.0-362.el9.x86_64/kernel/drivers/block/virtio_blk.ko.xz\nusr/lib/modules/5.14.0-362.el9.x86_64/kernel/drivers/scsi/virtio_scsi.ko.xz\nusr/lib/modules/5.14.0-362.el9.x86_64/kernel/drivers/net/virtio_net.ko.xz\n";
+        return g;
+    }
+
+    [Fact]
+    public void Rhel_like_guest_is_detected()
+    {
+        var g = RhelLike();
+        var w = new List<string>();
+        var f = GuestInspector.Detect(g, "rpm", w);
+        Assert.Equal(InitramfsTool.Dracut, f.Initramfs);
+        Assert.Equal(VmwareToolsFlavour.OpenVmTools, f.Tools.Flavour);
+        Assert.Equal(["/etc/systemd/system/multi-user.target.wants/vmtoolsd.service"], f.Tools.ServiceLinks);
+        Assert.Equal([NetworkConfigSystem.NetworkManager], f.Network.Systems);
+        Assert.Equal("ens192", f.Network.Interfaces.Single().Name);
+        Assert.Equal("/boot/initramfs-5.14.0-362.el9.x86_64.img", f.Kernels.Single().InitrdPath);
+    }
+
+    [Fact]
+    public void Dracut_fixup_writes_a_drop_in_rebuilds_and_checks_the_listing_with_builtin_virtio_pci()
+    {
+        var g = RhelLike();
+        var (ctx, _) = Context(g, "rpm", []);
+        var r = new InitramfsFixup().Apply(ctx);
+        Assert.Equal(FixupStatus.Applied, r.Status);
+        Assert.Contains("add_drivers+=\" virtio_pci virtio_blk virtio_scsi virtio_net \"", g.Files[DracutConfTransform.FileName], StringComparison.Ordinal);
+        Assert.Contains("dracut -f /boot/initramfs-5.14.0-362.el9.x86_64.img 5.14.0-362.el9.x86_64 2>&1", g.Commands);
+        Assert.Contains(r.Verification, v => v.Contains("built in: virtio_pci", StringComparison.Ordinal));
+        Assert.Empty(r.Warnings);
+    }
+
+    [Fact]
+    public void Rpm_tools_removal_and_service_links()
+    {
+        var g = RhelLike();
+        var (ctx, log) = Context(g, "rpm", []);
+        var r = new VmwareToolsFixup().Apply(ctx);
+        Assert.Contains("rpm -e open-vm-tools 2>&1", g.Commands);
+        Assert.False(g.Files.ContainsKey("/etc/systemd/system/multi-user.target.wants/vmtoolsd.service"));
+        Assert.Contains(r.Verification, v => v.Contains("rpm -qa lists no VMware Tools package", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.Contains("removed /etc/systemd/system/multi-user.target.wants/vmtoolsd.service", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Network_fixup_pins_the_nm_interface_name_with_a_link_file()
+    {
+        var g = RhelLike();
+        var (ctx, log) = Context(g, "rpm", [new NicInfo(0, "00:50:56:8e:00:01", 192)]);
+        var r = new NetworkFixup().Apply(ctx);
+        Assert.Equal(FixupStatus.Applied, r.Status);
+        Assert.Contains("MACAddress=00:50:56:8e:00:01\n\n[Link]\nName=ens192\n", g.Files["/etc/systemd/network/10-v2v-ens192.link"], StringComparison.Ordinal);
+        Assert.True(r.Files.Single().Created);
+        Assert.Contains(log, l => l.Contains("+ Name=ens192", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Network_fixup_without_systemd_writes_a_udev_rule()
+    {
+        var g = new FakeGuest();
+        g.Files["/etc/sysconfig/network-scripts/ifcfg-eth0"] = "DEVICE=eth0\nBOOTPROTO=dhcp\nONBOOT=yes\n";
+        var (ctx, _) = Context(g, "rpm", [new NicInfo(0, "00:50:56:00:00:0a")]);
+        new NetworkFixup().Apply(ctx);
+        Assert.Contains("ATTR{address}==\"00:50:56:00:00:0a\", NAME=\"eth0\"", g.Files[NamePinRenderer.UdevRulePath], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fstab_fixup_logs_before_and_after()
+    {
+        var g = RhelLike();
+        var (ctx, log) = Context(g, "rpm", []);
+        var r = new FstabFixup().Apply(ctx);
+        Assert.Equal("/dev/mapper/rhel-root / xfs defaults 0 0\nUUID=1111 /boot xfs defaults 0 0\n", g.Files["/etc/fstab"]);
+        Assert.Contains(log, l => l.EndsWith("/etc/fstab:2 - /dev/sda1 /boot xfs defaults 0 0", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.EndsWith("/etc/fstab:2 + UUID=1111 /boot xfs defaults 0 0", StringComparison.Ordinal));
+        Assert.Contains(r.Verification, v => v.Contains("/etc/fstab names no converted source disk", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Grub_legacy_menu_lst_is_rewritten_and_verified()
+    {
+        var g = new FakeGuest();
+        g.Files["/boot/grub/menu.lst"] = "title CentOS 5\n\troot (hd0,0)\n\tkernel /vmlinuz-2.6.18-398.el5 ro root=/dev/sda2\n";
+        g.Files["/boot/grub/device.map"] = "(hd0) /dev/sda\n";
+        var (ctx, _) = Context(g, "rpm", [], DeviceNamingStyle.VirtioName);
+        var r = new BootloaderFixup().Apply(ctx);
+        Assert.Equal(FixupStatus.Applied, r.Status);
+        Assert.Contains("root=/dev/vda2", g.Files["/boot/grub/menu.lst"], StringComparison.Ordinal);
+        Assert.Equal("(hd0) /dev/vda\n", g.Files["/boot/grub/device.map"]);
+        Assert.Empty(r.Warnings);
+    }
+
+    [Fact]
+    public void Netplan_guest_is_detected()
+    {
+        var g = new FakeGuest();
+        g.Files["/etc/netplan/00-installer-config.yaml"] = "network:\n  ethernets:\n    ens160:\n      dhcp4: true\n  version: 2\n";
+        var f = GuestInspector.DetectNetwork(g, []);
+        Assert.Equal([NetworkConfigSystem.Netplan], f.Systems);
+        Assert.Equal("ens160", f.Interfaces.Single().Name);
+    }
+
+    [Fact]
+    public void Tarball_tools_use_the_uninstaller_then_the_file_list_and_disable_sysv_links()
+    {
+        var g = new FakeGuest();
+        g.Files["/etc/vmware-tools/locations"] = "answer BINDIR /usr/bin\nfile /usr/bin/vmware-uninstall-tools.pl\nfile /usr/bin/vmtoolsd\nfile /etc/vmware-tools/locations\ndirectory /usr/lib/vmware-tools\n";
+        g.Files["/usr/bin/vmware-uninstall-tools.pl"] = "#!/usr/bin/perl";
+        g.Files["/usr/bin/vmtoolsd"] = "ELF";
+        g.Files["/etc/rc2.d/S03vmware-tools"] = "";
+        g.Files["/etc/rc2.d/S01ssh"] = "";
+        g.Responses["/usr/bin/vmware-uninstall-tools.pl"] = () => throw new Access.GuestfsException("sh: uninstaller exited 1");
+        var (ctx, _) = Context(g, "rpm", []);
+        Assert.Equal(VmwareToolsFlavour.TarInstalled, ctx.Inspection.VmwareTools.Flavour);
+        Assert.Equal("/usr/bin/vmware-uninstall-tools.pl", ctx.Inspection.VmwareTools.Uninstaller);
+        var r = new VmwareToolsFixup().Apply(ctx);
+        Assert.Contains(g.Commands, c => c.StartsWith("/usr/bin/vmware-uninstall-tools.pl", StringComparison.Ordinal));
+        Assert.Contains(r.Warnings, w => w.Contains("removing the files listed", StringComparison.Ordinal));
+        Assert.False(g.Files.ContainsKey("/usr/bin/vmtoolsd"));
+        Assert.False(g.Files.ContainsKey("/etc/vmware-tools/locations"));
+        Assert.False(g.Files.ContainsKey("/etc/rc2.d/S03vmware-tools"));
+        Assert.True(g.Files.ContainsKey("/etc/rc2.d/S01ssh"));
+        Assert.Contains(r.Verification, v => v.Contains("/etc/vmware-tools/locations is gone", StringComparison.Ordinal));
+        Assert.Equal(FixupStatus.Applied, r.Status);
+    }
+
+    [Fact]
+    public void Report_json_of_a_compatibility_fallback_says_why()
+    {
+        var report = new GuestConversionReport { CompatibilityMode = true, CompatibilityReason = "no operating system was found on the disks", Warnings = ["x"] };
+        using var doc = System.Text.Json.JsonDocument.Parse(GuestInspectionPrinter.ToJson(report));
+        Assert.True(doc.RootElement.GetProperty("compatibilityMode").GetBoolean());
+        Assert.Equal("no operating system was found on the disks", doc.RootElement.GetProperty("compatibilityReason").GetString());
+        Assert.False(doc.RootElement.GetProperty("succeeded").GetBoolean());
+    }
+}
