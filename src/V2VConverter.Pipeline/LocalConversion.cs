@@ -15,9 +15,14 @@ public sealed record LocalConversionOptions
     public VmdkOpenOptions Vmdk { get; init; } = new();
 
     public TemplateSet Templates { get; init; } = TemplateSet.Embedded;
+
+    public GuestStageOptions Guest { get; init; } = new();
+
+    /// <summary>Re-plans with compatibility devices when the guest stage falls back (SATA, e1000).</summary>
+    public Func<ConversionPlan>? CompatibilityPlan { get; init; }
 }
 
-public sealed record LocalConversionResult(string XmlPath, IReadOnlyList<DiskConvertResult> Disks);
+public sealed record LocalConversionResult(string XmlPath, string ReportPath, ConversionPlan Plan, IReadOnlyList<DiskConvertResult> Disks, V2VConverter.Guest.GuestConversionReport? Guest);
 
 /// <summary>
 /// <c>-o local</c>: every disk of the VM is written into the output directory, then DIR/NAME.xml.
@@ -94,10 +99,21 @@ public static class LocalConversion
                 results.Add(r);
             }
 
-            // 3. The domain XML, last.
-            var xml = new DomainXmlBuilder(options.Templates).BuildString(plan);
+            // 3. The guest, on the output disks.
+            var guest = GuestStage.Run(plan, options.Guest, diagnostics, line => diagnostics.Info("guest: " + line));
+            var finalPlan = plan;
+            if ((guest?.CompatibilityMode ?? false) && options.CompatibilityPlan is { } replan)
+            {
+                finalPlan = replan();
+            }
+
+            // 4. The report and the domain XML, last.
+            var reportPath = Path.ChangeExtension(xmlPath, ".report.json");
+            AtomicFile.WriteAllText(reportPath, ConversionReport.ToJson(finalPlan, results, guest, diagnostics));
+            written.Add(reportPath);
+            var xml = new DomainXmlBuilder(options.Templates).BuildString(finalPlan);
             AtomicFile.WriteAllText(xmlPath, xml);
-            return new LocalConversionResult(xmlPath, results);
+            return new LocalConversionResult(xmlPath, reportPath, finalPlan, results, guest);
         }
         catch
         {

@@ -12,9 +12,9 @@ public sealed class ConvertCommand : ICommand
 {
     public string Name => "convert";
 
-    public string Usage => $"convert X.vmx -o local -os DIR [-of qcow2|raw] [-c] [--fsync] [--machine-readable] [--ignore-cid] {PlanArgs.Usage}";
+    public string Usage => $"convert X.vmx -o local -os DIR [-of qcow2|raw] [-c] [--no-guest-fixups] [--fstab-style uuid|vd] [--fsync] [--machine-readable] [--ignore-cid] {PlanArgs.Usage}";
 
-    public string Summary => "Convert the VM: copy every disk into DIR and write DIR/<name>.xml pointing at them.";
+    public string Summary => "Convert the VM: copy every disk into DIR, convert the guest (virtio drivers, fstab/grub, VMware Tools, NIC names), write DIR/<name>.report.json and DIR/<name>.xml.";
 
     public int Run(CliContext context, ArgReader args)
     {
@@ -24,7 +24,10 @@ public sealed class ConvertCommand : ICommand
         var machineReadable = args.Flag("--machine-readable");
         var ignoreCid = args.Flag("--ignore-cid");
         var allowAbsolute = args.Flag("--allow-absolute-extents");
-        var request = PlanArgs.Read(args, context);
+        var noGuestFixups = args.Flag("--no-guest-fixups");
+        var fstabStyle = args.Value("--fstab-style");
+        var naming = fstabStyle is null ? V2VConverter.Guest.Transforms.DeviceNamingStyle.Uuid : V2VConverter.Guest.GuestConversionOptions.ParseDeviceNaming(fstabStyle);
+        var request = PlanArgs.Read(args, context, compatibilityMode: noGuestFixups);
         var source = args.Positionals(1, 1, "the .vmx file")[0];
         if (output != "local")
         {
@@ -52,6 +55,8 @@ public sealed class ConvertCommand : ICommand
             Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync, Format = format == "raw" ? DiskOutputFormat.Raw : DiskOutputFormat.Qcow2 },
             Vmdk = new VmdkOpenOptions { IgnoreCid = ignoreCid, AllowAbsoluteExtents = allowAbsolute },
             Templates = request.TemplatesDirectory is null ? TemplateSet.Embedded : new TemplateSet(request.TemplatesDirectory),
+            Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming },
+            CompatibilityPlan = () => ConversionPlanner.Plan(vm, request with { Options = request.Options with { CompatibilityMode = true } }, context.Diagnostics),
         };
         var last = -1;
         try
@@ -76,6 +81,14 @@ public sealed class ConvertCommand : ICommand
                 context.Error.WriteLine($"v2v: wrote {d.OutputPath} ({d.OutputFileSize} bytes)");
             }
 
+            if (result.Guest is { } g)
+            {
+                context.Error.WriteLine(g.CompatibilityMode
+                    ? $"v2v: guest: compatibility copy ({g.CompatibilityReason})"
+                    : $"v2v: guest: {g.Fixups.Count} fixup(s) applied; see {result.ReportPath}");
+            }
+
+            context.Error.WriteLine($"v2v: wrote {result.ReportPath}");
             context.Error.WriteLine($"v2v: wrote {result.XmlPath}");
             return ExitCodes.Success;
         }

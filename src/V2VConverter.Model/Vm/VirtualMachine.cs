@@ -205,6 +205,9 @@ public sealed record NetworkAdapter
     public string? MacAddress { get; init; }
 
     public bool StartConnected { get; init; } = true;
+
+    /// <summary><c>ethernetN.pciSlotNumber</c>: decides the guest's predictable NIC name (160 gives ens160).</summary>
+    public int? PciSlotNumber { get; init; }
 }
 
 public enum CharDeviceKind

@@ -70,6 +70,7 @@ public static partial class VmxSource
                 AddressType = addressType,
                 MacAddress = mac,
                 StartConnected = doc.GetBool($"{key}.startConnected", true),
+                PciSlotNumber = doc.Contains($"{key}.pciSlotNumber") ? doc.GetInt32($"{key}.pciSlotNumber", -1, -1, 65535) is var slot and >= 0 ? slot : null : null,
             });
         }
 
