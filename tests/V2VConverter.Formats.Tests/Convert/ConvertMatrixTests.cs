@@ -199,6 +199,52 @@ public sealed class ConvertMatrixTests
     }
 
     [Fact]
+    public void Compressed_output_is_within_five_percent_of_qemu_img_c()
+    {
+        var dir = RepoPaths.NewTempDir();
+        try
+        {
+            var ours = Path.Combine(dir, "ours-c.qcow2");
+            using (var disk = DiskImage.Open(DiskFixtures.Raw))
+            {
+                DiskConverter.Convert(disk, ours, new DiskConvertOptions { Format = DiskOutputFormat.Qcow2, Compress = true }, null, TestContext.Current.CancellationToken);
+            }
+
+            var mine = new FileInfo(ours).Length;
+            var theirs = new FileInfo(DiskFixtures.Qcow2Compressed).Length;
+            Assert.InRange(mine, theirs * 0.95, theirs * 1.05);
+            Assert.True(mine < new FileInfo(DiskFixtures.Qcow2).Length, "compression did not make the image smaller");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Incompressible_clusters_are_detected_but_repetitive_ones_are_not()
+    {
+        var random = new byte[65536];
+        new Random(3).NextBytes(random);
+        Assert.True(V2VConverter.Formats.Qcow2.Qcow2Compression.LooksIncompressible(random, 0, random.Length));
+
+        var text = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("qcow2 clusters are 64 KiB by default. ", 2000)));
+        Assert.False(V2VConverter.Formats.Qcow2.Qcow2Compression.LooksIncompressible(text, 0, 65536));
+
+        // A random 1 KiB block repeated: uniform bytes, but deflate shrinks it, and so does the probe.
+        var repeated = new byte[65536];
+        for (var i = 0; i < repeated.Length; i += 1024)
+        {
+            random.AsSpan(0, 1024).CopyTo(repeated.AsSpan(i));
+        }
+
+        Assert.False(V2VConverter.Formats.Qcow2.Qcow2Compression.LooksIncompressible(repeated, 0, repeated.Length));
+        var output = new byte[65536];
+        Assert.InRange(V2VConverter.Formats.Qcow2.Qcow2Compression.Deflate(repeated, 0, repeated.Length, output, 0), 1, 8192);
+        Assert.Equal(-1, V2VConverter.Formats.Qcow2.Qcow2Compression.Deflate(random, 0, random.Length, output, 0));
+    }
+
+    [Fact]
     public void Uncompressed_qcow2_matches_qemu_layout_size_and_is_unfragmented()
     {
         var dir = RepoPaths.NewTempDir();
