@@ -10,7 +10,7 @@ public sealed class DiskConvertCommand : ICommand
 {
     public string Name => "disk convert";
 
-    public string Usage => "disk convert IN OUT [-O raw|qcow2] [-c] [--cluster-size N] [--preallocation off|falloc|full] [--fsync] [--machine-readable]";
+    public string Usage => "disk convert IN OUT [-O raw|qcow2] [-c] [--cluster-size N] [--preallocation off|falloc|full] [--fsync] [--machine-readable] [--parallel N] [--request-size N]";
 
     public string Summary => "Copy a disk image (raw, qcow2, vmdk) to raw (default) or qcow2, skipping holes; -c compresses qcow2 clusters on all cores.";
 
@@ -27,6 +27,8 @@ public sealed class DiskConvertCommand : ICommand
         var levelText = args.Value("--compression-level");
         var ignoreCid = args.Flag("--ignore-cid");
         var allowAbsolute = args.Flag("--allow-absolute-extents");
+        var parallelText = args.Value("--parallel");
+        var requestText = args.Value("--request-size");
         var paths = args.Positionals(2, 2, "input and output file names (disk convert IN OUT)");
 
         var format = formatText switch
@@ -49,8 +51,11 @@ public sealed class DiskConvertCommand : ICommand
             throw new UsageException($"-f must be raw, qcow2 or vmdk, not \"{inputFormat}\"");
         }
 
+        var defaults = new DiskConvertOptions();
         var options = new DiskConvertOptions
         {
+            Parallelism = parallelText is null ? defaults.Parallelism : ParseLevelLike(parallelText, "--parallel", 1, 64),
+            ChunkSize = requestText is null ? defaults.ChunkSize : ParseSize(requestText, "--request-size"),
             Format = format,
             Compress = compress,
             ClusterSize = clusterSize,
@@ -142,6 +147,11 @@ public sealed class DiskConvertCommand : ICommand
 
         return (int)(n * mult);
     }
+
+    private static int ParseLevelLike(string text, string option, int min, int max) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw new UsageException($"{option} needs a whole number {min}..{max}, not \"{text}\"");
 
     private static int ParseLevel(string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 9

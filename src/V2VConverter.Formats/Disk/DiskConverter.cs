@@ -178,12 +178,25 @@ public static class DiskConverter
                 }
             }
 
-            async Task ConsumeAsync()
+            // The single writer runs on its own thread with blocking waits: its pwrites must not tie up a thread-pool
+            // thread the readers and compressors need.
+            void Consume()
             {
                 long lastReported = -1;
-                await foreach (var pending in queue.Reader.ReadAllAsync(token).ConfigureAwait(false))
+                var reader = queue.Reader;
+                while (true)
                 {
-                    var chunk = await pending.ConfigureAwait(false);
+                    if (!reader.TryRead(out var pending))
+                    {
+                        if (!reader.WaitToReadAsync(token).AsTask().GetAwaiter().GetResult())
+                        {
+                            break;
+                        }
+
+                        continue;
+                    }
+
+                    var chunk = pending.GetAwaiter().GetResult();
                     try
                     {
                         if (chunk.Data is not null)
@@ -207,8 +220,9 @@ public static class DiskConverter
                 target.Finish(options.Fsync);
             }
 
+            EnsureThreads(inflight + 2);
             var producer = Task.Run(ProduceAsync, CancellationToken.None);
-            var consumer = Task.Run(ConsumeAsync, CancellationToken.None);
+            var consumer = Task.Factory.StartNew(Consume, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             try
             {
                 var first = await Task.WhenAny(producer, consumer).ConfigureAwait(false);
@@ -301,6 +315,19 @@ public static class DiskConverter
             states[i] = n;
             offsets![i] = cursor;
             cursor += n;
+        }
+    }
+
+    /// <summary>
+    /// Readers block in pread and compressors keep a core busy; with the default minimum of one thread per core the
+    /// pool would add threads only slowly (hill climbing). Raise the minimum so every in-flight chunk gets a thread.
+    /// </summary>
+    private static void EnsureThreads(int workers)
+    {
+        ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+        if (minWorkers < workers)
+        {
+            ThreadPool.SetMinThreads(workers, minIo);
         }
     }
 

@@ -30,6 +30,9 @@ public sealed class Qcow2Disk : IVirtualDisk
     private readonly Queue<long> _l2Order = new();
     private readonly int _l2CacheCapacity;
 
+    // The most recently used L2 table: readers in guest order hit it without taking the cache lock.
+    private L2Ref? _lastL2;
+
     private Qcow2Disk(SafeFileHandle handle, string path, long fileLength, Qcow2Header header, ulong[] l1)
     {
         _handle = handle;
@@ -226,6 +229,18 @@ public sealed class Qcow2Disk : IVirtualDisk
 
     private ulong[] GetL2Table(long l1Index, long l2Offset)
     {
+        if (_lastL2 is { } last && last.Index == l1Index)
+        {
+            return last.Table;
+        }
+
+        var table = LoadL2Table(l1Index, l2Offset);
+        _lastL2 = new L2Ref(l1Index, table);
+        return table;
+    }
+
+    private ulong[] LoadL2Table(long l1Index, long l2Offset)
+    {
         lock (_cacheLock)
         {
             if (_l2Cache.TryGetValue(l1Index, out var cached))
@@ -308,6 +323,8 @@ public sealed class Qcow2Disk : IVirtualDisk
         ReadExactly(_handle, dest[..available], hostOffset, _path);
         dest[available..].Clear();
     }
+
+    private sealed record L2Ref(long Index, ulong[] Table);
 
     internal static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset, string path)
     {

@@ -34,12 +34,14 @@ internal sealed class Qcow2Writer : IDiskTarget
     public Qcow2Writer(SafeFileHandle handle, ulong virtualSize, int clusterSize, bool compress)
     {
         _handle = handle;
-        _size = virtualSize;
+
+        // qemu handles whole sectors only (it rounds the size of a new qcow2 up the same way); the tail reads as zeros.
+        _size = (virtualSize + Qcow2Layout.SectorSize - 1) / Qcow2Layout.SectorSize * Qcow2Layout.SectorSize;
         _clusterSize = clusterSize;
         _clusterBits = System.Numerics.BitOperations.Log2((uint)clusterSize);
         _l2Bits = _clusterBits - 3;
         _compressedOffsetBits = Qcow2Layout.CompressedOffsetBits(_clusterBits);
-        var l1Size = Qcow2Header.RequiredL1Size(virtualSize, _clusterBits);
+        var l1Size = Qcow2Header.RequiredL1Size(_size, _clusterBits);
         if (l1Size * 8 > Qcow2Layout.MaxL1Bytes)
         {
             throw new ArgumentException($"a {virtualSize}-byte disk needs an L1 table of {l1Size * 8} bytes with {clusterSize}-byte clusters (max {Qcow2Layout.MaxL1Bytes}); use a larger cluster size");
@@ -112,21 +114,23 @@ internal sealed class Qcow2Writer : IDiskTarget
         AlignCursor();
         FlushStage();
 
-        // L1 table.
+        // L1 table (none at all for an empty disk: an unreferenced cluster would be a leak).
         var cs = (long)_clusterSize;
-        var l1Offset = _cursor;
+        var l1Offset = _l1.Length == 0 ? 0 : _cursor;
         var l1Bytes = _l1.Length * 8L;
-        var l1Clusters = Math.Max(1, (l1Bytes + cs - 1) / cs);
-        var l1Buffer = new byte[l1Clusters * cs];
-        for (var i = 0; i < _l1.Length; i++)
+        var l1Clusters = (l1Bytes + cs - 1) / cs;
+        if (l1Clusters > 0)
         {
-            BinaryPrimitives.WriteUInt64BigEndian(l1Buffer.AsSpan(i * 8), _l1[i]);
-        }
+            var l1Buffer = new byte[l1Clusters * cs];
+            for (var i = 0; i < _l1.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt64BigEndian(l1Buffer.AsSpan(i * 8), _l1[i]);
+            }
 
-        RandomAccess.Write(_handle, l1Buffer, l1Offset);
-        var l1FirstCluster = l1Offset / cs;
-        _refcounts.AddRange(l1FirstCluster, l1Clusters);
-        _cursor = l1Offset + (l1Clusters * cs);
+            RandomAccess.Write(_handle, l1Buffer, l1Offset);
+            _refcounts.AddRange(l1Offset / cs, l1Clusters);
+            _cursor = l1Offset + (l1Clusters * cs);
+        }
 
         // Refcount blocks and table must cover themselves: R = ceil((N+R+T)/rbEntries), T = ceil(R*8/cs).
         var used = _cursor / cs;

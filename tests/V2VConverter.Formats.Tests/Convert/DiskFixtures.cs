@@ -83,11 +83,36 @@ public static class DiskFixtures
         Put(size - 4096, Random(4096));                            // data in the partial last cluster
     }
 
+    /// <summary>Bump when the fixture content changes: the folder is reused across test runs.</summary>
+    private const string Version = "v1";
+
     private static string Build()
     {
         Tool.Require("qemu-img");
         Tool.Require("qemu-io");
-        var dir = RepoPaths.NewTempDir("v2v-disk-fixtures");
+        var final = Path.Combine(Path.GetTempPath(), $"v2v-disk-fixtures-{Version}");
+        if (File.Exists(Path.Combine(final, "done")))
+        {
+            return final;
+        }
+
+        var dir = RepoPaths.NewTempDir("v2v-disk-fixtures-build");
+        BuildInto(dir);
+        File.WriteAllText(Path.Combine(dir, "done"), "");
+        try
+        {
+            Directory.Move(dir, final);
+            return final;
+        }
+        catch (IOException)
+        {
+            // Another test process won the race (or a stale incomplete folder is in the way): use our own copy.
+            return dir;
+        }
+    }
+
+    private static void BuildInto(string dir)
+    {
         var raw = Path.Combine(dir, "mixed.raw");
         WriteMixedRaw(raw);
         Tool.Check("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, Path.Combine(dir, "mixed.qcow2"));
@@ -98,6 +123,5 @@ public static class DiskFixtures
         Tool.Check("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, zq);
         Tool.Check("qemu-io", "-f", "qcow2", "-c", "write -z 1M 512k", "-c", "write -z -u 16M 1M", "-c", "discard 17M 1M", "-c", "write -P 0x5a 30k 8k", zq);
         Tool.Check("qemu-img", "convert", "-f", "qcow2", "-O", "raw", zq, Path.Combine(dir, "zeroflags.raw"));
-        return dir;
     }
 }
