@@ -75,7 +75,8 @@ public sealed class VimClient
 
     public async Task<VimServiceContent> RetrieveServiceContentAsync(CancellationToken ct)
     {
-        var r = await InvokeAsync("RetrieveServiceContent", [new MoRef("ServiceInstance", "ServiceInstance").ToElement(Vim + "_this")], ct).ConfigureAwait(false);
+        var response = await InvokeAsync("RetrieveServiceContent", [new MoRef("ServiceInstance", "ServiceInstance").ToElement(Vim + "_this")], ct).ConfigureAwait(false);
+        var r = response.Element(Vim + "returnval") ?? throw Missing("RetrieveServiceContent", "returnval");
         MoRef Ref(string name) => MoRef.FromElement(r.Element(Vim + name) ?? throw Missing("RetrieveServiceContent", name));
         var about = r.Element(Vim + "about");
         var content = new VimServiceContent(
