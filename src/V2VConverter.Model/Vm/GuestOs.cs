@@ -28,6 +28,9 @@ public sealed record GuestOs(
     bool HasVirtioDrivers,
     string Description)
 {
+    /// <summary>An old OS (XP, 2003...) that wants the legacy i440fx machine and IDE disks.</summary>
+    public bool Legacy { get; init; }
+
     public static GuestOs Unknown(string vmxId, GuestArchitecture arch) =>
         new(vmxId, GuestFamily.Unknown, "unknown", "", arch, false, $"unknown guestOS \"{vmxId}\"");
 }

@@ -1,0 +1,14 @@
+namespace V2VConverter.Mapping.Plan;
+
+/// <summary>Per-run choices that are not rules: the output directory and format, compatibility mode.</summary>
+public sealed record PlanOptions
+{
+    /// <summary>-os DIR: every disk goes to this directory, whatever the storage rules say.</summary>
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>-of qcow2|raw; null takes storage:format.</summary>
+    public string? OutputFormat { get; init; }
+
+    /// <summary>Plan as if the guest had no virtio drivers (SATA disks, e1000 NICs): --no-guest-fixups.</summary>
+    public bool CompatibilityMode { get; init; }
+}

@@ -1,0 +1,248 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using V2VConverter.Mapping.Rules;
+using V2VConverter.Model.Diagnostics;
+using V2VConverter.Model.Vm;
+
+namespace V2VConverter.Mapping.Plan;
+
+/// <summary>Turns the source model and the mapping rules into a <see cref="ConversionPlan"/>, logging every decision.</summary>
+public sealed partial class Planner(IConfiguration rules, DiagnosticBag diagnostics, IReadOnlyList<string>? ruleFiles = null)
+{
+    private readonly List<Decision> _decisions = [];
+
+    public ConversionPlan Plan(VirtualMachine vm, PlanOptions options)
+    {
+        _decisions.Clear();
+        var guest = options.CompatibilityMode ? vm.Guest with { HasVirtioDrivers = false } : vm.Guest;
+        if (options.CompatibilityMode)
+        {
+            Decide("guest", "virtio drivers", "compatibility devices (SATA, e1000)", "option --no-guest-fixups");
+        }
+
+        var facts = new RuleFacts(guest);
+        var machine = Require("devices:machine", facts, "type", "machine");
+        var machineType = machine.Value;
+        Decide("machine", "VMware virtual hardware " + (vm.HardwareVersion > 0 ? vm.HardwareVersion.ToString(CultureInfo.InvariantCulture) : "?"), machineType, machine.Rule);
+
+        var firmware = PlanFirmware(vm);
+        if (firmware.SecureBoot && machineType != "q35")
+        {
+            machineType = "q35";
+            Decide("machine", machine.Value, "q35", "secure boot needs q35 with SMM");
+        }
+
+        var tuning = PlanTuning(vm);
+        var cpu = Optional("devices:cpu", facts, "mode");
+        (string? Value, string? Rule) cpuMode = tuning.Profile is not null && rules[$"tuning:profiles:{tuning.Profile}:cpuMode"] is { Length: > 0 } profileCpu
+            ? (profileCpu, $"tuning.profiles#{tuning.Profile}")
+            : cpu;
+        if (cpuMode.Value is not null)
+        {
+            Decide("cpu", $"{vm.Cpu.VCpus} vCPU ({vm.Cpu.Sockets} socket(s) x {vm.Cpu.Cores} core(s))", $"{cpuMode.Value}, same topology", cpuMode.Rule);
+        }
+
+        var clock = Optional("devices:clock", facts, "offset");
+        var outputFormat = (options.OutputFormat ?? rules["storage:format"] ?? "qcow2").ToLowerInvariant();
+        if (outputFormat is not ("qcow2" or "raw"))
+        {
+            throw new InvalidDataException($"output format \"{outputFormat}\" is not qcow2 or raw");
+        }
+
+        var letters = new Dictionary<string, int>(StringComparer.Ordinal);
+        var disks = PlanDisks(vm, facts, options, outputFormat, letters, tuning);
+        var cdroms = PlanCdRoms(vm, facts, letters);
+        var floppies = PlanFloppies(vm);
+        var nics = PlanNics(vm, facts);
+        AssignBootOrder(vm, ref disks, ref cdroms, ref floppies, ref nics);
+        var video = PlanVideo(vm, facts);
+        (string? Value, string? Rule) sound = vm.Sound is null ? (null, null) : Optional("devices:sound", facts with { Source = vm.Sound.VirtualDev }, "model");
+        if (sound.Value is not null)
+        {
+            Decide("sound", vm.Sound!.VirtualDev, sound.Value, sound.Rule);
+        }
+
+        var usb = new List<string>();
+        foreach (var u in vm.UsbControllers)
+        {
+            var m = Optional("devices:usb", facts with { Source = u.Kind.ToString().ToLowerInvariant() }, "model");
+            if (m.Value is not null && !usb.Contains(m.Value))
+            {
+                usb.Add(m.Value);
+                Decide("usb", u.Kind.ToString().ToLowerInvariant(), m.Value, m.Rule);
+            }
+        }
+
+        var agent = Optional("devices:guestAgent", facts, "enabled");
+        var guestAgent = !string.Equals(agent.Value, "false", StringComparison.OrdinalIgnoreCase);
+        if (guestAgent)
+        {
+            Decide("channel", "(none)", "qemu-guest-agent virtio-serial channel", agent.Rule ?? "default");
+        }
+
+        var storageDir = options.OutputDirectory ?? rules["storage:default:directory"] ?? "/var/lib/libvirt/images";
+        return new ConversionPlan
+        {
+            Source = vm,
+            Name = vm.Name,
+            MachineType = machineType,
+            Architecture = vm.Guest.Architecture switch
+            {
+                GuestArchitecture.X86_64 => "x86_64",
+                GuestArchitecture.Aarch64 => "aarch64",
+                _ => "i686",
+            },
+            CpuMode = cpuMode.Value,
+            Firmware = firmware,
+            ClockOffset = clock.Value ?? "utc",
+            Disks = disks,
+            CdRoms = cdroms,
+            Floppies = floppies,
+            Nics = nics,
+            Serials = vm.SerialPorts.Select(s => PlanSerial(s, storageDir)).ToList(),
+            Parallels = vm.ParallelPorts.Select(p => PlanParallel(p, storageDir)).ToList(),
+            Video = video,
+            SoundModel = sound.Value,
+            UsbModels = usb,
+            GuestAgent = guestAgent,
+            Tuning = tuning,
+            Decisions = _decisions.ToList(),
+            RuleFiles = ruleFiles ?? [],
+        };
+    }
+
+    private void Decide(string subject, string from, string to, string? rule)
+    {
+        var d = new Decision(subject, from, to, rule ?? "default");
+        _decisions.Add(d);
+        diagnostics.Info(d.ToString());
+    }
+
+    private (string Value, string Rule) Require(string path, RuleFacts facts, string key, string what)
+    {
+        var (value, rule) = Optional(path, facts, key);
+        return value is null
+            ? throw new InvalidDataException($"mapping rules: no rule in {path.Replace(':', '.')} gives a {what} ({key}) for this guest")
+            : (value, rule!);
+    }
+
+    private (string? Value, string? Rule) Optional(string path, RuleFacts facts, string key)
+    {
+        var m = new RuleSet(rules, path).Decide(facts);
+        return m?.Get(key) is { Length: > 0 } v ? (v, m.Id) : (null, null);
+    }
+
+    private FirmwarePlan PlanFirmware(VirtualMachine vm)
+    {
+        if (vm.Firmware != Firmware.Efi)
+        {
+            Decide("firmware", "BIOS", "BIOS (SeaBIOS)", "firmware#bios");
+            return new FirmwarePlan(false, false, null, null, null);
+        }
+
+        var section = vm.SecureBoot ? "firmware:efiSecure" : "firmware:efi";
+        var loader = rules[$"{section}:loader"];
+        var template = rules[$"{section}:nvramTemplate"];
+        var nvramDir = rules["firmware:nvramDirectory"] ?? "/var/lib/libvirt/qemu/nvram";
+        Decide("firmware", vm.SecureBoot ? "EFI, secure boot" : "EFI", $"OVMF {loader}", section.Replace(':', '#'));
+        return new FirmwarePlan(true, vm.SecureBoot, loader, template, Path.Combine(nvramDir, SafeFileName(vm.Name) + "_VARS.fd"));
+    }
+
+    private TuningPlan PlanTuning(VirtualMachine vm)
+    {
+        var profile = rules["tuning:profile"];
+        if (string.IsNullOrWhiteSpace(profile))
+        {
+            return new TuningPlan(null, false, null, null, null);
+        }
+
+        var section = rules.GetSection($"tuning:profiles:{profile}");
+        if (!section.Exists())
+        {
+            var known = string.Join(", ", rules.GetSection("tuning:profiles").GetChildren().Select(c => c.Key));
+            throw new InvalidDataException($"tuning profile \"{profile}\" is not defined (known profiles: {known})");
+        }
+
+        var rule = $"tuning.profiles#{profile}";
+        var hugepages = bool.TryParse(section["hugepages"], out var h) && h;
+        MemTunePlan? memtune = null;
+        var hard = ReadLong(section, "memtune:hardLimitPercent", 1, 1000);
+        var soft = ReadLong(section, "memtune:softLimitPercent", 1, 1000);
+        if (hard is not null || soft is not null)
+        {
+            var kib = vm.MemoryMiB * 1024;
+            memtune = new MemTunePlan(hard * kib / 100, soft * kib / 100);
+            Decide("memtune", "(none)", $"hard {memtune.HardLimitKiB?.ToString(CultureInfo.InvariantCulture) ?? "-"} KiB, soft {memtune.SoftLimitKiB?.ToString(CultureInfo.InvariantCulture) ?? "-"} KiB", rule);
+        }
+
+        if (hugepages)
+        {
+            Decide("memory", $"{vm.MemoryMiB} MiB", "backed by hugepages", rule);
+        }
+
+        var weight = (int?)ReadLong(section, "blkioWeight", 100, 1000);
+        if (weight is not null)
+        {
+            Decide("blkiotune", "(none)", $"weight {weight}", rule);
+        }
+
+        IoTunePlan? iotune = null;
+        var io = section.GetSection("iotune");
+        if (io.Exists())
+        {
+            iotune = new IoTunePlan(
+                ReadLong(io, "totalBytesSec", 1, long.MaxValue),
+                ReadLong(io, "totalIopsSec", 1, long.MaxValue),
+                ReadLong(io, "readBytesSec", 1, long.MaxValue),
+                ReadLong(io, "writeBytesSec", 1, long.MaxValue),
+                ReadLong(io, "readIopsSec", 1, long.MaxValue),
+                ReadLong(io, "writeIopsSec", 1, long.MaxValue));
+        }
+
+        return new TuningPlan(profile, hugepages, memtune, weight, iotune);
+    }
+
+    private static long? ReadLong(IConfiguration section, string key, long min, long max)
+    {
+        var v = section[key];
+        if (string.IsNullOrWhiteSpace(v))
+        {
+            return null;
+        }
+
+        if (!long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < min || n > max)
+        {
+            var path = section is IConfigurationSection s ? s.Path + ":" + key : key;
+            throw new InvalidDataException($"mapping rules: {path.Replace(':', '.')} = \"{v}\" is not a whole number in {min}..{max}");
+        }
+
+        return n;
+    }
+
+    public static string SafeFileName(string name)
+    {
+        var chars = name.Select(c => c == '/' || c == '\0' || char.IsControl(c) ? '_' : c).ToArray();
+        var s = new string(chars).Trim();
+        if (s.Length == 0 || s == "." || s == "..")
+        {
+            s = "vm";
+        }
+
+        return s.StartsWith('.') ? "_" + s[1..] : s;
+    }
+
+    /// <summary>sd + a, b, ... z, aa, ab ... (the kernel's naming).</summary>
+    public static string DriveLetters(int index)
+    {
+        var s = "";
+        index++;
+        while (index > 0)
+        {
+            index--;
+            s = (char)('a' + (index % 26)) + s;
+            index /= 26;
+        }
+
+        return s;
+    }
+}

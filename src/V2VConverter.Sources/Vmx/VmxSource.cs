@@ -1,0 +1,476 @@
+using System.Text.RegularExpressions;
+using V2VConverter.Formats.Vmx;
+using V2VConverter.Model.Catalog;
+using V2VConverter.Model.Diagnostics;
+using V2VConverter.Model.Vm;
+
+namespace V2VConverter.Sources.Vmx;
+
+/// <summary>Options for turning a .vmx into the source model.</summary>
+public sealed record VmxSourceOptions
+{
+    /// <summary>Check local disk files (existence, VMDK signature). Off for remote sources.</summary>
+    public bool ProbeLocalFiles { get; init; } = true;
+
+    public GuestOsCatalog? Catalog { get; init; }
+}
+
+/// <summary>
+/// Builds the <see cref="VirtualMachine"/> model from a .vmx. The key table below follows VMware's
+/// names; every missing key has a documented default, every malformed value is an error naming key and line.
+/// </summary>
+public static partial class VmxSource
+{
+    /// <summary>memsize when the key is missing: VMware's own default for a VM without one.</summary>
+    public const long DefaultMemoryMiB = 32;
+
+    private static readonly string[] ScsiKeys = ["scsi0", "scsi1", "scsi2", "scsi3"];
+
+    public static VirtualMachine Load(string vmxPath, DiagnosticBag diagnostics, VmxSourceOptions? options = null)
+    {
+        var full = Path.GetFullPath(vmxPath);
+        var doc = VmxDocument.Load(full);
+        return Build(doc, Path.GetDirectoryName(full), diagnostics, options ?? new VmxSourceOptions());
+    }
+
+    /// <summary>For .vmx bytes fetched from elsewhere (a datastore over HTTPS): no local file checks.</summary>
+    public static VirtualMachine FromBytes(byte[] content, string origin, string? baseDirectory, DiagnosticBag diagnostics, VmxSourceOptions? options = null)
+    {
+        var doc = VmxDocument.Parse(content, origin);
+        return Build(doc, baseDirectory, diagnostics, options ?? new VmxSourceOptions { ProbeLocalFiles = false });
+    }
+
+    public static VirtualMachine Build(VmxDocument doc, string? baseDirectory, DiagnosticBag diagnostics, VmxSourceOptions options)
+    {
+        foreach (var w in doc.Warnings)
+        {
+            diagnostics.Warn(w);
+        }
+
+        var ctx = new BuildContext(doc, baseDirectory, diagnostics, options);
+        var name = doc.GetNonEmpty("displayName");
+        if (name is null)
+        {
+            name = Path.GetFileNameWithoutExtension(doc.Origin);
+            diagnostics.Warn($"displayName is missing; using \"{name}\"", doc.Origin);
+        }
+
+        long memory;
+        if (doc.Contains("memsize"))
+        {
+            memory = doc.GetInt64("memsize", DefaultMemoryMiB, 1, 64L * 1024 * 1024);
+        }
+        else
+        {
+            memory = DefaultMemoryMiB;
+            diagnostics.Warn($"memsize is missing; using VMware's default of {DefaultMemoryMiB} MiB", doc.Origin);
+        }
+
+        var vcpus = doc.GetInt32("numvcpus", 1, 1, 4096);
+        var coresPerSocket = doc.GetInt32("cpuid.coresPerSocket", 1, 1, 4096);
+        if (vcpus % coresPerSocket != 0)
+        {
+            diagnostics.Warn($"numvcpus = {vcpus} is not a multiple of cpuid.coresPerSocket = {coresPerSocket}; using {vcpus} sockets of 1 core", doc.Where("cpuid.coresPerSocket"));
+            coresPerSocket = 1;
+        }
+
+        var catalog = options.Catalog ?? GuestOsCatalog.Default;
+        var guestId = doc.GetNonEmpty("guestOS");
+        var guest = catalog.Lookup(guestId, out var rule);
+        if (rule is null)
+        {
+            diagnostics.Warn(guestId is null ? "guestOS is missing; the guest OS is unknown" : $"guestOS = \"{guestId}\" is not in the catalog; treated as unknown (no virtio)", doc.Where("guestOS"));
+        }
+        else
+        {
+            diagnostics.Info($"guestOS \"{guestId}\" -> {guest.Description} ({guest.Architecture}, virtio {(guest.HasVirtioDrivers ? "yes" : "no")}), rule {rule}");
+        }
+
+        var firmware = (doc.GetNonEmpty("firmware") ?? "bios").ToLowerInvariant() switch
+        {
+            "efi" => Firmware.Efi,
+            "bios" => Firmware.Bios,
+            var other => throw new InvalidDataException($"{doc.Where("firmware")}: firmware = \"{other}\" is not bios or efi"),
+        };
+
+        var controllers = ReadControllers(ctx);
+        var (disks, cdroms) = ReadDriveSlots(ctx, controllers);
+        var vm = new VirtualMachine
+        {
+            Name = name,
+            Uuid = ParseUuid(ctx, "uuid.bios"),
+            Annotation = doc.GetNonEmpty("annotation"),
+            Guest = guest,
+            MemoryMiB = memory,
+            Cpu = new CpuTopology(vcpus, coresPerSocket),
+            Firmware = firmware,
+            SecureBoot = firmware == Firmware.Efi && doc.GetBool("uefi.secureBoot.enabled", false),
+            HardwareVersion = doc.GetInt32("virtualHW.version", 0, 0, 1000),
+            Controllers = controllers,
+            Disks = disks,
+            CdRoms = cdroms,
+            Floppies = ReadFloppies(ctx),
+            Nics = ReadNics(ctx),
+            SerialPorts = ReadSerialPorts(ctx),
+            ParallelPorts = ReadParallelPorts(ctx),
+            Video = ReadVideo(doc),
+            Sound = doc.GetBool("sound.present", false) ? new Sound((doc.GetNonEmpty("sound.virtualDev") ?? "es1371").ToLowerInvariant()) : null,
+            UsbControllers = ReadUsb(doc),
+            BootOrder = (doc.GetNonEmpty("bios.bootOrder") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.ToLowerInvariant()).ToList(),
+            Origin = doc.Origin,
+            BaseDirectory = baseDirectory,
+        };
+
+        if (firmware == Firmware.Efi && vm.SecureBoot)
+        {
+            diagnostics.Info("firmware EFI with secure boot");
+        }
+
+        if (doc.GetBool("vtpm.present", false))
+        {
+            diagnostics.Warn("the VM has a virtual TPM (vtpm.present); its keys cannot be carried over. BitLocker or LUKS sealed to it will ask for a recovery key", doc.Where("vtpm.present"));
+        }
+
+        return vm;
+    }
+
+    private sealed record BuildContext(VmxDocument Doc, string? BaseDirectory, DiagnosticBag Diagnostics, VmxSourceOptions Options);
+
+    /// <summary>"50 11 5e 16 9b dc 49 d7-f1 71 53 c4 d7 f9 17 10" to 50115e16-9bdc-49d7-f171-53c4d7f91710.</summary>
+    private static Guid? ParseUuid(BuildContext ctx, string key)
+    {
+        var e = ctx.Doc.GetEntry(key);
+        if (e is null || e.Value.Trim().Length == 0)
+        {
+            return null;
+        }
+
+        var hex = new string(e.Value.Where(c => !char.IsWhiteSpace(c) && c != '-').ToArray());
+        if (hex.Length != 32 || !hex.All(char.IsAsciiHexDigit))
+        {
+            throw ctx.Doc.Invalid(e, "a UUID of 16 hex bytes (\"56 4d ... -... \")");
+        }
+
+        return Guid.ParseExact($"{hex[..8]}-{hex[8..12]}-{hex[12..16]}-{hex[16..20]}-{hex[20..]}", "D");
+    }
+
+    private static List<DiskController> ReadControllers(BuildContext ctx)
+    {
+        var doc = ctx.Doc;
+        var result = new List<DiskController>
+        {
+            new(DiskBus.Ide, 0),
+            new(DiskBus.Ide, 1),
+        };
+        for (var i = 0; i < 4; i++)
+        {
+            var key = ScsiKeys[i];
+            if (doc.GetBool($"{key}.present", false))
+            {
+                var raw = doc.GetNonEmpty($"{key}.virtualDev");
+                var model = (raw ?? "").ToLowerInvariant() switch
+                {
+                    "lsilogic" => ScsiModel.LsiLogic,
+                    "lsisas1068" => ScsiModel.LsiSas1068,
+                    "buslogic" => ScsiModel.BusLogic,
+                    "pvscsi" => ScsiModel.PvScsi,
+                    "" => ScsiModel.LsiLogic,
+                    _ => ScsiModel.Unknown,
+                };
+                if (raw is null)
+                {
+                    ctx.Diagnostics.Info($"{key}.virtualDev is missing; assuming lsilogic", doc.Where($"{key}.present"));
+                }
+                else if (model == ScsiModel.Unknown)
+                {
+                    ctx.Diagnostics.Warn($"{key}.virtualDev = \"{raw}\" is an unknown SCSI controller model", doc.Where($"{key}.virtualDev"));
+                }
+
+                result.Add(new DiskController(DiskBus.Scsi, i, model, raw, doc.GetNonEmpty($"{key}.sharedBus")));
+            }
+
+            if (doc.GetBool($"sata{i}.present", false))
+            {
+                result.Add(new DiskController(DiskBus.Sata, i));
+            }
+
+            if (doc.GetBool($"nvme{i}.present", false))
+            {
+                result.Add(new DiskController(DiskBus.Nvme, i));
+            }
+        }
+
+        return result;
+    }
+
+    private static IEnumerable<(DiskBus Bus, int Controller, int Unit)> Slots()
+    {
+        for (var c = 0; c < 2; c++)
+        {
+            for (var u = 0; u < 2; u++)
+            {
+                yield return (DiskBus.Ide, c, u);
+            }
+        }
+
+        for (var c = 0; c < 4; c++)
+        {
+            for (var u = 0; u < 16; u++)
+            {
+                if (u != 7)
+                {
+                    yield return (DiskBus.Scsi, c, u);
+                }
+            }
+        }
+
+        for (var c = 0; c < 4; c++)
+        {
+            for (var u = 0; u < 30; u++)
+            {
+                yield return (DiskBus.Sata, c, u);
+            }
+        }
+
+        for (var c = 0; c < 4; c++)
+        {
+            for (var u = 0; u < 15; u++)
+            {
+                yield return (DiskBus.Nvme, c, u);
+            }
+        }
+    }
+
+    private static string BusPrefix(DiskBus bus) => bus switch
+    {
+        DiskBus.Ide => "ide",
+        DiskBus.Scsi => "scsi",
+        DiskBus.Sata => "sata",
+        DiskBus.Nvme => "nvme",
+        _ => throw new ArgumentOutOfRangeException(nameof(bus)),
+    };
+
+    private static (List<VirtualDisk> Disks, List<CdRom> CdRoms) ReadDriveSlots(BuildContext ctx, List<DiskController> controllers)
+    {
+        var doc = ctx.Doc;
+        var disks = new List<VirtualDisk>();
+        var cdroms = new List<CdRom>();
+        foreach (var (bus, c, u) in Slots())
+        {
+            var key = $"{BusPrefix(bus)}{c}:{u}";
+            if (!doc.GetBool($"{key}.present", false))
+            {
+                continue;
+            }
+
+            if (!controllers.Any(x => x.Bus == bus && x.Index == c))
+            {
+                ctx.Diagnostics.Warn($"{key} is present but its controller {BusPrefix(bus)}{c} is not; the device is ignored", doc.Where($"{key}.present"));
+                continue;
+            }
+
+            var fileName = doc.Get($"{key}.fileName")?.Trim();
+            var deviceType = (doc.GetNonEmpty($"{key}.deviceType") ?? "").ToLowerInvariant();
+            var kind = deviceType switch
+            {
+                "cdrom-image" or "cdrom-raw" or "atapi-cdrom" => "cdrom",
+                "scsi-passthru" => "passthru",
+                "rawdisk" => "rawdisk",
+                "scsi-harddisk" or "ata-harddisk" or "disk" or "plaindisk" => "disk",
+                "" when fileName is not null && fileName.EndsWith(".iso", StringComparison.OrdinalIgnoreCase) => "cdrom",
+                "" when fileName is not null && fileName.EndsWith(".vmdk", StringComparison.OrdinalIgnoreCase) => "disk",
+                "" => "disk",
+                _ => "unknown",
+            };
+            switch (kind)
+            {
+                case "cdrom":
+                    cdroms.Add(ReadCdRom(ctx, key, bus, c, u, deviceType, fileName));
+                    break;
+                case "passthru":
+                    ctx.Diagnostics.Warn($"{key} is a SCSI passthrough device ({fileName}); host devices cannot move to another host and it is left out", doc.Where($"{key}.deviceType"));
+                    break;
+                case "unknown":
+                    ctx.Diagnostics.Warn($"{key}.deviceType = \"{deviceType}\" is unknown; the device is left out", doc.Where($"{key}.deviceType"));
+                    break;
+                default:
+                    disks.Add(ReadDisk(ctx, key, bus, c, u, fileName, kind == "rawdisk"));
+                    break;
+            }
+        }
+
+        return (disks, cdroms);
+    }
+
+    private static VirtualDisk ReadDisk(BuildContext ctx, string key, DiskBus bus, int c, int u, string? fileName, bool rawDevice)
+    {
+        var doc = ctx.Doc;
+        if (string.IsNullOrEmpty(fileName))
+        {
+            throw new InvalidDataException($"{doc.Where($"{key}.present")}: {key} is a hard disk without {key}.fileName");
+        }
+
+        var modeText = (doc.GetNonEmpty($"{key}.mode") ?? "persistent").ToLowerInvariant();
+        var mode = modeText switch
+        {
+            "persistent" => DiskMode.Persistent,
+            "nonpersistent" => DiskMode.Nonpersistent,
+            "independent-persistent" => DiskMode.IndependentPersistent,
+            "independent-nonpersistent" => DiskMode.IndependentNonpersistent,
+            "undoable" => DiskMode.Undoable,
+            _ => throw doc.Invalid(doc.GetEntry($"{key}.mode")!, "persistent, nonpersistent, independent-persistent, independent-nonpersistent or undoable"),
+        };
+        if (mode is DiskMode.IndependentNonpersistent or DiskMode.Nonpersistent)
+        {
+            ctx.Diagnostics.Warn($"{key} is {modeText}: VMware discards its changes at power-off; the converted disk keeps the base disk's content", doc.Where($"{key}.mode"));
+        }
+
+        var (resolved, datastore) = ResolveFile(ctx, fileName);
+        var state = DiskFileState.Unknown;
+        if (rawDevice)
+        {
+            ctx.Diagnostics.Warn($"{key} is a raw device mapping ({fileName}); its data must be copied separately", doc.Where($"{key}.fileName"));
+        }
+        else if (resolved is not null && ctx.Options.ProbeLocalFiles)
+        {
+            if (Directory.Exists(resolved))
+            {
+                throw new InvalidDataException($"{doc.Where($"{key}.fileName")}: {key}.fileName = \"{fileName}\" resolves to {resolved}, which is a directory, not a VMDK");
+            }
+
+            if (!File.Exists(resolved))
+            {
+                state = DiskFileState.Missing;
+                ctx.Diagnostics.Warn($"{key}.fileName = \"{fileName}\": {resolved} does not exist; the disk is listed but cannot be copied", doc.Where($"{key}.fileName"));
+            }
+            else if (!VmdkProbe.LooksLikeVmdk(resolved))
+            {
+                throw new InvalidDataException($"{doc.Where($"{key}.fileName")}: {key}.fileName = \"{fileName}\" resolves to {resolved}, which is not a VMDK (no descriptor, KDMV or COWD signature)");
+            }
+            else
+            {
+                state = DiskFileState.Present;
+            }
+        }
+
+        return new VirtualDisk
+        {
+            Key = key,
+            Bus = bus,
+            Controller = c,
+            Unit = u,
+            FileName = fileName,
+            ResolvedPath = resolved,
+            FileState = state,
+            Mode = mode,
+            Datastore = datastore,
+            IsRawDevice = rawDevice,
+            WriteThrough = doc.GetNonEmpty($"{key}.writeThrough"),
+        };
+    }
+
+    private static CdRom ReadCdRom(BuildContext ctx, string key, DiskBus bus, int c, int u, string deviceType, string? fileName)
+    {
+        var doc = ctx.Doc;
+        var connected = doc.GetBool($"{key}.startConnected", true);
+        if (deviceType is "cdrom-raw" or "atapi-cdrom")
+        {
+            return new CdRom(key, bus, c, u, MediaKind.HostDevice, fileName, null, connected, false);
+        }
+
+        if (string.IsNullOrEmpty(fileName) || fileName.Equals("emptyBackingString", StringComparison.OrdinalIgnoreCase))
+        {
+            return new CdRom(key, bus, c, u, MediaKind.Empty, null, null, connected, false);
+        }
+
+        var (resolved, _) = ResolveFile(ctx, fileName);
+        var local = resolved is not null && ctx.Options.ProbeLocalFiles && File.Exists(resolved);
+        if (!local)
+        {
+            ctx.Diagnostics.Info($"{key}: ISO \"{fileName}\" is not available here; the converted VM gets an empty drive", doc.Where($"{key}.fileName"));
+        }
+
+        return new CdRom(key, bus, c, u, MediaKind.Image, fileName, resolved, connected, local);
+    }
+
+    private static List<Floppy> ReadFloppies(BuildContext ctx)
+    {
+        var doc = ctx.Doc;
+        var result = new List<Floppy>();
+        for (var i = 0; i < 2; i++)
+        {
+            var key = $"floppy{i}";
+            if (!doc.GetBool($"{key}.present", false))
+            {
+                continue;
+            }
+
+            var fileType = (doc.GetNonEmpty($"{key}.fileType") ?? "device").ToLowerInvariant();
+            var fileName = doc.GetNonEmpty($"{key}.fileName");
+            var connected = doc.GetBool($"{key}.startConnected", true);
+            if (fileType == "file" && fileName is not null)
+            {
+                var (resolved, _) = ResolveFile(ctx, fileName);
+                var local = resolved is not null && ctx.Options.ProbeLocalFiles && File.Exists(resolved);
+                result.Add(new Floppy(i, MediaKind.Image, fileName, resolved, connected, local));
+            }
+            else if (fileType == "device")
+            {
+                result.Add(new Floppy(i, MediaKind.HostDevice, fileName, null, connected, false));
+            }
+            else
+            {
+                result.Add(new Floppy(i, MediaKind.Empty, null, null, connected, false));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Resolves a VMX file name: absolute paths stay, "[datastore] dir/file" records the datastore (not
+    /// resolvable locally), others are relative to the .vmx folder. "../" is legitimate (linked clones).
+    /// </summary>
+    private static (string? Resolved, string? Datastore) ResolveFile(BuildContext ctx, string fileName)
+    {
+        var m = DatastorePath().Match(fileName);
+        if (m.Success)
+        {
+            var ds = m.Groups["ds"].Value;
+            var rest = m.Groups["path"].Value;
+            // A copied datastore folder: the file may sit beside the .vmx under its own name.
+            string? local = null;
+            if (ctx.BaseDirectory is not null && ctx.Options.ProbeLocalFiles)
+            {
+                var beside = Path.Combine(ctx.BaseDirectory, Path.GetFileName(rest));
+                local = File.Exists(beside) ? beside : null;
+            }
+
+            return (local, ds);
+        }
+
+        if (Path.IsPathRooted(fileName))
+        {
+            var vmfs = VmfsVolumePath().Match(fileName);
+            if (vmfs.Success && !File.Exists(fileName) && ctx.BaseDirectory is not null && ctx.Options.ProbeLocalFiles)
+            {
+                // /vmfs/volumes/<ds>/<vm>/<file> copied next to the .vmx.
+                var beside = Path.Combine(ctx.BaseDirectory, Path.GetFileName(fileName));
+                if (File.Exists(beside))
+                {
+                    return (beside, vmfs.Groups["ds"].Value);
+                }
+            }
+
+            return (fileName, vmfs.Success ? vmfs.Groups["ds"].Value : null);
+        }
+
+        return (ctx.BaseDirectory is null ? null : Path.GetFullPath(Path.Combine(ctx.BaseDirectory, fileName)), null);
+    }
+
+    [GeneratedRegex(@"^\[(?<ds>[^\]]+)\]\s*(?<path>.*)$")]
+    private static partial Regex DatastorePath();
+
+    [GeneratedRegex(@"^/vmfs/volumes/(?<ds>[^/]+)/")]
+    private static partial Regex VmfsVolumePath();
+}
