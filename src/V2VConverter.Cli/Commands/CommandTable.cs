@@ -8,5 +8,6 @@ internal static class CommandTable
     public static IReadOnlyList<ICommand> All { get; } =
     [
         // one line per command; keep names stable once an issue names them
+        new InventoryCommand(),
     ];
 }
