@@ -54,6 +54,16 @@ public sealed class VimClient
     /// <summary>A SOAP response larger than this is refused (a 1000-VM page is a few MiB).</summary>
     public const long MaxResponseBytes = 256L * 1024 * 1024;
 
+    private static readonly XmlReaderSettings ReaderSettings = new()
+    {
+        DtdProcessing = DtdProcessing.Prohibit,
+        XmlResolver = null,
+        IgnoreWhitespace = true,
+        IgnoreComments = true,
+        IgnoreProcessingInstructions = true,
+        CloseInput = false,
+    };
+
     private readonly HttpClient _http;
     private readonly Uri _sdk;
     private readonly Action<string>? _log;
@@ -241,11 +251,20 @@ public sealed class VimClient
         }
 
         XDocument doc;
+        long received;
         await using (var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false))
         {
+            var bounded = new BoundedReadStream(stream, MaxResponseBytes, method);
             try
             {
-                doc = await XDocument.LoadAsync(new BoundedReadStream(stream, MaxResponseBytes, method), LoadOptions.None, ct).ConfigureAwait(false);
+                // Receive asynchronously, then parse synchronously from memory: the async XmlReader
+                // costs several times the CPU on a large (1000-VM, ~10 MB) property page.
+                using var buffer = new MemoryStream(response.Content.Headers.ContentLength is { } len and > 0 and < MaxResponseBytes ? (int)len : 64 * 1024);
+                await bounded.CopyToAsync(buffer, 128 * 1024, ct).ConfigureAwait(false);
+                received = buffer.Length;
+                buffer.Position = 0;
+                using var reader = XmlReader.Create(buffer, ReaderSettings);
+                doc = XDocument.Load(reader, LoadOptions.None);
             }
             catch (XmlException ex)
             {
@@ -258,7 +277,7 @@ public sealed class VimClient
             }
         }
 
-        _log?.Invoke($"vim25: {method} -> HTTP {(int)response.StatusCode} in {sw.ElapsedMilliseconds} ms");
+        _log?.Invoke($"vim25: {method} -> HTTP {(int)response.StatusCode}, {received} bytes in {sw.ElapsedMilliseconds} ms");
         var body = doc.Root?.Element(Soap + "Body")
             ?? throw new InvalidDataException($"vim25 {method} at {_sdk}: HTTP {(int)response.StatusCode}, the response has no SOAP Body");
         if (body.Element(Soap + "Fault") is { } fault)
