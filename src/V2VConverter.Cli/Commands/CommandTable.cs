@@ -8,6 +8,9 @@ internal static class CommandTable
     public static IReadOnlyList<ICommand> All { get; } =
     [
         // one line per command; keep names stable once an issue names them
+        new InspectCommand(),
+        new XmlCommand(),
+        new DiskInfoCommand(),
         new InventoryCommand(),
     ];
 }

@@ -50,6 +50,9 @@ public sealed record VirtualMachine
     /// <summary><c>bios.bootOrder</c> entries in order ("hdd", "cdrom", "floppy", "ethernet0"...).</summary>
     public IReadOnlyList<string> BootOrder { get; init; } = [];
 
+    /// <summary>Source devices that are not carried to KVM (host passthrough, client devices), with the reason.</summary>
+    public IReadOnlyList<SkippedDevice> SkippedDevices { get; init; } = [];
+
     /// <summary>Where the VM was read from (a .vmx path or a vSphere URI).</summary>
     public string? Origin { get; init; }
 
@@ -58,6 +61,8 @@ public sealed record VirtualMachine
 
     public bool Is64Bit => Guest.Architecture == GuestArchitecture.X86_64;
 }
+
+public sealed record SkippedDevice(string Key, string Description, string Reason);
 
 public sealed record CpuTopology(int VCpus, int CoresPerSocket)
 {

@@ -116,6 +116,7 @@ public static partial class VmxSource
             Video = ReadVideo(doc),
             Sound = doc.GetBool("sound.present", false) ? new Sound((doc.GetNonEmpty("sound.virtualDev") ?? "es1371").ToLowerInvariant()) : null,
             UsbControllers = ReadUsb(doc),
+            SkippedDevices = ctx.Skipped,
             BootOrder = (doc.GetNonEmpty("bios.bootOrder") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.ToLowerInvariant()).ToList(),
             Origin = doc.Origin,
             BaseDirectory = baseDirectory,
@@ -134,7 +135,16 @@ public static partial class VmxSource
         return vm;
     }
 
-    private sealed record BuildContext(VmxDocument Doc, string? BaseDirectory, DiagnosticBag Diagnostics, VmxSourceOptions Options);
+    private sealed record BuildContext(VmxDocument Doc, string? BaseDirectory, DiagnosticBag Diagnostics, VmxSourceOptions Options)
+    {
+        public List<SkippedDevice> Skipped { get; } = [];
+
+        public void Skip(string key, string description, string reason, string whereKey)
+        {
+            Skipped.Add(new SkippedDevice(key, description, reason));
+            Diagnostics.Warn($"{key} ({description}) is not carried over: {reason}", Doc.Where(whereKey));
+        }
+    }
 
     /// <summary>"50 11 5e 16 9b dc 49 d7-f1 71 53 c4 d7 f9 17 10" to 50115e16-9bdc-49d7-f171-53c4d7f91710.</summary>
     private static Guid? ParseUuid(BuildContext ctx, string key)
@@ -265,7 +275,7 @@ public static partial class VmxSource
 
             if (!controllers.Any(x => x.Bus == bus && x.Index == c))
             {
-                ctx.Diagnostics.Warn($"{key} is present but its controller {BusPrefix(bus)}{c} is not; the device is ignored", doc.Where($"{key}.present"));
+                ctx.Skip(key, doc.Get($"{key}.fileName") ?? "device", $"its controller {BusPrefix(bus)}{c} is not present", $"{key}.present");
                 continue;
             }
 
@@ -284,14 +294,21 @@ public static partial class VmxSource
             };
             switch (kind)
             {
+                case "cdrom" when deviceType == "cdrom-raw":
+                    // Raw (SCSI generic) access to the host's drive: libvirt models it as a LUN, not a CD-ROM.
+                    ctx.Skip(key, $"cdrom-raw {fileName}", "raw passthrough of the VMware host's optical drive; attach an ISO in libvirt instead", $"{key}.deviceType");
+                    break;
+                case "cdrom" when doc.GetBool($"{key}.clientDevice", false):
+                    ctx.Skip(key, $"{deviceType} (client device)", "the drive belongs to the vSphere client machine", $"{key}.clientDevice");
+                    break;
                 case "cdrom":
                     cdroms.Add(ReadCdRom(ctx, key, bus, c, u, deviceType, fileName));
                     break;
                 case "passthru":
-                    ctx.Diagnostics.Warn($"{key} is a SCSI passthrough device ({fileName}); host devices cannot move to another host and it is left out", doc.Where($"{key}.deviceType"));
+                    ctx.Skip(key, $"scsi-passthru {fileName}", "SCSI passthrough of a VMware host device", $"{key}.deviceType");
                     break;
                 case "unknown":
-                    ctx.Diagnostics.Warn($"{key}.deviceType = \"{deviceType}\" is unknown; the device is left out", doc.Where($"{key}.deviceType"));
+                    ctx.Skip(key, $"deviceType {deviceType}", "unknown device type", $"{key}.deviceType");
                     break;
                 default:
                     disks.Add(ReadDisk(ctx, key, bus, c, u, fileName, kind == "rawdisk"));
@@ -402,6 +419,12 @@ public static partial class VmxSource
             var key = $"floppy{i}";
             if (!doc.GetBool($"{key}.present", false))
             {
+                continue;
+            }
+
+            if (doc.GetBool($"{key}.clientDevice", false))
+            {
+                ctx.Skip(key, "floppy (client device)", "the drive belongs to the vSphere client machine", $"{key}.clientDevice");
                 continue;
             }
 

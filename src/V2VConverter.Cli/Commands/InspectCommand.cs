@@ -1,0 +1,66 @@
+using System.Text.Json;
+using V2VConverter.Cli.Infrastructure;
+using V2VConverter.Model.Diagnostics;
+using V2VConverter.Pipeline;
+
+namespace V2VConverter.Cli.Commands;
+
+/// <summary><c>v2v inspect X.vmx [--json]</c>: the source devices beside their planned targets, and why.</summary>
+public sealed class InspectCommand : ICommand
+{
+    public string Name => "inspect";
+
+    public string Usage => $"inspect X.vmx [--json] {PlanArgs.Usage}";
+
+    public string Summary => "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.";
+
+    public int Run(CliContext context, ArgReader args)
+    {
+        var json = args.Flag("--json");
+        var request = PlanArgs.Read(args, context);
+        var source = args.Positionals(1, 1, "the .vmx file")[0];
+        DiagnosticsPrinter.Attach(context);
+        var vm = SourceOpener.Open(source, args, context);
+        var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
+        var rows = PlanReport.Rows(plan);
+        if (json)
+        {
+            var doc = new
+            {
+                name = plan.Name,
+                source = vm.Origin,
+                rows = rows.Select(r => new { device = r.Device, source = r.Source, target = r.Target, rule = r.Rule }),
+                decisions = plan.Decisions.Select(d => new { subject = d.Subject, from = d.From, to = d.To, rule = d.Rule }),
+                warnings = context.Diagnostics.Warnings.Select(w => w.ToString()),
+                ruleFiles = plan.RuleFiles,
+            };
+            context.Out.WriteLine(JsonSerializer.Serialize(doc, JsonOutput.Options));
+            return ExitCodes.Success;
+        }
+
+        context.Out.WriteLine($"{plan.Name}: {vm.Origin}");
+        context.Out.WriteLine();
+        TablePrinter.Print(context.Out, ["DEVICE", "SOURCE (VMware)", "TARGET (KVM)", "RULE"], rows.Select(r => (IReadOnlyList<string>)[r.Device, r.Source, r.Target, r.Rule ?? ""]));
+        context.Out.WriteLine();
+        context.Out.WriteLine("Decisions:");
+        foreach (var d in plan.Decisions)
+        {
+            context.Out.WriteLine($"  {d}");
+        }
+
+        context.Out.WriteLine();
+        context.Out.WriteLine($"Rules from: {string.Join(", ", plan.RuleFiles)}");
+        var warnings = context.Diagnostics.Warnings.ToList();
+        if (warnings.Count > 0)
+        {
+            context.Out.WriteLine();
+            context.Out.WriteLine($"Warnings ({warnings.Count}):");
+            foreach (var w in warnings)
+            {
+                context.Out.WriteLine($"  {w.Message}");
+            }
+        }
+
+        return ExitCodes.Success;
+    }
+}

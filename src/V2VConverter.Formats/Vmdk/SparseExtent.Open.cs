@@ -1,0 +1,250 @@
+using System.Buffers;
+using Microsoft.Win32.SafeHandles;
+
+namespace V2VConverter.Formats.Vmdk;
+
+internal sealed partial class SparseExtent
+{
+    /// <summary>
+    /// Opens a KDMV extent. <paramref name="extentSectors"/> is the size from the descriptor's extent line
+    /// (or null to use the header capacity). Takes ownership of <paramref name="file"/> on success.
+    /// </summary>
+    public static SparseExtent OpenHosted(SafeFileHandle file, string path, long? extentSectors, VmdkOpenOptions options, List<string> warnings, out SparseExtentHeader header)
+    {
+        var fileLength = RandomAccess.GetLength(file);
+        Span<byte> sector = stackalloc byte[SparseHeaderLayout.Size];
+        var n = RandomAccess.Read(file, sector, 0);
+        header = SparseExtentHeader.Parse(sector[..n], path);
+        header.Validate(path, fileLength, options.MaxCapacityBytes);
+        if (header.UncleanShutdown != 0)
+        {
+            warnings.Add($"{path}: the extent was not closed cleanly (uncleanShutdown={header.UncleanShutdown})");
+        }
+
+        var effective = header;
+        var scan = false;
+        if (header.GdOffset == SparseExtentHeader.GdAtEnd)
+        {
+            if (!header.HasMarkers)
+            {
+                throw new InvalidDataException($"{path}: field \"gdOffset\" is GD_AT_END but the extent has no markers (flags 0x{(uint)header.Flags:X})");
+            }
+
+            if (TryReadFooter(file, path, fileLength, options, out var footer))
+            {
+                effective = footer;
+            }
+            else
+            {
+                scan = true;
+            }
+        }
+
+        var capacitySectors = (long)effective.Capacity;
+        if (extentSectors is { } es && es > capacitySectors)
+        {
+            throw new InvalidDataException($"{path}: field \"extent size\" in the descriptor ({es} sectors) exceeds the header \"capacity\" ({capacitySectors} sectors)");
+        }
+
+        var length = (extentSectors ?? capacitySectors) * VmdkLimits.SectorSize;
+        var kind = effective.HasMarkers ? "streamOptimized" : $"hosted sparse v{effective.Version}";
+        var zeroGrain = effective.HasZeroedGrainGte && effective.Version >= 2;
+        if (scan)
+        {
+            var scanned = ScanMarkers(file, path, fileLength, effective, length, warnings);
+            return new SparseExtent(file, path, fileLength, length, (long)effective.GrainSize, (int)effective.NumGtesPerGt, false, effective.IsCompressed,
+                kind + " (map rebuilt from markers)", null, new MetadataRanges(), scanned);
+        }
+
+        var metadata = new MetadataRanges();
+        metadata.Add(0, 1, "header");
+        if (effective.DescriptorOffset != 0)
+        {
+            metadata.Add((long)effective.DescriptorOffset, (long)(effective.DescriptorOffset + effective.DescriptorSize), "embedded descriptor");
+        }
+
+        if (header.GdOffset == SparseExtentHeader.GdAtEnd)
+        {
+            metadata.Add((fileLength / VmdkLimits.SectorSize) - 3, fileLength / VmdkLimits.SectorSize, "footer");
+        }
+
+        var gdEntries = effective.GdEntries;
+        var gtSectors = (((int)effective.NumGtesPerGt * 4) + VmdkLimits.SectorSize - 1) / VmdkLimits.SectorSize;
+        var gd = LoadDirectory(file, path, fileLength, effective, gdEntries, gtSectors, zeroGrain, metadata, warnings);
+        return new SparseExtent(file, path, fileLength, length, (long)effective.GrainSize, (int)effective.NumGtesPerGt, zeroGrain, effective.IsCompressed,
+            kind, gd, metadata, null);
+    }
+
+    /// <summary>Opens a COWD (vmfsSparse) extent. Takes ownership of <paramref name="file"/> on success.</summary>
+    public static SparseExtent OpenCowd(SafeFileHandle file, string path, long? extentSectors, VmdkOpenOptions options, List<string> warnings, out CowdHeader header)
+    {
+        var fileLength = RandomAccess.GetLength(file);
+        var buf = new byte[CowdHeaderLayout.Size];
+        var n = RandomAccess.Read(file, buf, 0);
+        header = CowdHeader.Parse(buf.AsSpan(0, n), path);
+        header.Validate(path, fileLength, options.MaxCapacityBytes);
+        if (header.UncleanShutdown != 0)
+        {
+            warnings.Add($"{path}: the COWD extent was not closed cleanly");
+        }
+
+        if (extentSectors is { } es && es > header.Capacity)
+        {
+            throw new InvalidDataException($"{path}: field \"extent size\" in the descriptor ({es} sectors) exceeds the COWD \"capacity\" ({header.Capacity} sectors)");
+        }
+
+        var length = (extentSectors ?? header.Capacity) * VmdkLimits.SectorSize;
+        var metadata = new MetadataRanges();
+        metadata.Add(0, CowdHeaderLayout.Size / VmdkLimits.SectorSize, "header");
+        var gtSectors = VmdkLimits.CowdGtesPerGt * 4 / VmdkLimits.SectorSize;
+        var gdSectors = header.GdSectors;
+        metadata.Add(header.GdOffset, header.GdOffset + gdSectors, "grain directory");
+        var gd = ReadU32Table(file, path, (long)header.GdOffset * VmdkLimits.SectorSize, (int)header.RequiredGdEntries, "grain directory");
+        var fileSectors = fileLength / VmdkLimits.SectorSize;
+        for (var i = 0; i < gd.Length; i++)
+        {
+            var e = gd[i];
+            if (e == 0)
+            {
+                continue;
+            }
+
+            if (e + (long)gtSectors > fileSectors)
+            {
+                throw new InvalidDataException($"{path}: grain directory entry {i} has the bad value {e}: the grain table lies beyond the end of file ({fileSectors} sectors)");
+            }
+
+            metadata.Add(e, e + gtSectors, $"grain table {i}");
+        }
+
+        metadata.Seal(path);
+        return new SparseExtent(file, path, fileLength, length, header.GrainSize, VmdkLimits.CowdGtesPerGt, false, false, $"vmfsSparse (COWD v{header.Version})", gd, metadata, null);
+    }
+
+    /// <summary>Reads <c>count</c> little-endian u32 values at a byte offset (count already bounded by the file length).</summary>
+    private static uint[] ReadU32Table(SafeFileHandle file, string path, long offset, int count, string what)
+    {
+        var bytes = count * 4;
+        var raw = ArrayPool<byte>.Shared.Rent(Math.Max(bytes, 1));
+        try
+        {
+            ReadExactly(file, raw.AsSpan(0, bytes), offset, path, what);
+            var result = new uint[count];
+            DecodeU32s(raw.AsSpan(0, bytes), result);
+
+            return result;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(raw);
+        }
+    }
+
+    /// <summary>
+    /// Loads the primary GD (and the redundant one when present), picks per entry the primary unless it is
+    /// zero or out of range while the redundant entry is valid, then records every GT as metadata and
+    /// checks that no two tables overlap.
+    /// </summary>
+    private static uint[] LoadDirectory(SafeFileHandle file, string path, long fileLength, SparseExtentHeader h, long gdEntries, int gtSectors, bool zeroGrain,
+        MetadataRanges metadata, List<string> warnings)
+    {
+        var fileSectors = fileLength / VmdkLimits.SectorSize;
+        var gdSectors = h.GdSectors;
+
+        // Validate already checked that the GD fits in the file, so gdEntries*4 <= fileLength.
+        var primary = ReadU32Table(file, path, (long)h.GdOffset * VmdkLimits.SectorSize, (int)gdEntries, "grain directory");
+        metadata.Add((long)h.GdOffset, (long)h.GdOffset + gdSectors, "grain directory");
+        uint[]? redundant = null;
+        if (h.HasRedundantGd && h.RgdOffset != 0 && h.RgdOffset != h.GdOffset)
+        {
+            if (h.RgdOffset + (ulong)gdSectors <= (ulong)fileSectors)
+            {
+                redundant = ReadU32Table(file, path, (long)h.RgdOffset * VmdkLimits.SectorSize, (int)gdEntries, "redundant grain directory");
+                metadata.Add((long)h.RgdOffset, (long)h.RgdOffset + gdSectors, "redundant grain directory");
+            }
+            else
+            {
+                warnings.Add($"{path}: the redundant grain directory (rgdOffset {h.RgdOffset}) lies beyond the end of file; ignored");
+            }
+        }
+
+        bool Special(uint e) => e == 0 || (e == 1 && zeroGrain);
+        bool InFile(uint e) => e + (long)gtSectors <= fileSectors;
+        var fallbacks = 0;
+        for (var i = 0; i < primary.Length; i++)
+        {
+            var p = primary[i];
+            var pValid = Special(p) || InFile(p);
+            if ((!pValid || p == 0) && redundant is not null && !Special(redundant[i]) && InFile(redundant[i]))
+            {
+                primary[i] = redundant[i];
+                fallbacks++;
+                continue;
+            }
+
+            if (!pValid)
+            {
+                throw new InvalidDataException($"{path}: grain directory entry {i} has the bad value {p}: the grain table lies beyond the end of file ({fileSectors} sectors)");
+            }
+        }
+
+        if (fallbacks > 0)
+        {
+            warnings.Add($"{path}: {fallbacks} grain directory entries were taken from the redundant grain directory");
+        }
+
+        for (var i = 0; i < primary.Length; i++)
+        {
+            if (!Special(primary[i]))
+            {
+                metadata.Add(primary[i], primary[i] + gtSectors, $"grain table {i}");
+            }
+        }
+
+        // Each primary entry's redundant twin is metadata too, so a grain cannot point into it.
+        if (redundant is not null)
+        {
+            for (var i = 0; i < redundant.Length; i++)
+            {
+                var r = redundant[i];
+                if (!Special(r) && InFile(r) && r != primary[i])
+                {
+                    metadata.Add(r, r + gtSectors, $"redundant grain table {i}");
+                }
+            }
+        }
+
+        metadata.Seal(path);
+        return primary;
+    }
+
+    /// <summary>Reads and checks the footer marker, footer and EOS marker at the end of a VMware stream.</summary>
+    private static bool TryReadFooter(SafeFileHandle file, string path, long fileLength, VmdkOpenOptions options, out SparseExtentHeader footer)
+    {
+        footer = default;
+        if (fileLength < MarkerLayout.TailSize + SparseHeaderLayout.Size || fileLength % VmdkLimits.SectorSize != 0)
+        {
+            return false;
+        }
+
+        Span<byte> tail = stackalloc byte[MarkerLayout.TailSize];
+        ReadExactly(file, tail, fileLength - MarkerLayout.TailSize, path, "stream footer");
+        var footerMarker = StreamMarker.Parse(tail[..VmdkLimits.SectorSize]);
+        var eos = StreamMarker.Parse(tail[(2 * VmdkLimits.SectorSize)..]);
+        var body = tail.Slice(VmdkLimits.SectorSize, VmdkLimits.SectorSize);
+        if (footerMarker.IsGrain || footerMarker.Type != StreamMarkerType.Footer || !SparseExtentHeader.HasMagic(body)
+            || eos.IsGrain || eos.Value != 0 || eos.Type != StreamMarkerType.EndOfStream)
+        {
+            return false;
+        }
+
+        footer = SparseExtentHeader.Parse(body, path + " (footer)");
+        footer.Validate(path + " (footer)", fileLength, options.MaxCapacityBytes);
+        if (footer.GdOffset == SparseExtentHeader.GdAtEnd)
+        {
+            throw new InvalidDataException($"{path} (footer): field \"gdOffset\" is GD_AT_END in the footer itself");
+        }
+
+        return true;
+    }
+}

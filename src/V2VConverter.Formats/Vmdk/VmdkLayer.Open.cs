@@ -1,0 +1,321 @@
+using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
+
+namespace V2VConverter.Formats.Vmdk;
+
+public sealed partial class VmdkLayer
+{
+    /// <summary>seSparse constant-header magic (u64 LE).</summary>
+    private const ulong SeSparseMagic = 0x00000000CAFEBABE;
+
+    internal const string ConsolidateAdvice =
+        "consolidate the snapshots in vSphere (Snapshots > Consolidate) or run 'vmkfstools -i' to clone to a thick disk, or export the VM as OVF";
+
+    private static readonly HashSet<string> DeviceCreateTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "vmfsRaw", "vmfsRawDeviceMap", "vmfsPassthroughRawDeviceMap", "fullDevice", "partitionedDevice",
+    };
+
+    /// <summary>Opens a layer and, recursively, its parents.</summary>
+    internal static VmdkLayer Open(string path, string vmFolder, VmdkOpenOptions options, List<string> warnings, HashSet<string> visited, int depth)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (!visited.Add(full))
+        {
+            throw new InvalidDataException($"{full}: the snapshot chain loops back to this file (field \"parentFileNameHint\")");
+        }
+
+        if (depth > options.MaxChainDepth)
+        {
+            throw new InvalidDataException($"{full}: the snapshot chain is deeper than {options.MaxChainDepth} layers (field \"parentFileNameHint\")");
+        }
+
+        var handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var owned = true;
+        var extents = new List<VmdkExtent>();
+        try
+        {
+            Span<byte> probe = stackalloc byte[8];
+            var n = RandomAccess.Read(handle, probe, 0);
+            probe = probe[..n];
+            VmdkDescriptor? descriptor;
+            string createType;
+            var infos = new List<VmdkExtentInfo>();
+            if (SparseExtentHeader.HasMagic(probe))
+            {
+                owned = false;
+                var extent = SparseExtent.OpenHosted(handle, full, null, options, warnings, out var header);
+                extents.Add(extent);
+                descriptor = ReadEmbeddedDescriptor(handle, full, header);
+                createType = descriptor?.HasCreateType == true ? descriptor.CreateType : header.HasMarkers ? "streamOptimized" : "monolithicSparse";
+                var line = descriptor?.Extents.Count == 1 ? descriptor.Extents[0] : null;
+                if (line is not null && line.SizeSectors != extent.Length / VmdkLimits.SectorSize)
+                {
+                    warnings.Add($"{full}: the embedded extent line says {line.SizeSectors} sectors, the header capacity {extent.Length / VmdkLimits.SectorSize}; the header wins");
+                }
+
+                infos.Add(new VmdkExtentInfo(line?.AccessText ?? "RW", extent.Length / VmdkLimits.SectorSize, "SPARSE", line?.FileName ?? System.IO.Path.GetFileName(full), 0, full, extent.Kind, extent.FileLength));
+            }
+            else if (CowdHeader.HasMagic(probe))
+            {
+                owned = false;
+                var extent = SparseExtent.OpenCowd(handle, full, null, options, warnings, out _);
+                extents.Add(extent);
+                descriptor = null;
+                createType = "vmfsSparse";
+                infos.Add(new VmdkExtentInfo("RW", extent.Length / VmdkLimits.SectorSize, "VMFSSPARSE", System.IO.Path.GetFileName(full), 0, full, extent.Kind, extent.FileLength));
+            }
+            else if (probe.Length == 8 && BinaryPrimitives.ReadUInt64LittleEndian(probe) == SeSparseMagic)
+            {
+                throw new NotSupportedException($"{full}: seSparse extents are not supported; {ConsolidateAdvice}");
+            }
+            else
+            {
+                descriptor = ReadTextDescriptor(handle, full);
+                handle.Dispose();
+                owned = false;
+                createType = descriptor.CreateType;
+                CheckCreateType(descriptor, full);
+                foreach (var line in descriptor.Extents)
+                {
+                    var (extent, info) = OpenExtent(line, full, vmFolder, options, warnings);
+                    extents.Add(extent);
+                    infos.Add(info);
+                }
+            }
+
+            if (descriptor is not null)
+            {
+                warnings.AddRange(descriptor.Warnings);
+            }
+
+            var parent = OpenParent(descriptor, full, vmFolder, options, warnings, visited, depth);
+            return new VmdkLayer(full, createType, descriptor, [.. extents], infos, parent);
+        }
+        catch
+        {
+            if (owned)
+            {
+                handle.Dispose();
+            }
+
+            foreach (var e in extents)
+            {
+                e.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static VmdkDescriptor? ReadEmbeddedDescriptor(SafeFileHandle handle, string path, SparseExtentHeader header)
+    {
+        if (header.DescriptorOffset == 0 || header.DescriptorSize == 0)
+        {
+            return null;
+        }
+
+        // Validate bounded descriptorSize to 1 MiB and checked it lies inside the file.
+        var bytes = new byte[(int)header.DescriptorSize * VmdkLimits.SectorSize];
+        VmdkExtent.ReadExactly(handle, bytes, (long)header.DescriptorOffset * VmdkLimits.SectorSize, path, "embedded descriptor");
+        return VmdkDescriptor.Parse(bytes, path);
+    }
+
+    private static VmdkDescriptor ReadTextDescriptor(SafeFileHandle handle, string path)
+    {
+        var length = RandomAccess.GetLength(handle);
+        if (length > VmdkLimits.MaxDescriptorBytes)
+        {
+            throw new InvalidDataException($"{path}: not a KDMV/COWD file, and as a text descriptor its size {length} bytes exceeds the {VmdkLimits.MaxDescriptorBytes}-byte bound (field \"descriptor size\")");
+        }
+
+        var bytes = new byte[length];
+        VmdkExtent.ReadExactly(handle, bytes, 0, path, "descriptor");
+        var descriptor = VmdkDescriptor.Parse(bytes, path);
+        if (descriptor.Extents.Count == 0)
+        {
+            throw new InvalidDataException($"{path}: not a VMDK: no KDMV/COWD magic and no extent lines in it as a text descriptor (field \"extent description\")");
+        }
+
+        return descriptor;
+    }
+
+    private static void CheckCreateType(VmdkDescriptor d, string path)
+    {
+        if (DeviceCreateTypes.Contains(d.CreateType))
+        {
+            throw new NotSupportedException($"{path}: createType \"{d.CreateType}\" is backed by a physical device, which cannot be converted from a file; clone it to a file first ('vmkfstools -i')");
+        }
+
+        if (d.CreateType.Equals("seSparse", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new NotSupportedException($"{path}: createType \"seSparse\" is not supported; {ConsolidateAdvice}");
+        }
+
+        if (d.CreateType.Equals("vsanSparse", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new NotSupportedException($"{path}: createType \"vsanSparse\" (a vSAN object) is not supported; {ConsolidateAdvice}");
+        }
+    }
+
+    private static (VmdkExtent, VmdkExtentInfo) OpenExtent(VmdkExtentLine line, string descriptorPath, string vmFolder, VmdkOpenOptions options, List<string> warnings)
+    {
+        var where = $"{descriptorPath} line {line.LineNumber}";
+        if (line.Access == VmdkAccess.NoAccess)
+        {
+            throw new NotSupportedException($"{where}: the extent \"{line.FileName}\" is NOACCESS and cannot be read");
+        }
+
+        var sizeBytes = line.SizeSectors * VmdkLimits.SectorSize;
+        switch (line.Type)
+        {
+            case "ZERO":
+                return (new ZeroExtent(sizeBytes), Info(line, null, "zero", 0));
+            case "SESPARSE":
+                throw new NotSupportedException($"{where}: SESPARSE extents are not supported; {ConsolidateAdvice}");
+            case "VMFSRDM" or "VMFSRAW":
+                throw new NotSupportedException($"{where}: {line.Type} extents are raw device mappings; clone the disk to a file first ('vmkfstools -i')");
+            case "VSANSPARSE":
+                throw new NotSupportedException($"{where}: VSANSPARSE extents are not supported; {ConsolidateAdvice}");
+            case "FLAT" or "VMFS" or "SPARSE" or "VMFSSPARSE":
+                break;
+            default:
+                throw new NotSupportedException($"{where}: extent type \"{line.Type}\" is not supported");
+        }
+
+        if (string.IsNullOrEmpty(line.FileName))
+        {
+            throw new InvalidDataException($"{where}: field \"extent file name\" is missing for a {line.Type} extent");
+        }
+
+        var file = ResolvePath(line.FileName, descriptorPath, vmFolder, options, where, "extent");
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new InvalidDataException($"{where}: field \"extent file name\": the extent file \"{line.FileName}\" ({file}) does not exist", ex);
+        }
+
+        try
+        {
+            if (line.Type is "FLAT" or "VMFS")
+            {
+                var offset = line.OffsetSectors * VmdkLimits.SectorSize;
+                var fileLength = RandomAccess.GetLength(handle);
+                if (offset + sizeBytes > fileLength)
+                {
+                    throw new InvalidDataException($"{where}: field \"extent size\": the flat extent \"{line.FileName}\" needs {offset + sizeBytes} bytes but the file has {fileLength}");
+                }
+
+                var kind = line.Type == "VMFS" ? "vmfs flat" : "flat";
+                return (new FlatExtent(handle, file, offset, sizeBytes, kind), Info(line, file, kind, fileLength));
+            }
+
+            if (line.OffsetSectors != 0)
+            {
+                warnings.Add($"{where}: offset {line.OffsetSectors} on a {line.Type} extent ignored");
+            }
+
+            Span<byte> probe = stackalloc byte[4];
+            var n = RandomAccess.Read(handle, probe, 0);
+            SparseExtent extent;
+            if (SparseExtentHeader.HasMagic(probe[..n]))
+            {
+                extent = SparseExtent.OpenHosted(handle, file, line.SizeSectors, options, warnings, out _);
+            }
+            else if (CowdHeader.HasMagic(probe[..n]))
+            {
+                extent = SparseExtent.OpenCowd(handle, file, line.SizeSectors, options, warnings, out _);
+            }
+            else
+            {
+                throw new InvalidDataException($"{where}: field \"magicNumber\" of the {line.Type} extent \"{line.FileName}\" is neither KDMV nor COWD");
+            }
+
+            return (extent, Info(line, file, extent.Kind, extent.FileLength));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    private static VmdkExtentInfo Info(VmdkExtentLine line, string? resolved, string kind, long fileBytes) =>
+        new(line.AccessText, line.SizeSectors, line.Type, line.FileName, line.OffsetSectors, resolved, kind, fileBytes);
+
+    /// <summary>
+    /// Resolves an extent or parent file name relative to the descriptor's folder. Absolute paths and paths
+    /// that leave the VM folder are refused unless <see cref="VmdkOpenOptions.AllowAbsoluteExtents"/>.
+    /// </summary>
+    internal static string ResolvePath(string name, string descriptorPath, string vmFolder, VmdkOpenOptions options, string where, string what)
+    {
+        var field = what == "parent" ? "parentFileNameHint" : "extent file name";
+        if (System.IO.Path.IsPathRooted(name))
+        {
+            if (!options.AllowAbsoluteExtents)
+            {
+                throw new InvalidDataException($"{where}: field \"{field}\": the {what} path \"{name}\" is absolute; refused (pass --allow-absolute-extents to accept it)");
+            }
+
+            return System.IO.Path.GetFullPath(name);
+        }
+
+        var dir = System.IO.Path.GetDirectoryName(descriptorPath) ?? ".";
+        var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, name));
+        var root = System.IO.Path.TrimEndingDirectorySeparator(vmFolder) + System.IO.Path.DirectorySeparatorChar;
+        if (!full.StartsWith(root, StringComparison.Ordinal) && !options.AllowAbsoluteExtents)
+        {
+            throw new InvalidDataException($"{where}: field \"{field}\": the {what} path \"{name}\" escapes the VM folder {vmFolder} through ../; refused (pass --allow-absolute-extents to accept it)");
+        }
+
+        return full;
+    }
+
+    private static VmdkLayer? OpenParent(VmdkDescriptor? d, string path, string vmFolder, VmdkOpenOptions options, List<string> warnings, HashSet<string> visited, int depth)
+    {
+        if (d is null || !d.HasParent)
+        {
+            return null;
+        }
+
+        if (d.ParentFileNameHint is null)
+        {
+            throw new InvalidDataException($"{path}: field \"parentFileNameHint\" is missing although parentCID is {d.ParentCid:x8}");
+        }
+
+        var parentPath = ResolvePath(d.ParentFileNameHint, path, vmFolder, options, path, "parent");
+        if (!File.Exists(parentPath))
+        {
+            throw new InvalidDataException($"{path}: field \"parentFileNameHint\": the parent disk \"{d.ParentFileNameHint}\" ({parentPath}) does not exist");
+        }
+
+        var parent = Open(parentPath, vmFolder, options, warnings, visited, depth + 1);
+        try
+        {
+            if (parent.Cid is { } cid && cid != d.ParentCid)
+            {
+                if (!options.IgnoreCid)
+                {
+                    throw new InvalidDataException($"{path}: field \"parentCID\" is {d.ParentCid:x8} but the parent {parentPath} has CID {cid:x8}: the parent was modified after this snapshot was taken (pass --ignore-cid to read it anyway)");
+                }
+
+                warnings.Add($"{path}: parentCID {d.ParentCid:x8} differs from the parent's CID {cid:x8}; ignored (--ignore-cid)");
+            }
+            else if (parent.Cid is null)
+            {
+                warnings.Add($"{path}: the parent {parentPath} has no CID; the chain could not be checked");
+            }
+
+            return parent;
+        }
+        catch
+        {
+            parent.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using V2VConverter.Mapping.Config;
+using V2VConverter.Mapping.Plan;
+using V2VConverter.Model.Diagnostics;
+using V2VConverter.Output.Libvirt;
+using V2VConverter.Pipeline;
+using V2VConverter.Sources.Vmx;
+using V2VConverter.TestSupport;
+
+namespace V2VConverter.Output.Tests;
+
+/// <summary>Runs a .vmx through the dry-run pipeline with fixed, environment-free settings.</summary>
+public static class GoldenSupport
+{
+    public const string OutputDir = "/var/lib/libvirt/images";
+
+    public static string GoldenDir => Path.Combine(RepoPaths.Root, "tests", "V2VConverter.Output.Tests", "Golden");
+
+    public static bool Update => Environment.GetEnvironmentVariable("V2V_UPDATE_GOLDEN") == "1";
+
+    public static (string Xml, ConversionPlan Plan) Convert(string vmxPath, IReadOnlyDictionary<string, string?>? commandLine = null, bool useOutputDir = true)
+    {
+        var diags = new DiagnosticBag();
+        var vm = VmxSource.Load(vmxPath, diags);
+        var request = new PlanRequest
+        {
+            Mapping = new MappingSources { Environment = new Dictionary<string, string?>(), CommandLine = commandLine ?? new Dictionary<string, string?>() },
+            Options = new PlanOptions { OutputDirectory = useOutputDir ? OutputDir : null },
+        };
+        var plan = ConversionPlanner.Plan(vm, request, diags);
+        var xml = new DomainXmlBuilder().BuildString(plan);
+        // The source path is machine-specific; goldens hold it relative to the .vmx folder.
+        xml = xml.Replace(Path.GetDirectoryName(Path.GetFullPath(vmxPath))!, "{vmxdir}", StringComparison.Ordinal);
+        return (xml, plan);
+    }
+
+    public static void AssertGolden(string actual, string goldenPath)
+    {
+        if (Update || !File.Exists(goldenPath))
+        {
+            if (!Update)
+            {
+                throw new Xunit.Sdk.XunitException($"golden file {goldenPath} is missing; run with V2V_UPDATE_GOLDEN=1 to create it, then review it");
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(goldenPath)!);
+            File.WriteAllText(goldenPath, actual);
+            return;
+        }
+
+        var expected = File.ReadAllText(goldenPath);
+        if (expected != actual)
+        {
+            throw new Xunit.Sdk.XunitException($"{goldenPath} differs from the generated XML (V2V_UPDATE_GOLDEN=1 rewrites it):\n--- expected\n{expected}\n--- actual\n{actual}");
+        }
+    }
+}
