@@ -1,6 +1,7 @@
 using System.Globalization;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
+using V2VConverter.Model.Vm;
 using V2VConverter.Sources.VSphere;
 
 namespace V2VConverter.Cli.Commands;
@@ -30,6 +31,17 @@ internal static class VSphereCommandSupport
         }
 
         return (file is null ? null : context.ResolvePath(file), thumbprint);
+    }
+
+    /// <summary>
+    /// For commands that take a local .vmx or a vSphere URI (inspect, xml, convert): reads
+    /// <c>--vm</c>, <c>--password-file</c>, <c>--thumbprint</c> before the positionals are taken.
+    /// </summary>
+    public static VSphereRemoteOptions ReadRemoteOptions(CliContext context, ArgReader args)
+    {
+        var vm = args.Value("--vm");
+        var (file, thumbprint) = ReadOptions(context, args);
+        return new VSphereRemoteOptions(vm, file, thumbprint);
     }
 
     public static VSphereConnectOptions Options(CliContext context, string? passwordFile, string? thumbprint) => new()
@@ -72,5 +84,47 @@ internal static class VSphereCommandSupport
         }
 
         return u == 0 ? $"{bytes} B" : v.ToString(v < 10 && v != Math.Floor(v) ? "0.#" : "0", CultureInfo.InvariantCulture) + " " + units[u];
+    }
+}
+
+/// <summary>The vSphere options of a command whose source may be a URI.</summary>
+internal sealed record VSphereRemoteOptions(string? VmName, string? PasswordFile, string? Thumbprint)
+{
+    public const string Usage = "X.vmx | esx://host/ --vm NAME | vpx://vcenter/DC/Cluster/Host --vm NAME";
+
+    /// <summary>Checks the --vm option against the source kind; true when the source is a vSphere URI.</summary>
+    public bool IsRemote(string source)
+    {
+        var remote = VSphereUri.IsVSphereUri(source);
+        if (remote && VmName is null)
+        {
+            throw new UsageException($"--vm NAME is required with a vSphere source ({source}); run 'v2v inventory {source}' to list the VMs");
+        }
+
+        if (!remote && (VmName ?? PasswordFile ?? Thumbprint) is not null)
+        {
+            throw new UsageException("--vm, --password-file and --thumbprint apply only to esx:// and vpx:// sources");
+        }
+
+        return remote;
+    }
+
+    /// <summary>Fetches the VM's .vmx through /folder and builds the model from it (same parser as a local .vmx).</summary>
+    public VirtualMachine Load(string source, CliContext context)
+    {
+        var fetched = Fetch(source, context);
+        return VSphereModel.ToModel(fetched, context.Diagnostics);
+    }
+
+    /// <summary>Connects, fetches the VM (its .vmx bytes, datastore and datacenter), logs out.</summary>
+    public VSphereVm Fetch(string source, CliContext context)
+    {
+        var uri = VSphereUri.Parse(source);
+        var options = VSphereCommandSupport.Options(context, PasswordFile, Thumbprint);
+        return Task.Run(async () =>
+        {
+            await using var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
+            return await vs.FetchVmAsync(VmName!, context.Cancellation).ConfigureAwait(false);
+        }).GetAwaiter().GetResult();
     }
 }
