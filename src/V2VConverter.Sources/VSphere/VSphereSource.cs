@@ -185,7 +185,7 @@ public sealed class VSphereSource : IAsyncDisposable
                         ?? throw new FileNotFoundException($"vpx path \"{string.Join('/', segs)}\": \"{string.Join('/', segs.Skip(i))}\" is not a cluster or host in datacenter {prefix} of {Uri.Host}");
                 }
 
-                Options.Log?.Invoke($"vpx path: datacenter {DatacenterPath}, container {Container}");
+                _options.Log?.Invoke($"vpx path: datacenter {DatacenterPath}, container {Container}");
                 return;
             }
 
@@ -197,8 +197,6 @@ public sealed class VSphereSource : IAsyncDisposable
 
         throw new FileNotFoundException($"vpx path \"{string.Join('/', segs)}\": no datacenter named \"{segs[0]}\" (or under that folder) on {Uri.Host}");
     }
-
-    private VSphereConnectOptions Options => _options;
 
     /// <summary>Every VM under the URI's container, sorted by name.</summary>
     public async Task<IReadOnlyList<VSphereVmInfo>> ListVmsAsync(CancellationToken ct)
@@ -215,17 +213,44 @@ public sealed class VSphereSource : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Finds one VM by name: a cheap pass over the view for names only, then the full property
+    /// set for that VM alone (a 1000-VM vCenter is not fully listed to convert one VM).
+    /// </summary>
+    public async Task<VSphereVmInfo> FindVmAsync(string name, CancellationToken ct)
+    {
+        var view = await Vim.CreateContainerViewAsync(Container, ["VirtualMachine", "Network", "Datastore"], true, ct).ConfigureAwait(false);
+        IReadOnlyList<VimObjectContent> names;
+        try
+        {
+            names = await Vim.RetrieveFromViewAsync(view, [new("VirtualMachine", ["name"]), new("Network", ["name"]), new("Datastore", ["name"])], _options.PageSize, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await Vim.DestroyViewAsync(view, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        var vmNames = names.Where(o => o.Obj.Type == "VirtualMachine" && o.Properties.ContainsKey("name")).ToArray();
+        var matches = vmNames.Where(o => o.Properties["name"].Value == name).Select(o => o.Obj).ToArray();
+        if (matches.Length == 0)
+        {
+            throw new FileNotFoundException($"no VM named \"{name}\" on {Uri}" + Suggest(vmNames.Select(o => o.Properties["name"].Value).ToArray(), name));
+        }
+
+        if (matches.Length > 1)
+        {
+            throw new InvalidOperationException($"{matches.Length} VMs are named \"{name}\" on {Uri}; narrow the vpx:// path to a cluster or host");
+        }
+
+        var full = await Vim.RetrieveObjectsAsync(matches, [new("VirtualMachine", VSphereInventory.VmProperties)], ct).ConfigureAwait(false);
+        var others = names.Where(o => o.Obj.Type != "VirtualMachine");
+        return VSphereInventory.Build([.. full, .. others]).Single();
+    }
+
     /// <summary>Finds a VM by name and downloads its .vmx through /folder.</summary>
     public async Task<VSphereVm> FetchVmAsync(string name, CancellationToken ct)
     {
-        var vms = await ListVmsAsync(ct).ConfigureAwait(false);
-        var matches = vms.Where(v => v.Name == name).ToArray();
-        var info = matches.Length switch
-        {
-            1 => matches[0],
-            0 => throw new FileNotFoundException($"no VM named \"{name}\" on {Uri}" + Suggest(vms, name)),
-            _ => throw new InvalidOperationException($"{matches.Length} VMs are named \"{name}\" on {Uri}; narrow the vpx:// path to a cluster or host"),
-        };
+        var info = await FindVmAsync(name, ct).ConfigureAwait(false);
         var vmPath = DatastorePath.Parse(info.VmPathName ?? throw new InvalidDataException($"VM {name}: config.files.vmPathName is not set (inaccessible VM?)"), $"VM {name} config.files.vmPathName");
         var bytes = await Datastore.ReadAllBytesAsync(vmPath, MaxVmxBytes, ct).ConfigureAwait(false);
         _options.Log?.Invoke($"fetched {vmPath} ({bytes.Length} bytes)");
@@ -271,10 +296,10 @@ public sealed class VSphereSource : IAsyncDisposable
         diagnostics?.Warn($"VM {vm.Name} is {vm.PowerState}: its disks are changing while they are copied, so the copy will be inconsistent (crash-consistent at best)");
     }
 
-    private static string Suggest(IReadOnlyList<VSphereVmInfo> vms, string name)
+    private static string Suggest(IReadOnlyList<string> vms, string name)
     {
-        var close = vms.Where(v => v.Name.Contains(name, StringComparison.OrdinalIgnoreCase) || name.Contains(v.Name, StringComparison.OrdinalIgnoreCase))
-            .Select(v => v.Name).Take(5).ToArray();
+        var close = vms.Where(v => v.Contains(name, StringComparison.OrdinalIgnoreCase) || name.Contains(v, StringComparison.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal).Take(5).ToArray();
         return close.Length > 0 ? $" (did you mean {string.Join(", ", close)}?)" : $" ({vms.Count} VMs there; run 'v2v inventory' to list them)";
     }
 

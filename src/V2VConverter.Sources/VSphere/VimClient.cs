@@ -156,11 +156,32 @@ public sealed class VimClient
     public async Task DestroyViewAsync(MoRef view, CancellationToken ct) =>
         await InvokeAsync("DestroyView", [view.ToElement(Vim + "_this")], ct).ConfigureAwait(false);
 
+    /// <summary>RetrievePropertiesEx for the given objects themselves (no traversal).</summary>
+    public Task<IReadOnlyList<VimObjectContent>> RetrieveObjectsAsync(IReadOnlyList<MoRef> objects, IReadOnlyList<VimPropertySpec> specs, CancellationToken ct) =>
+        RetrieveAsync(objects.Select(o => new XElement(Vim + "objectSet", o.ToElement(Vim + "obj"), new XElement(Vim + "skip", "false"))), specs, 100, ct);
+
     /// <summary>
     /// RetrievePropertiesEx over a ContainerView (one traversal: view), then
     /// ContinueRetrievePropertiesEx while the server returns a token.
     /// </summary>
-    public async Task<IReadOnlyList<VimObjectContent>> RetrieveFromViewAsync(MoRef view, IReadOnlyList<VimPropertySpec> specs, int maxObjects, CancellationToken ct)
+    public Task<IReadOnlyList<VimObjectContent>> RetrieveFromViewAsync(MoRef view, IReadOnlyList<VimPropertySpec> specs, int maxObjects, CancellationToken ct) =>
+        RetrieveAsync(
+            [
+                new XElement(Vim + "objectSet",
+                    view.ToElement(Vim + "obj"),
+                    new XElement(Vim + "skip", "true"),
+                    new XElement(Vim + "selectSet",
+                        new XAttribute(Xsi + "type", "TraversalSpec"),
+                        new XElement(Vim + "name", "traverseView"),
+                        new XElement(Vim + "type", "ContainerView"),
+                        new XElement(Vim + "path", "view"),
+                        new XElement(Vim + "skip", "false"))),
+            ],
+            specs,
+            maxObjects,
+            ct);
+
+    private async Task<IReadOnlyList<VimObjectContent>> RetrieveAsync(IEnumerable<XElement> objectSets, IReadOnlyList<VimPropertySpec> specs, int maxObjects, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxObjects, 1);
         var specSet = new XElement(Vim + "specSet");
@@ -172,15 +193,7 @@ public sealed class VimClient
                 s.Paths.Select(p => new XElement(Vim + "pathSet", p))));
         }
 
-        specSet.Add(new XElement(Vim + "objectSet",
-            view.ToElement(Vim + "obj"),
-            new XElement(Vim + "skip", "true"),
-            new XElement(Vim + "selectSet",
-                new XAttribute(Xsi + "type", "TraversalSpec"),
-                new XElement(Vim + "name", "traverseView"),
-                new XElement(Vim + "type", "ContainerView"),
-                new XElement(Vim + "path", "view"),
-                new XElement(Vim + "skip", "false"))));
+        specSet.Add(objectSets);
 
         var pc = Content.PropertyCollector;
         var result = new List<VimObjectContent>();

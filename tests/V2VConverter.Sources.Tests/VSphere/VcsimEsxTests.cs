@@ -176,6 +176,11 @@ public sealed class VcsimEsxTests(EsxVcsimFixture fixture) : IClassFixture<EsxVc
         Assert.Equal("poweredOff", vm.PowerState);
         Assert.Contains("displayName = \"ha-host_VM0\"", System.Text.Encoding.UTF8.GetString(vm.VmxBytes), StringComparison.Ordinal);
 
+        // The targeted lookup (names, then one VM's properties) gives what the full listing gives.
+        var listed = (await src.ListVmsAsync(Ct)).Single(v => v.Name == "ha-host_VM0");
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(listed), System.Text.Json.JsonSerializer.Serialize(vm.Info));
+        Assert.Equal("VM Network", Assert.Single(vm.Info.Nics).Network);
+
         var missing = await Assert.ThrowsAsync<FileNotFoundException>(() => src.FetchVmAsync("ha-host_VM", Ct));
         Assert.Contains("no VM named \"ha-host_VM\"", missing.Message, StringComparison.Ordinal);
         Assert.Contains("did you mean ha-host_VM0", missing.Message, StringComparison.Ordinal);

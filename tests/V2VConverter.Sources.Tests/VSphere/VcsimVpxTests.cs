@@ -117,6 +117,7 @@ public sealed class VcsimVpxTests(VpxVcsimFixture fixture) : IClassFixture<VpxVc
             Assert.Equal(hw.Nics.Select(n => (n.MacAddress, n.Model)), model.Nics.Select(n => (n.MacAddress, n.VirtualDev)));
             Assert.Equal(hw.Nics.Select(n => n.PortGroupKey), model.Nics.Select(n => n.PortGroupKey));
             Assert.All(model.Disks, d => Assert.Equal("LocalDS_0", d.Datastore));
+            Assert.Equal("DC0_DVPG0", Assert.Single(hw.Nics).Network);
         }
     }
 }
