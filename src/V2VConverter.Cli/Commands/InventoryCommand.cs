@@ -11,7 +11,7 @@ internal sealed class InventoryCommand : ICommand
 {
     public string Name => "inventory";
 
-    public string Usage => $"inventory esx://[user@]host[:port]/[?no_verify=1] | vpx://[user@]vcenter/Datacenter[/Cluster[/Host]] [--json] {VSphereCommandSupport.OptionsUsage}";
+    public string Usage => $"inventory esx://[user@]host[:port]/[?no_verify=1] | vpx://[user@]vcenter/Datacenter[/Cluster[/Host]] [--json] [--page-size N] {VSphereCommandSupport.OptionsUsage}";
 
     public string Summary => "List the VMs of an ESXi host or vCenter: power state, guest OS, CPUs, memory, disks, NICs, snapshots, datastores. "
         + "The password comes from --password-file, V2V_PASSWORD or ~/.netrc (mode 600), never from the command line.";

@@ -93,6 +93,9 @@ public sealed class VSphereSource : IAsyncDisposable
     /// <summary>The object whose VMs the inventory lists (root folder, datacenter, cluster or host).</summary>
     public MoRef Container { get; private set; }
 
+    /// <summary>The datacenter (vpx) or root folder (esx) whose networks and datastores name the VMs' references.</summary>
+    public MoRef NamesContainer { get; private set; }
+
     public DatastoreDownloader Datastore { get; private set; } = null!;
 
     /// <summary>Resolves credentials, checks TLS, logs in and resolves the URI's inventory path.</summary>
@@ -164,6 +167,7 @@ public sealed class VSphereSource : IAsyncDisposable
             }
 
             Container = content.RootFolder;
+            NamesContainer = content.RootFolder;
             DatacenterPath = EsxDatacenter;
             return;
         }
@@ -178,6 +182,7 @@ public sealed class VSphereSource : IAsyncDisposable
             {
                 DatacenterPath = prefix;
                 Container = dc;
+                NamesContainer = dc;
                 if (i < segs.Count)
                 {
                     var hostPath = prefix + "/host/" + string.Join('/', segs.Skip(i));
@@ -199,13 +204,34 @@ public sealed class VSphereSource : IAsyncDisposable
     }
 
     /// <summary>Every VM under the URI's container, sorted by name.</summary>
-    public async Task<IReadOnlyList<VSphereVmInfo>> ListVmsAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<VSphereVmInfo>> ListVmsAsync(CancellationToken ct) =>
+        VSphereInventory.Build(await RetrieveVmsAndNamesAsync(VSphereInventory.VmProperties, ct).ConfigureAwait(false));
+
+    /// <summary>
+    /// VMs under <see cref="Container"/> with <paramref name="vmProperties"/>, plus the names of
+    /// networks and datastores. One ContainerView when the container is the datacenter (or an
+    /// ESXi root); a cluster or host holds no networks or datastores in the inventory tree, so
+    /// their names then come from a second view over the datacenter.
+    /// </summary>
+    private async Task<IReadOnlyList<VimObjectContent>> RetrieveVmsAndNamesAsync(IReadOnlyList<string> vmProperties, CancellationToken ct)
     {
-        var view = await Vim.CreateContainerViewAsync(Container, ["VirtualMachine", "Network", "Datastore"], true, ct).ConfigureAwait(false);
+        var names = new VimPropertySpec[] { new("Network", ["name"]), new("Datastore", ["name"]) };
+        if (Container == NamesContainer)
+        {
+            return await ViaViewAsync(Container, ["VirtualMachine", "Network", "Datastore"], [new("VirtualMachine", vmProperties), .. names], ct).ConfigureAwait(false);
+        }
+
+        var vms = await ViaViewAsync(Container, ["VirtualMachine"], [new("VirtualMachine", vmProperties)], ct).ConfigureAwait(false);
+        var others = await ViaViewAsync(NamesContainer, ["Network", "Datastore"], names, ct).ConfigureAwait(false);
+        return [.. vms, .. others];
+    }
+
+    private async Task<IReadOnlyList<VimObjectContent>> ViaViewAsync(MoRef container, IReadOnlyList<string> types, IReadOnlyList<VimPropertySpec> specs, CancellationToken ct)
+    {
+        var view = await Vim.CreateContainerViewAsync(container, types, true, ct).ConfigureAwait(false);
         try
         {
-            var objects = await Vim.RetrieveFromViewAsync(view, VSphereInventory.PropertySpecs, _options.PageSize, ct).ConfigureAwait(false);
-            return VSphereInventory.Build(objects);
+            return await Vim.RetrieveFromViewAsync(view, specs, _options.PageSize, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -219,17 +245,7 @@ public sealed class VSphereSource : IAsyncDisposable
     /// </summary>
     public async Task<VSphereVmInfo> FindVmAsync(string name, CancellationToken ct)
     {
-        var view = await Vim.CreateContainerViewAsync(Container, ["VirtualMachine", "Network", "Datastore"], true, ct).ConfigureAwait(false);
-        IReadOnlyList<VimObjectContent> names;
-        try
-        {
-            names = await Vim.RetrieveFromViewAsync(view, [new("VirtualMachine", ["name"]), new("Network", ["name"]), new("Datastore", ["name"])], _options.PageSize, ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            await Vim.DestroyViewAsync(view, CancellationToken.None).ConfigureAwait(false);
-        }
-
+        var names = await RetrieveVmsAndNamesAsync(["name"], ct).ConfigureAwait(false);
         var vmNames = names.Where(o => o.Obj.Type == "VirtualMachine" && o.Properties.ContainsKey("name")).ToArray();
         var matches = vmNames.Where(o => o.Properties["name"].Value == name).Select(o => o.Obj).ToArray();
         if (matches.Length == 0)

@@ -40,7 +40,12 @@ public sealed class VcsimVpxTests(VpxVcsimFixture fixture) : IClassFixture<VpxVc
         await using (var cluster = await Connect("DC0/DC0_C0"))
         {
             Assert.Equal("ClusterComputeResource", cluster.Container.Type);
-            Assert.Equal(["DC0_C0_RP0_VM0", "DC0_C0_RP0_VM1"], (await cluster.ListVmsAsync(Ct)).Select(v => v.Name));
+            var vms = await cluster.ListVmsAsync(Ct);
+            Assert.Equal(["DC0_C0_RP0_VM0", "DC0_C0_RP0_VM1"], vms.Select(v => v.Name));
+
+            // A cluster holds no networks or datastores: their names still resolve (from the datacenter).
+            Assert.All(vms, v => Assert.Equal("DC0_DVPG0", Assert.Single(v.Nics).Network));
+            Assert.All(vms, v => Assert.Equal(["LocalDS_0"], v.Datastores));
         }
 
         await using (var host = await Connect("DC0/DC0_H0"))
