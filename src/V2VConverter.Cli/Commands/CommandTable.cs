@@ -11,6 +11,8 @@ internal static class CommandTable
         new InspectCommand(),
         new XmlCommand(),
         new DiskInfoCommand(),
+        new DiskConvertCommand(),
+        new ConvertCommand(),
         new InventoryCommand(),
     ];
 }

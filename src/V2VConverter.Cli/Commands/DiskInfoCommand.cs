@@ -67,7 +67,7 @@ internal sealed class DiskInfoCommand : ICommand
         w.WriteLine($"subformat: {disk.Subformat}");
         w.WriteLine($"virtual size: {Size(disk.Length)}");
         w.WriteLine($"allocated: {Size(disk.AllocatedBytes)}");
-        w.WriteLine($"disk size: {Size(disk.FileBytes)}");
+        w.WriteLine($"disk size (all files of the chain): {Size(disk.FileBytes)}");
         w.WriteLine($"adapter type: {disk.AdapterType ?? "-"}");
         w.WriteLine($"cid: {Cid(disk.Cid)}");
         w.WriteLine($"parent cid: {Cid(disk.ParentCid)}");

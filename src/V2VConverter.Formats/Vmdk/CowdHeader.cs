@@ -123,6 +123,11 @@ public readonly struct CowdHeader
             throw new InvalidDataException($"{source}: field \"numGDEntries\" has the bad value {NumGdEntries} (the capacity needs {RequiredGdEntries})");
         }
 
+        if (NumGdEntries > VmdkLimits.MaxGdEntries)
+        {
+            throw new InvalidDataException($"{source}: field \"numGDEntries\" has the bad value {NumGdEntries} (bound {VmdkLimits.MaxGdEntries})");
+        }
+
         var sectors = (ulong)fileLength / VmdkLimits.SectorSize;
         if (GdOffset < CowdHeaderLayout.Size / VmdkLimits.SectorSize)
         {

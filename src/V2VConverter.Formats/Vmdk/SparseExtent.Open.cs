@@ -71,8 +71,26 @@ internal sealed partial class SparseExtent
         var gdEntries = effective.GdEntries;
         var gtSectors = (((int)effective.NumGtesPerGt * 4) + VmdkLimits.SectorSize - 1) / VmdkLimits.SectorSize;
         var gd = LoadDirectory(file, path, fileLength, effective, gdEntries, gtSectors, zeroGrain, metadata, warnings);
-        return new SparseExtent(file, path, fileLength, length, (long)effective.GrainSize, (int)effective.NumGtesPerGt, zeroGrain, effective.IsCompressed,
+        var extent = new SparseExtent(file, path, fileLength, length, (long)effective.GrainSize, (int)effective.NumGtesPerGt, zeroGrain, effective.IsCompressed,
             kind, gd, metadata, null);
+        if (effective.HasMarkers)
+        {
+            // A stream is read whole anyway, and its tables are tiny next to its data: check them all now, so a
+            // cut stream (qemu's layout has no footer to miss) is detected here and rebuilt from its markers.
+            try
+            {
+                extent.LoadAllTables();
+            }
+            catch (InvalidDataException ex) when (ex.Data.Contains(TruncatedKey))
+            {
+                warnings.Add($"{path}: {ex.Message}");
+                var scanned = ScanMarkers(file, path, fileLength, effective, length, warnings);
+                return new SparseExtent(file, path, fileLength, length, (long)effective.GrainSize, (int)effective.NumGtesPerGt, false, effective.IsCompressed,
+                    kind + " (map rebuilt from markers)", null, new MetadataRanges(), scanned);
+            }
+        }
+
+        return extent;
     }
 
     /// <summary>Opens a COWD (vmfsSparse) extent. Takes ownership of <paramref name="file"/> on success.</summary>

@@ -271,7 +271,9 @@ internal sealed partial class SparseExtent : VmdkExtent
             var host = (long)e * VmdkLimits.SectorSize;
             if (host + needed > _fileLength)
             {
-                throw new InvalidDataException($"{_path}: grain table {gtIndex} entry {j} has the bad value {e}: the grain lies beyond the end of file ({_fileLength} bytes); the file is truncated or corrupt");
+                var truncated = new InvalidDataException($"{_path}: grain table {gtIndex} entry {j} has the bad value {e}: the grain lies beyond the end of file ({_fileLength} bytes); the file is truncated or corrupt");
+                truncated.Data[TruncatedKey] = true;
+                throw truncated;
             }
 
             var sectors = (needed + VmdkLimits.SectorSize - 1) / VmdkLimits.SectorSize;
@@ -281,6 +283,18 @@ internal sealed partial class SparseExtent : VmdkExtent
             }
         }
     }
+
+    /// <summary>Loads and validates every grain table now (used for marker streams, to detect truncation at open).</summary>
+    private void LoadAllTables()
+    {
+        for (long i = 0; i < _gd!.Length; i++)
+        {
+            _ = GetTable(i, out _);
+        }
+    }
+
+    /// <summary>Marks an InvalidDataException raised because a grain table entry points past the end of the file.</summary>
+    private const string TruncatedKey = "V2VConverter.Vmdk.Truncated";
 
     /// <summary>Sorted, non-overlapping sector ranges holding metadata (header, descriptor, GD, GTs).</summary>
     internal sealed class MetadataRanges

@@ -191,6 +191,11 @@ public readonly struct SparseExtentHeader
             throw new NotSupportedException($"{source}: compressed grains without markers are not supported");
         }
 
+        if (GdEntries > VmdkLimits.MaxGdEntries)
+        {
+            throw new InvalidDataException($"{source}: fields \"capacity\" {Capacity}, \"grainSize\" {GrainSize} and \"numGTEsPerGT\" {NumGtesPerGt} need {GdEntries} grain directory entries (bound {VmdkLimits.MaxGdEntries})");
+        }
+
         var sectors = (ulong)fileLength / VmdkLimits.SectorSize;
         if (DescriptorOffset != 0)
         {

@@ -30,7 +30,16 @@ public sealed partial class VmdkLayer
             throw new InvalidDataException($"{full}: the snapshot chain is deeper than {options.MaxChainDepth} layers (field \"parentFileNameHint\")");
         }
 
-        var handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read);
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (Exception ex) when (depth > 1 && ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{VmdkDescriptor.Shorten(full)}: field \"parentFileNameHint\": the parent disk cannot be opened: {ex.Message}", ex);
+        }
+
         var owned = true;
         var extents = new List<VmdkExtent>();
         try
@@ -196,7 +205,11 @@ public sealed partial class VmdkLayer
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new InvalidDataException($"{where}: field \"extent file name\": the extent file \"{line.FileName}\" ({file}) does not exist", ex);
+            throw new InvalidDataException($"{where}: field \"extent file name\": the extent file \"{VmdkDescriptor.Shorten(line.FileName)}\" ({VmdkDescriptor.Shorten(file)}) does not exist", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{where}: field \"extent file name\": the extent file \"{VmdkDescriptor.Shorten(line.FileName)}\" cannot be opened: {ex.Message}", ex);
         }
 
         try
@@ -290,7 +303,7 @@ public sealed partial class VmdkLayer
         var parentPath = ResolvePath(d.ParentFileNameHint, path, vmFolder, options, path, "parent");
         if (!File.Exists(parentPath))
         {
-            throw new InvalidDataException($"{path}: field \"parentFileNameHint\": the parent disk \"{d.ParentFileNameHint}\" ({parentPath}) does not exist");
+            throw new InvalidDataException($"{path}: field \"parentFileNameHint\": the parent disk \"{VmdkDescriptor.Shorten(d.ParentFileNameHint)}\" ({VmdkDescriptor.Shorten(parentPath)}) does not exist");
         }
 
         var parent = Open(parentPath, vmFolder, options, warnings, visited, depth + 1);

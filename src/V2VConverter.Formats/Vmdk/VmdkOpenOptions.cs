@@ -43,6 +43,9 @@ public static class VmdkLimits
     /// <summary>A compressed grain may take up to twice the grain (qemu's bound).</summary>
     public const int MaxCompressedGrainFactor = 2;
 
+    /// <summary>At most this many grain-directory entries (64 MiB of GD; 64 TiB needs 2M with default grains).</summary>
+    public const long MaxGdEntries = 1 << 24;
+
     /// <summary>At most this many extent lines in one descriptor.</summary>
     public const int MaxExtents = 4096;
 }

@@ -86,6 +86,12 @@ public sealed class VmdkBadInputTests : IDisposable
     {
         var (_, bytes, _) = Sparse();
         Fails<InvalidDataException>(() => ReadAll(Mutated(bytes, b => U32(b, 44, 1024))), "\"numGTEsPerGT\"");
+        Fails<InvalidDataException>(() => ReadAll(Mutated(bytes, b =>
+        {
+            U64(b, 12, 1UL << 30);
+            U64(b, 20, 1);
+            U32(b, 44, 1);
+        })), "grain directory entries (bound");
         Fails<InvalidDataException>(() => ReadAll(Mutated(bytes, b => U64(b, 36, 1 << 20))), "\"descriptorSize\"");
         Fails<InvalidDataException>(() => ReadAll(Mutated(bytes, b => b[75] = (byte)'\n')), "newline detection");
         Fails<NotSupportedException>(() => ReadAll(Mutated(bytes, b => U32(b, 4, 4))), "\"version\" 4");

@@ -140,6 +140,42 @@ public sealed class VmdkQemuFixtureTests : IDisposable
     }
 
     [Fact]
+    public void Uncompressed_version_3_hosted_sparse_reads_like_version_1()
+    {
+        Tool.Require("qemu-img");
+        var src = MakeRawSource(_dir, 40 * MiB, seed: 4);
+        var vmdk = Path.Combine(_dir, "v3.vmdk");
+        Qemu("convert", "-f", "raw", "-O", "vmdk", src, vmdk);
+        var bytes = File.ReadAllBytes(vmdk);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), 3);
+        File.WriteAllBytes(vmdk, bytes);
+        using var disk = VmdkDisk.Open(vmdk);
+        Assert.Equal("hosted sparse v3", disk.Extents[0].Kind);
+        AssertSameBytes(disk, File.ReadAllBytes(src), randomReads: 50);
+    }
+
+    [Fact]
+    public void Grain_directory_entry_1_with_zeroed_grains_is_an_all_zero_grain_table()
+    {
+        Tool.Require("qemu-img");
+        var vmdk = Path.Combine(_dir, "gd1.vmdk");
+        Qemu("create", "-q", "-f", "vmdk", "-o", "zeroed_grain=on", vmdk, "40M");
+        QemuIo(vmdk, "write -P 0x77 0 1M", "write -P 0x78 33M 64k");
+        var bytes = File.ReadAllBytes(vmdk);
+        var h = SparseExtentHeader.Parse(bytes);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan((int)h.GdOffset * 512), 1);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan((int)h.RgdOffset * 512), 1);
+        File.WriteAllBytes(vmdk, bytes);
+        using var disk = VmdkDisk.Open(vmdk);
+        Assert.Equal(
+            [new DiskExtent(0, 32 * MiB, ExtentKind.Zero), new DiskExtent(32 * MiB, MiB, ExtentKind.Unallocated), new DiskExtent(33 * MiB, 64 * 1024, ExtentKind.Data), new DiskExtent((33 * MiB) + (64 * 1024), (7 * MiB) - (64 * 1024), ExtentKind.Unallocated)],
+            disk.GetExtents(0, disk.Length).ToList());
+        var b = new byte[MiB];
+        disk.Read(0, b);
+        Assert.True(b.AsSpan().IndexOfAnyExcept((byte)0) < 0);
+    }
+
+    [Fact]
     public void Redundant_grain_directory_is_used_when_the_primary_entry_is_out_of_range()
     {
         Tool.Require("qemu-img");
@@ -154,5 +190,36 @@ public sealed class VmdkQemuFixtureTests : IDisposable
         using var disk = VmdkDisk.Open(vmdk);
         AssertSameBytes(disk, File.ReadAllBytes(src), randomReads: 50);
         Assert.Contains(disk.Warnings, w => w.Contains("redundant", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>A qemu-layout stream (grain tables first, no footer) cut in the middle is rebuilt from its markers.</summary>
+public sealed class VmdkTruncatedQemuStreamTests : IDisposable
+{
+    private readonly string _dir = RepoPaths.NewTempDir("vmdk-cut");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Truncated_qemu_stream_yields_a_prefix_of_the_source_then_zeros()
+    {
+        Tool.Require("qemu-img");
+        var src = MakeRawSource(_dir, 40 * MiB, seed: 5);
+        var vmdk = Path.Combine(_dir, "s.vmdk");
+        Qemu("convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", src, vmdk);
+        var bytes = File.ReadAllBytes(vmdk);
+        File.WriteAllBytes(vmdk, bytes.AsSpan(0, (bytes.Length * 2 / 3) + 777).ToArray());
+        var source = File.ReadAllBytes(src);
+
+        using var disk = VmdkDisk.Open(vmdk);
+        Assert.Contains("map rebuilt from markers", disk.Extents[0].Kind, StringComparison.Ordinal);
+        Assert.Contains(disk.Warnings, w => w.Contains("truncated", StringComparison.Ordinal));
+        var ours = new byte[disk.Length];
+        disk.Read(0, ours);
+
+        // qemu writes grains in guest order: what survives is a guest prefix, the rest reads as zeros.
+        var prefix = ours.AsSpan().CommonPrefixLength(source);
+        Assert.InRange(prefix, 256 * 1024, source.Length - 1);
+        Assert.True(ours.AsSpan(prefix).IndexOfAnyExcept((byte)0) < 0, "after the cut everything reads as zeros");
     }
 }

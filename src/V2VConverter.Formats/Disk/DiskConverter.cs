@@ -1,0 +1,334 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Threading.Channels;
+using V2VConverter.Formats.Qcow2;
+using V2VConverter.Formats.Raw;
+
+namespace V2VConverter.Formats.Disk;
+
+/// <summary>
+/// The copy engine. A pipeline of
+/// <list type="number">
+/// <item>a map stage that walks <see cref="IVirtualDisk.GetExtents"/> one window at a time (never the whole disk up front)
+/// and turns data runs into block-aligned chunks, skipping holes;</item>
+/// <item>read + transform workers (several chunks in flight on the thread pool): read a chunk, detect all-zero blocks,
+/// optionally deflate each cluster;</item>
+/// <item>one writer that takes the chunks strictly in guest order and assigns host offsets (so a qcow2 output is not
+/// fragmented although reads and compression run in parallel).</item>
+/// </list>
+/// The queue between them is bounded, so memory stays at about <c>inflight × 2 × chunk size</c> whatever the disk size.
+/// The output is written under a temporary name and renamed only on success.
+/// </summary>
+public static class DiskConverter
+{
+    /// <summary>How much of the allocation map is asked for at once.</summary>
+    internal const long MapWindow = 256L * 1024 * 1024;
+
+    private const int MaxInflight = 16;
+
+    public static DiskConvertResult Convert(IVirtualDisk source, string outputPath, DiskConvertOptions options, Action<DiskProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        ConvertAsync(source, outputPath, options, progress, cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Copies <paramref name="source"/> into a new image at <paramref name="outputPath"/>. <paramref name="progress"/> is
+    /// called from the writer with guest bytes done / total. On any failure or cancellation no file is left under
+    /// <paramref name="outputPath"/> and the temporary file is removed.
+    /// </summary>
+    public static async Task<DiskConvertResult> ConvertAsync(IVirtualDisk source, string outputPath, DiskConvertOptions options, Action<DiskProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        var watch = Stopwatch.StartNew();
+        var finalPath = Path.GetFullPath(outputPath);
+        var total = source.Length;
+        var prealloc = options.Format == DiskOutputFormat.Raw && options.Preallocation == DiskPreallocation.Falloc ? total : 0;
+        long dataRead = 0;
+
+        try
+        {
+            using var output = AtomicOutputFile.Create(finalPath, prealloc);
+            IDiskTarget target = options.Format switch
+            {
+                DiskOutputFormat.Qcow2 => new Qcow2Writer(output.Handle, (ulong)total, options.ClusterSize, options.Compress),
+                _ => new RawWriter(output.Handle, total, options.Preallocation),
+            };
+
+            var block = target.BlockSize;
+            var chunkSize = (int)AlignUp(Math.Max(options.ChunkSize, block), block);
+            var inflight = Math.Clamp(options.Parallelism * 2 + 2, 4, MaxInflight);
+            var queue = Channel.CreateBounded<Task<DiskChunk>>(new BoundedChannelOptions(inflight)
+            {
+                SingleReader = true,
+                SingleWriter = true,
+                FullMode = BoundedChannelFullMode.Wait,
+            });
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var token = cts.Token;
+            var level = options.CompressionLevel;
+
+            Task<DiskChunk> Process(DiskChunk chunk) => Task.Run(
+                () =>
+                {
+                    try
+                    {
+                        token.ThrowIfCancellationRequested();
+                        Transform(source, chunk, target.WantsCompression, level);
+                        Interlocked.Add(ref dataRead, chunk.Length);
+                        return chunk;
+                    }
+                    catch
+                    {
+                        chunk.Release();
+                        throw;
+                    }
+                },
+                CancellationToken.None);
+
+            async Task ProduceAsync()
+            {
+                try
+                {
+                    long emittedEnd = 0;
+                    long runStart = -1, runEnd = -1;
+
+                    async Task EmitAsync(long start, long end, bool flushAll)
+                    {
+                        // Split [start, end) into chunks; keep a short tail pending unless flushing.
+                        while (end - start >= chunkSize || (flushAll && end > start))
+                        {
+                            var len = (int)Math.Min(chunkSize, end - start);
+                            var chunk = new DiskChunk
+                            {
+                                Offset = start,
+                                Length = len,
+                                BlockSize = block,
+                                ProgressEnd = start + len,
+                            };
+                            await queue.Writer.WriteAsync(Process(chunk), token).ConfigureAwait(false);
+                            start += len;
+                        }
+
+                        runStart = start;
+                    }
+
+                    for (long w = 0; w < total; w += MapWindow)
+                    {
+                        token.ThrowIfCancellationRequested();
+                        var wEnd = Math.Min(total, w + MapWindow);
+                        foreach (var ext in source.GetExtents(w, wEnd - w))
+                        {
+                            if (ext.Kind != ExtentKind.Data || ext.Length <= 0)
+                            {
+                                continue;
+                            }
+
+                            var start = Math.Max(AlignDown(ext.Offset, block), emittedEnd);
+                            var end = Math.Min(AlignUp(ext.End, block), total);
+                            if (end <= start)
+                            {
+                                continue;
+                            }
+
+                            if (runStart >= 0 && start == runEnd)
+                            {
+                                runEnd = end;
+                            }
+                            else
+                            {
+                                if (runStart >= 0)
+                                {
+                                    await EmitAsync(runStart, runEnd, flushAll: true).ConfigureAwait(false);
+                                }
+
+                                runStart = start;
+                                runEnd = end;
+                            }
+
+                            emittedEnd = end;
+                            await EmitAsync(runStart, runEnd, flushAll: false).ConfigureAwait(false);
+                        }
+
+                        // Flush a pending run that ends before this window's end (it cannot grow any more).
+                        if (runStart >= 0 && runEnd < wEnd)
+                        {
+                            await EmitAsync(runStart, runEnd, flushAll: true).ConfigureAwait(false);
+                            runStart = -1;
+                        }
+
+                        if (runStart < 0 || runStart >= runEnd)
+                        {
+                            runStart = -1;
+                            await queue.Writer.WriteAsync(Task.FromResult(new DiskChunk { Offset = wEnd, BlockSize = block, ProgressEnd = wEnd }), token).ConfigureAwait(false);
+                        }
+                    }
+
+                    if (runStart >= 0 && runEnd > runStart)
+                    {
+                        await EmitAsync(runStart, runEnd, flushAll: true).ConfigureAwait(false);
+                    }
+
+                    queue.Writer.TryComplete();
+                }
+                catch (Exception ex)
+                {
+                    queue.Writer.TryComplete(ex);
+                    throw;
+                }
+            }
+
+            async Task ConsumeAsync()
+            {
+                long lastReported = -1;
+                await foreach (var pending in queue.Reader.ReadAllAsync(token).ConfigureAwait(false))
+                {
+                    var chunk = await pending.ConfigureAwait(false);
+                    try
+                    {
+                        if (chunk.Data is not null)
+                        {
+                            target.Write(chunk);
+                        }
+                    }
+                    finally
+                    {
+                        chunk.Release();
+                    }
+
+                    if (progress is not null && chunk.ProgressEnd > lastReported)
+                    {
+                        lastReported = chunk.ProgressEnd;
+                        progress(new DiskProgress(Math.Min(lastReported, total), total));
+                    }
+                }
+
+                token.ThrowIfCancellationRequested();
+                target.Finish(options.Fsync);
+            }
+
+            var producer = Task.Run(ProduceAsync, CancellationToken.None);
+            var consumer = Task.Run(ConsumeAsync, CancellationToken.None);
+            try
+            {
+                var first = await Task.WhenAny(producer, consumer).ConfigureAwait(false);
+                if (first.IsFaulted || first.IsCanceled)
+                {
+                    await cts.CancelAsync().ConfigureAwait(false);
+                }
+
+                await Task.WhenAll(producer, consumer).ConfigureAwait(false);
+            }
+            catch
+            {
+                await cts.CancelAsync().ConfigureAwait(false);
+                await DrainAsync(producer, consumer, queue.Reader).ConfigureAwait(false);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException("disk conversion cancelled", cancellationToken);
+                }
+
+                // Prefer the root cause over the cancellation it triggered in the other stage.
+                var root = new[] { producer, consumer }
+                    .Where(t => t.IsFaulted)
+                    .Select(t => t.Exception!.InnerException!)
+                    .FirstOrDefault(e => e is not OperationCanceledException);
+                if (root is not null)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(root);
+                }
+
+                throw;
+            }
+
+            output.Commit(options.Fsync);
+            progress?.Invoke(new DiskProgress(total, total));
+            return new DiskConvertResult(finalPath, total, dataRead, new FileInfo(finalPath).Length, watch.Elapsed);
+        }
+        catch (Exception ex) when (AtomicOutputFile.IsNoSpace(ex) && !ex.Message.StartsWith(finalPath, StringComparison.Ordinal))
+        {
+            throw AtomicOutputFile.NoSpace(finalPath, ex);
+        }
+    }
+
+    /// <summary>Reads a chunk from the source and classifies each block: zero, plain, or compressed.</summary>
+    internal static void Transform(IVirtualDisk source, DiskChunk chunk, bool compress, int level)
+    {
+        var padded = chunk.PaddedLength;
+        var data = ArrayPool<byte>.Shared.Rent(padded);
+        chunk.Data = data;
+        source.Read(chunk.Offset, data.AsSpan(0, chunk.Length));
+        data.AsSpan(chunk.Length, padded - chunk.Length).Clear();
+        var block = chunk.BlockSize;
+        var count = chunk.BlockCount;
+        var states = ArrayPool<int>.Shared.Rent(count);
+        chunk.BlockState = states;
+        int[]? offsets = null;
+        byte[]? compressed = null;
+        var cursor = 0;
+        if (compress)
+        {
+            offsets = ArrayPool<int>.Shared.Rent(count);
+            compressed = ArrayPool<byte>.Shared.Rent(padded);
+            chunk.CompressedOffset = offsets;
+            chunk.Compressed = compressed;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            var span = data.AsSpan(i * block, block);
+            if (span.IndexOfAnyExcept((byte)0) < 0)
+            {
+                states[i] = DiskChunk.Zero;
+                continue;
+            }
+
+            if (compressed is null)
+            {
+                states[i] = DiskChunk.Plain;
+                continue;
+            }
+
+            var n = Qcow2Compression.LooksIncompressible(data, i * block, block)
+                ? -1
+                : Qcow2Compression.Deflate(data, i * block, block, compressed, cursor, level);
+            if (n < 0)
+            {
+                states[i] = DiskChunk.Plain;
+                continue;
+            }
+
+            states[i] = n;
+            offsets![i] = cursor;
+            cursor += n;
+        }
+    }
+
+    private static async Task DrainAsync(Task producer, Task consumer, ChannelReader<Task<DiskChunk>> reader)
+    {
+        try
+        {
+            await Task.WhenAll(producer, consumer).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Already being reported by the caller.
+        }
+
+        while (reader.TryRead(out var pending))
+        {
+            try
+            {
+                (await pending.ConfigureAwait(false)).Release();
+            }
+            catch (Exception)
+            {
+                // The chunk released its buffers itself.
+            }
+        }
+    }
+
+    private static long AlignDown(long v, long a) => v / a * a;
+
+    private static long AlignUp(long v, long a) => (v + a - 1) / a * a;
+}

@@ -1,0 +1,103 @@
+using Microsoft.Win32.SafeHandles;
+using V2VConverter.Formats.Disk;
+
+namespace V2VConverter.Formats.Raw;
+
+/// <summary>
+/// A raw image file (or any flat file) as a virtual disk. The allocation map comes from SEEK_DATA/SEEK_HOLE on
+/// Linux; where that is unavailable the whole file is reported as data. Thread-safe.
+/// </summary>
+public sealed class RawDisk : IVirtualDisk
+{
+    private readonly SafeFileHandle _handle;
+    private readonly string _path;
+
+    private RawDisk(SafeFileHandle handle, string path, long length)
+    {
+        _handle = handle;
+        _path = path;
+        Length = length;
+    }
+
+    public long Length { get; }
+
+    public string Format => "raw";
+
+    public static RawDisk Open(string path)
+    {
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        try
+        {
+            return new RawDisk(handle, path, RandomAccess.GetLength(handle));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    public void Read(long offset, Span<byte> buffer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (offset + buffer.Length > Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"read of {buffer.Length} bytes at {offset} is past the end of the disk ({Length})");
+        }
+
+        var done = 0;
+        while (done < buffer.Length)
+        {
+            var n = RandomAccess.Read(_handle, buffer[done..], offset + done);
+            if (n == 0)
+            {
+                // The file shrank under us.
+                throw new EndOfStreamException($"{_path}: unexpected end of file at offset {offset + done}");
+            }
+
+            done += n;
+        }
+    }
+
+    public IEnumerable<DiskExtent> GetExtents(long offset, long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var end = Math.Min(Length, offset + length);
+        var pos = offset;
+        while (pos < end)
+        {
+            var data = NativeFile.SeekDataFrom(_handle, pos);
+            if (data is null)
+            {
+                // No SEEK_DATA support: everything is data.
+                yield return new DiskExtent(pos, end - pos, ExtentKind.Data);
+                yield break;
+            }
+
+            if (data.Value < 0 || data.Value >= end)
+            {
+                yield return new DiskExtent(pos, end - pos, ExtentKind.Unallocated);
+                yield break;
+            }
+
+            if (data.Value > pos)
+            {
+                yield return new DiskExtent(pos, data.Value - pos, ExtentKind.Unallocated);
+                pos = data.Value;
+            }
+
+            var hole = NativeFile.SeekHoleFrom(_handle, pos);
+            var dataEnd = hole is null or < 0 ? end : Math.Min(hole.Value, end);
+            if (dataEnd <= pos)
+            {
+                dataEnd = end;
+            }
+
+            yield return new DiskExtent(pos, dataEnd - pos, ExtentKind.Data);
+            pos = dataEnd;
+        }
+    }
+
+    public void Dispose() => _handle.Dispose();
+}

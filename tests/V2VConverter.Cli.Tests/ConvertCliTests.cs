@@ -1,0 +1,92 @@
+using System.Xml.Linq;
+using V2VConverter.Model.Diagnostics;
+using V2VConverter.TestSupport;
+
+namespace V2VConverter.Cli.Tests;
+
+/// <summary><c>convert X.vmx -o local -os DIR</c> on the shipped sample, judged by qemu-img and virt-xml-validate.</summary>
+public sealed class ConvertCliTests : IDisposable
+{
+    private readonly string _dir = RepoPaths.NewTempDir("v2v-convert");
+    private readonly string _vmx;
+
+    public ConvertCliTests()
+    {
+        var sample = Path.Combine(RepoPaths.Root, "samples", "workstation-demo");
+        foreach (var f in Directory.GetFiles(sample))
+        {
+            File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
+        }
+
+        _vmx = Path.Combine(_dir, "demo.vmx");
+    }
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Theory]
+    [InlineData("qcow2", false)]
+    [InlineData("qcow2", true)]
+    [InlineData("raw", false)]
+    public void Converts_every_disk_and_writes_xml_pointing_at_them(string format, bool compress)
+    {
+        Tool.Require("qemu-img");
+        var outDir = Path.Combine(_dir, "out");
+        string[] args = ["convert", _vmx, "-o", "local", "-os", outDir, "-of", format, .. (compress ? new[] { "-c" } : [])];
+        var r = CliRunner.Run(_dir, args);
+        Assert.True(r.ExitCode == 0, r.Err);
+        var disk = Path.Combine(outDir, $"workstation-demo-sda.{format}");
+        var xmlPath = Path.Combine(outDir, "workstation-demo.xml");
+        Assert.True(File.Exists(disk));
+        var xml = File.ReadAllText(xmlPath);
+        XmlValidator.AssertValidDomain(xml, "converted sample");
+        var src = XDocument.Parse(xml).Descendants("disk").First(d => (string?)d.Attribute("device") == "disk");
+        Assert.Equal(disk, src.Element("source")!.Attribute("file")!.Value);
+        Assert.Equal(format, src.Element("driver")!.Attribute("type")!.Value);
+        Assert.Equal("00:50:56:3a:71:0c", XDocument.Parse(xml).Descendants("mac").First().Attribute("address")!.Value);
+        if (format == "qcow2")
+        {
+            Assert.Equal(0, Tool.Run("qemu-img", ["check", "-f", "qcow2", disk]).ExitCode);
+        }
+
+        var cmp = Tool.Run("qemu-img", ["compare", "-f", "vmdk", "-F", format, Path.Combine(_dir, "demo.vmdk"), disk]);
+        Assert.True(cmp.ExitCode == 0, cmp.All);
+        Assert.Empty(Directory.GetFiles(outDir, "*v2v-tmp*"));
+    }
+
+    [Fact]
+    public void Missing_disk_fails_before_anything_is_written()
+    {
+        File.Delete(Path.Combine(_dir, "demo.vmdk"));
+        var outDir = Path.Combine(_dir, "out");
+        Directory.CreateDirectory(outDir);
+        var r = CliRunner.Run(_dir, "convert", _vmx, "-o", "local", "-os", outDir);
+        Assert.Equal(ExitCodes.Failure, r.ExitCode);
+        Assert.Contains("scsi0:0", r.Err);
+        Assert.Empty(Directory.GetFileSystemEntries(outDir));
+    }
+
+    [Fact]
+    public void Existing_output_is_never_overwritten()
+    {
+        var outDir = Path.Combine(_dir, "out");
+        Directory.CreateDirectory(outDir);
+        var existing = Path.Combine(outDir, "workstation-demo-sda.qcow2");
+        File.WriteAllText(existing, "precious");
+        var r = CliRunner.Run(_dir, "convert", _vmx, "-o", "local", "-os", outDir);
+        Assert.Equal(ExitCodes.Failure, r.ExitCode);
+        Assert.Contains("already exists", r.Err);
+        Assert.Equal("precious", File.ReadAllText(existing));
+        Assert.False(File.Exists(Path.Combine(outDir, "workstation-demo.xml")));
+    }
+
+    [Fact]
+    public void Output_options_are_checked_before_copying()
+    {
+        Assert.Equal(ExitCodes.Usage, CliRunner.Run(_dir, "convert", _vmx, "-o", "local").ExitCode);
+        Assert.Equal(ExitCodes.Usage, CliRunner.Run(_dir, "convert", _vmx, "-o", "glance", "-os", _dir).ExitCode);
+        Assert.Equal(ExitCodes.Usage, CliRunner.Run(_dir, "convert", _vmx, "-o", "local", "-os", _dir, "-of", "raw", "-c").ExitCode);
+        var r = CliRunner.Run(_dir, "convert", _vmx, "-o", "local", "-os", "/nonexistent-parent/x");
+        Assert.Equal(ExitCodes.Failure, r.ExitCode);
+        Assert.Contains("does not exist", r.Err);
+    }
+}
