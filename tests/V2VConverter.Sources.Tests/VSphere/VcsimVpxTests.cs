@@ -125,4 +125,25 @@ public sealed class VcsimVpxTests(VpxVcsimFixture fixture) : IClassFixture<VpxVc
             Assert.Equal("DC0_DVPG0", Assert.Single(hw.Nics).Network);
         }
     }
+
+    [Fact]
+    public async Task Staged_vm_model_points_at_downloaded_disks_that_qemu_img_reads_identically()
+    {
+        var descriptor = _sim.LocalPath("LocalDS_0", "DC0_H0_VM0/disk1.vmdk");
+        MakeVmdk(descriptor, 4);
+        await using var src = await Connect("DC0/DC0_H0");
+        var parent = RepoPaths.NewTempDir();
+        string stagingDir;
+        using (var staged = await StagedVSphereVm.StageAsync(src, "DC0_H0_VM0", parent, allowRunning: false, new DiagnosticBag(), null, Ct))
+        {
+            stagingDir = staged.Directory;
+            var disk = Assert.Single(staged.Model.Disks);
+            Assert.Equal(DiskFileState.Present, disk.FileState);
+            Assert.Equal(Path.Combine(staged.Directory, "disk1.vmdk"), disk.ResolvedPath);
+            Tool.Check("qemu-img", "compare", "-q", descriptor, disk.ResolvedPath!);
+            Assert.Equal(2, staged.Downloads.Count);
+        }
+
+        Assert.False(Directory.Exists(stagingDir));
+    }
 }
