@@ -127,4 +127,21 @@ internal sealed record VSphereRemoteOptions(string? VmName, string? PasswordFile
             return await vs.FetchVmAsync(VmName!, context.Cancellation).ConfigureAwait(false);
         }).GetAwaiter().GetResult();
     }
+
+    /// <summary>
+    /// For <c>convert URI --vm NAME</c>: downloads the VM's disks into a staging folder under
+    /// <paramref name="stagingParent"/> (refusing a running VM unless <paramref name="allowRunning"/>)
+    /// and returns the model resolved to them. Dispose the result after the conversion.
+    /// </summary>
+    public StagedVSphereVm Stage(string source, CliContext context, string stagingParent, bool allowRunning)
+    {
+        var uri = VSphereUri.Parse(source);
+        var options = VSphereCommandSupport.Options(context, PasswordFile, Thumbprint);
+        Directory.CreateDirectory(stagingParent);
+        return Task.Run(async () =>
+        {
+            await using var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
+            return await StagedVSphereVm.StageAsync(vs, VmName!, stagingParent, allowRunning, context.Diagnostics, null, context.Cancellation).ConfigureAwait(false);
+        }).GetAwaiter().GetResult();
+    }
 }
