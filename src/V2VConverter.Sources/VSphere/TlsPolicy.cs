@@ -22,6 +22,11 @@ public sealed class TlsPolicy
     {
         _host = host;
         NoVerify = noVerify;
+        if (thumbprint is not null && noVerify)
+        {
+            throw new UsageException("--thumbprint and ?no_verify=1 contradict each other: pinning checks the certificate, no_verify skips the check; drop one");
+        }
+
         if (thumbprint is not null)
         {
             _pin = ParseThumbprint(thumbprint);

@@ -100,4 +100,22 @@ public sealed class VSphereUriTests
         var ex = Assert.Throws<InvalidDataException>(() => DatastorePath.Parse("vm/vm.vmx", "config.files.vmPathName"));
         Assert.Contains("config.files.vmPathName: \"vm/vm.vmx\" is not a datastore path", ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("AB:CD", "has 2 bytes; a SHA-1 fingerprint has 20 and a SHA-256 fingerprint 32")]
+    [InlineData("XY:ZZ", "is not a hexadecimal fingerprint")]
+    public void Bad_thumbprints_are_usage_errors(string text, string expected)
+    {
+        var ex = Assert.Throws<UsageException>(() => new TlsPolicy("h:443", false, text));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Thumbprint_with_no_verify_is_a_contradiction()
+    {
+        var sha1 = string.Join(':', Enumerable.Repeat("0A", 20));
+        Assert.Equal("SHA-1", new TlsPolicy("h:443", false, sha1).PinnedAlgorithm);
+        var ex = Assert.Throws<UsageException>(() => new TlsPolicy("h:443", true, sha1));
+        Assert.Contains("contradict", ex.Message, StringComparison.Ordinal);
+    }
 }
