@@ -13,5 +13,6 @@ internal static class CommandTable
         new DiskInfoCommand(),
         new DiskConvertCommand(),
         new ConvertCommand(),
+        new InventoryCommand(),
     ];
 }

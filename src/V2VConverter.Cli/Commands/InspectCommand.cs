@@ -10,7 +10,7 @@ public sealed class InspectCommand : ICommand
 {
     public string Name => "inspect";
 
-    public string Usage => $"inspect X.vmx [--json] {PlanArgs.Usage}";
+    public string Usage => $"inspect {VSphereRemoteOptions.Usage} {VSphereCommandSupport.OptionsUsage} [--json] {PlanArgs.Usage}";
 
     public string Summary => "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.";
 
@@ -18,9 +18,10 @@ public sealed class InspectCommand : ICommand
     {
         var json = args.Flag("--json");
         var request = PlanArgs.Read(args, context);
+        var remote = VSphereCommandSupport.ReadRemoteOptions(context, args);
         var source = args.Positionals(1, 1, "the .vmx file")[0];
         DiagnosticsPrinter.Attach(context);
-        var vm = SourceOpener.Open(source, args, context);
+        var vm = remote.IsRemote(source) ? remote.Load(source, context) : SourceOpener.Open(source, args, context);
         var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
         var rows = PlanReport.Rows(plan);
         if (json)

@@ -11,7 +11,7 @@ public sealed class XmlCommand : ICommand
 {
     public string Name => "xml";
 
-    public string Usage => $"xml X.vmx [-o FILE] {PlanArgs.Usage}";
+    public string Usage => $"xml {VSphereRemoteOptions.Usage} {VSphereCommandSupport.OptionsUsage} [-o FILE] {PlanArgs.Usage}";
 
     public string Summary => "Write the libvirt KVM domain XML for the VM to stdout or FILE, without copying any disk.";
 
@@ -19,9 +19,10 @@ public sealed class XmlCommand : ICommand
     {
         var output = args.Value("-o", "--output");
         var request = PlanArgs.Read(args, context);
+        var remote = VSphereCommandSupport.ReadRemoteOptions(context, args);
         var source = args.Positionals(1, 1, "the .vmx file")[0];
         DiagnosticsPrinter.Attach(context);
-        var vm = SourceOpener.Open(source, args, context);
+        var vm = remote.IsRemote(source) ? remote.Load(source, context) : SourceOpener.Open(source, args, context);
         var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
         var templates = request.TemplatesDirectory is null ? TemplateSet.Embedded : new TemplateSet(request.TemplatesDirectory);
         var xml = new DomainXmlBuilder(templates).BuildString(plan);

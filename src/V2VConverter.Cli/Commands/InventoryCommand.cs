@@ -1,0 +1,101 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using V2VConverter.Cli.Infrastructure;
+using V2VConverter.Model.Diagnostics;
+using V2VConverter.Sources.VSphere;
+
+namespace V2VConverter.Cli.Commands;
+
+/// <summary><c>v2v inventory URI [--json]</c>: every VM of an ESXi host or vCenter path.</summary>
+internal sealed class InventoryCommand : ICommand
+{
+    public string Name => "inventory";
+
+    public string Usage => $"inventory esx://[user@]host[:port]/[?no_verify=1] | vpx://[user@]vcenter/Datacenter[/Cluster[/Host]] [--json] [--page-size N] {VSphereCommandSupport.OptionsUsage}";
+
+    public string Summary => "List the VMs of an ESXi host or vCenter: power state, guest OS, CPUs, memory, disks, NICs, snapshots, datastores. "
+        + "The password comes from --password-file, V2V_PASSWORD or ~/.netrc (mode 600), never from the command line.";
+
+    public int Run(CliContext context, ArgReader args)
+    {
+        var json = args.Flag("--json");
+        var (passwordFile, thumbprint) = VSphereCommandSupport.ReadOptions(context, args);
+        var pageSize = args.IntValue("--page-size");
+        var uriText = args.Positionals(1, 1, "source URI (esx://host/ or vpx://vcenter/Datacenter/...)")[0];
+        if (!VSphereUri.IsVSphereUri(uriText) && !VSphereUri.LooksLikeUri(uriText))
+        {
+            throw new UsageException($"inventory needs an esx:// or vpx:// URI, not \"{uriText}\"");
+        }
+
+        var uri = VSphereUri.Parse(uriText);
+        VSphereCommandSupport.PrintWarningsAsTheyCome(context);
+        var options = VSphereCommandSupport.Options(context, passwordFile, thumbprint) with { PageSize = pageSize ?? 500 };
+        var vms = Task.Run(async () =>
+        {
+            await using var source = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
+            return await source.ListVmsAsync(context.Cancellation).ConfigureAwait(false);
+        }).GetAwaiter().GetResult();
+
+        if (json)
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(vms.Select(ToJson), JsonOptions));
+        }
+        else
+        {
+            PrintTable(context.Out, vms);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private static object ToJson(VSphereVmInfo v) => new
+    {
+        v.Name,
+        v.Uuid,
+        v.PowerState,
+        v.GuestId,
+        v.NumCpu,
+        v.CoresPerSocket,
+        v.MemoryMiB,
+        v.VmPathName,
+        v.IsTemplate,
+        v.Datastores,
+        Disks = v.Disks.Select(d => new { d.Slot, d.Label, d.FileName, d.CapacityBytes, d.AllocatedBytes, d.BackingType, d.IsRawDevice, Files = d.Files.Select(f => new { f.Name, f.Type, f.Size }) }),
+        Nics = v.Nics.Select(n => new { n.Label, n.Model, n.MacAddress, n.AddressType, n.Network, n.PortGroupKey }),
+        Snapshots = v.Snapshots.Select(s => new { s.Name, s.Description, s.Depth, s.CreateTime }),
+        MoRef = v.Ref.Value,
+    };
+
+    private static void PrintTable(TextWriter w, IReadOnlyList<VSphereVmInfo> vms)
+    {
+        string[] header = ["NAME", "POWER", "GUEST", "CPUS", "MEMORY", "DISKS", "NICS", "SNAPSHOTS", "DATASTORE"];
+        var rows = vms.Select(v => new[]
+        {
+            v.Name + (v.IsTemplate ? " (template)" : ""),
+            v.PowerState,
+            v.GuestId ?? "-",
+            v.NumCpu.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            VSphereCommandSupport.Size(v.MemoryMiB * 1024 * 1024),
+            v.Disks.Count == 0 ? "-" : string.Join(", ", v.Disks.Select(d => $"{d.Slot} {VSphereCommandSupport.Size(d.CapacityBytes)}{(d.IsRawDevice ? " (RDM)" : "")}")),
+            v.Nics.Count == 0 ? "-" : string.Join(", ", v.Nics.Select(n => $"{n.Model} {n.MacAddress ?? "(no MAC)"} on {n.Network ?? n.PortGroupKey ?? "?"}")),
+            v.Snapshots.Count == 0 ? "-" : string.Join(", ", v.Snapshots.Select(s => new string('>', s.Depth) + s.Name)),
+            v.Datastores.Count == 0 ? "-" : string.Join(", ", v.Datastores),
+        }).ToList();
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        void Line(string[] cells) => w.WriteLine(string.Join("  ", cells.Select((c, i) => i == cells.Length - 1 ? c : c.PadRight(widths[i]))).TrimEnd());
+        Line(header);
+        foreach (var r in rows)
+        {
+            Line(r);
+        }
+
+        w.WriteLine($"{vms.Count} VM(s), {vms.Count(v => v.PowerState == "poweredOn")} powered on");
+    }
+}

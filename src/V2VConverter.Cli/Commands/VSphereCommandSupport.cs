@@ -1,0 +1,147 @@
+using System.Globalization;
+using V2VConverter.Cli.Infrastructure;
+using V2VConverter.Model.Diagnostics;
+using V2VConverter.Model.Vm;
+using V2VConverter.Sources.VSphere;
+
+namespace V2VConverter.Cli.Commands;
+
+/// <summary>
+/// What every command taking an <c>esx://</c>/<c>vpx://</c> source shares: the credential and TLS
+/// options, the refusal of a password on the command line, and the connection.
+/// Usage text: <see cref="OptionsUsage"/>.
+/// </summary>
+internal static class VSphereCommandSupport
+{
+    public const string OptionsUsage = "[--password-file FILE] [--thumbprint SHA1|SHA256]";
+
+    /// <summary>Reads <c>--password-file</c> and <c>--thumbprint</c>; refuses <c>--password</c>/<c>-p</c>.</summary>
+    public static (string? PasswordFile, string? Thumbprint) ReadOptions(CliContext context, ArgReader args)
+    {
+        if (args.Values("--password", "-p").Count > 0 || args.Flag("--password", "-p"))
+        {
+            throw new UsageException("passwords are not accepted on the command line (they would show in ps and shell history); use --password-file FILE, the V2V_PASSWORD environment variable or ~/.netrc");
+        }
+
+        var file = args.Value("--password-file");
+        var thumbprint = args.Value("--thumbprint");
+        if (thumbprint is not null)
+        {
+            TlsPolicy.ParseThumbprint(thumbprint); // usage error now, before connecting
+        }
+
+        return (file is null ? null : context.ResolvePath(file), thumbprint);
+    }
+
+    /// <summary>
+    /// For commands that take a local .vmx or a vSphere URI (inspect, xml, convert): reads
+    /// <c>--vm</c>, <c>--password-file</c>, <c>--thumbprint</c> before the positionals are taken.
+    /// </summary>
+    public static VSphereRemoteOptions ReadRemoteOptions(CliContext context, ArgReader args)
+    {
+        var vm = args.Value("--vm");
+        var (file, thumbprint) = ReadOptions(context, args);
+        return new VSphereRemoteOptions(vm, file, thumbprint);
+    }
+
+    public static VSphereConnectOptions Options(CliContext context, string? passwordFile, string? thumbprint) => new()
+    {
+        PasswordFile = passwordFile,
+        Thumbprint = thumbprint,
+        GetEnv = context.GetEnv,
+        Log = context.Debug,
+        Diagnostics = context.Diagnostics,
+    };
+
+    /// <summary>Parses the URI (usage error when malformed), connects and logs in; warnings print at once.</summary>
+    public static VSphereSource Connect(CliContext context, string uriText, string? passwordFile, string? thumbprint)
+    {
+        var uri = VSphereUri.Parse(uriText);
+        PrintWarningsAsTheyCome(context);
+        return VSphereSource.ConnectAsync(uri, Options(context, passwordFile, thumbprint), context.Cancellation).GetAwaiter().GetResult();
+    }
+
+    public static void PrintWarningsAsTheyCome(CliContext context)
+    {
+        context.Diagnostics.Added += d =>
+        {
+            if (d.Severity == Severity.Warning)
+            {
+                context.Error.WriteLine($"v2v: {d}");
+            }
+        };
+    }
+
+    public static string Size(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+        double v = bytes;
+        var u = 0;
+        while (v >= 1024 && u < units.Length - 1)
+        {
+            v /= 1024;
+            u++;
+        }
+
+        return u == 0 ? $"{bytes} B" : v.ToString(v < 10 && v != Math.Floor(v) ? "0.#" : "0", CultureInfo.InvariantCulture) + " " + units[u];
+    }
+}
+
+/// <summary>The vSphere options of a command whose source may be a URI.</summary>
+internal sealed record VSphereRemoteOptions(string? VmName, string? PasswordFile, string? Thumbprint)
+{
+    public const string Usage = "X.vmx | esx://host/ --vm NAME | vpx://vcenter/DC/Cluster/Host --vm NAME";
+
+    /// <summary>Checks the --vm option against the source kind; true when the source is a vSphere URI.</summary>
+    public bool IsRemote(string source)
+    {
+        var remote = VSphereUri.IsVSphereUri(source);
+        if (remote && VmName is null)
+        {
+            throw new UsageException($"--vm NAME is required with a vSphere source ({source}); run 'v2v inventory {source}' to list the VMs");
+        }
+
+        if (!remote && (VmName ?? PasswordFile ?? Thumbprint) is not null)
+        {
+            throw new UsageException("--vm, --password-file and --thumbprint apply only to esx:// and vpx:// sources");
+        }
+
+        return remote;
+    }
+
+    /// <summary>Fetches the VM's .vmx through /folder and builds the model from it (same parser as a local .vmx).</summary>
+    public VirtualMachine Load(string source, CliContext context)
+    {
+        var fetched = Fetch(source, context);
+        return VSphereModel.ToModel(fetched, context.Diagnostics);
+    }
+
+    /// <summary>Connects, fetches the VM (its .vmx bytes, datastore and datacenter), logs out.</summary>
+    public VSphereVm Fetch(string source, CliContext context)
+    {
+        var uri = VSphereUri.Parse(source);
+        var options = VSphereCommandSupport.Options(context, PasswordFile, Thumbprint);
+        return Task.Run(async () =>
+        {
+            await using var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
+            return await vs.FetchVmAsync(VmName!, context.Cancellation).ConfigureAwait(false);
+        }).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// For <c>convert URI --vm NAME</c>: downloads the VM's disks into a staging folder under
+    /// <paramref name="stagingParent"/> (refusing a running VM unless <paramref name="allowRunning"/>)
+    /// and returns the model resolved to them. Dispose the result after the conversion.
+    /// </summary>
+    public StagedVSphereVm Stage(string source, CliContext context, string stagingParent, bool allowRunning)
+    {
+        var uri = VSphereUri.Parse(source);
+        var options = VSphereCommandSupport.Options(context, PasswordFile, Thumbprint);
+        Directory.CreateDirectory(stagingParent);
+        return Task.Run(async () =>
+        {
+            await using var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
+            return await StagedVSphereVm.StageAsync(vs, VmName!, stagingParent, allowRunning, context.Diagnostics, null, context.Cancellation).ConfigureAwait(false);
+        }).GetAwaiter().GetResult();
+    }
+}

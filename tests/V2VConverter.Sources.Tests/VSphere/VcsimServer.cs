@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using V2VConverter.TestSupport;
+
+namespace V2VConverter.Sources.Tests.VSphere;
+
+/// <summary>What tests/vcsim/main.go prints on startup.</summary>
+public sealed record VcsimBanner(
+    [property: JsonPropertyName("url")] string Url,
+    [property: JsonPropertyName("host")] string Host,
+    [property: JsonPropertyName("sha1")] string Sha1,
+    [property: JsonPropertyName("sha256")] string Sha256,
+    [property: JsonPropertyName("certFile")] string CertFile,
+    [property: JsonPropertyName("datacenters")] IReadOnlyList<string> Datacenters,
+    [property: JsonPropertyName("datastores")] IReadOnlyDictionary<string, string> Datastores,
+    [property: JsonPropertyName("vms")] IReadOnlyList<VcsimVm> Vms,
+    [property: JsonPropertyName("snapshots")] IReadOnlyDictionary<string, string>? Snapshots);
+
+public sealed record VcsimVm(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("vmPathName")] string VmPathName,
+    [property: JsonPropertyName("powerState")] string PowerState);
+
+/// <summary>
+/// One running vSphere simulator (govmomi's vcsim, built by tests/vcsim/build.sh), TLS on,
+/// listening on a free 127.0.0.1 port. It exits when its stdin closes; Dispose also kills it.
+/// </summary>
+public sealed class VcsimServer : IDisposable
+{
+    private readonly Process _process;
+    private readonly Task<string> _stderr;
+
+    private VcsimServer(Process process, VcsimBanner banner, Task<string> stderr)
+    {
+        _process = process;
+        Banner = banner;
+        _stderr = stderr;
+    }
+
+    public VcsimBanner Banner { get; }
+
+    public string HostPort => Banner.Host;
+
+    public int Port => int.Parse(Banner.Host[(Banner.Host.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string Binary => Path.Combine(RepoPaths.Root, ".cache", "vcsim", "vcsim-v2v");
+
+    /// <summary>Builds the launcher when needed (go + govmomi from Debian), like tests/deps/setup.d/vcsim.sh.</summary>
+    public static void EnsureBuilt()
+    {
+        Tool.Require("go");
+        var r = Tool.Run("bash", [Path.Combine(RepoPaths.Root, "tests", "vcsim", "build.sh")], timeoutMs: 900_000);
+        if (r.ExitCode != 0 || !File.Exists(Binary))
+        {
+            throw new InvalidOperationException($"building vcsim failed (exit {r.ExitCode}): {r.All}");
+        }
+    }
+
+    public static VcsimServer Start(params string[] args)
+    {
+        EnsureBuilt();
+        var psi = new ProcessStartInfo(Binary)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start vcsim");
+        var stderr = p.StandardError.ReadToEndAsync();
+        var line = p.StandardOutput.ReadLineAsync();
+        if (!line.Wait(TimeSpan.FromMinutes(5)) || line.Result is null)
+        {
+            p.Kill(true);
+            throw new InvalidOperationException($"vcsim did not start: {(stderr.Wait(2000) ? stderr.Result : "")}");
+        }
+
+        var banner = JsonSerializer.Deserialize<VcsimBanner>(line.Result) ?? throw new InvalidOperationException("vcsim printed no banner");
+        if (!banner.Host.StartsWith("127.0.0.1:", StringComparison.Ordinal))
+        {
+            p.Kill(true);
+            throw new InvalidOperationException($"vcsim listens on {banner.Host}, not on loopback");
+        }
+
+        return new VcsimServer(p, banner, stderr);
+    }
+
+    /// <summary>Absolute path on disk of "[ds] dir/file".</summary>
+    public string LocalPath(string datastorePath)
+    {
+        var close = datastorePath.IndexOf(']', StringComparison.Ordinal);
+        var ds = datastorePath[1..close];
+        return Path.Combine(Banner.Datastores[ds], datastorePath[(close + 1)..].Trim());
+    }
+
+    public string LocalPath(string datastore, string relative) => Path.Combine(Banner.Datastores[datastore], relative);
+
+    public string Log => _stderr.IsCompleted ? _stderr.Result : "";
+
+    public void Dispose()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+            if (!_process.WaitForExit(10_000))
+            {
+                _process.Kill(true);
+                _process.WaitForExit(5_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        _process.Dispose();
+    }
+}
+
+/// <summary>An ESXi model: user "v2vuser", one VM powered off (VM0), one on with a snapshot (VM1).</summary>
+public sealed class EsxVcsimFixture : IDisposable
+{
+    public const string User = "v2vuser";
+    public const string Password = "Esx-S3cret-#pw";
+
+    public EsxVcsimFixture()
+    {
+        Server = VcsimServer.Start("-model", "esx", "-vm", "3", "-user", User, "-pass", Password, "-off", "ha-host_VM0,ha-host_VM2", "-snapshot", "ha-host_VM1:before-upgrade");
+    }
+
+    public VcsimServer Server { get; }
+
+    public void Dispose() => Server.Dispose();
+}
+
+/// <summary>A vCenter model: DC0 with a cluster DC0_C0 (3 hosts) and a standalone host DC0_H0; all VMs off.</summary>
+public sealed class VpxVcsimFixture : IDisposable
+{
+    public const string User = "administrator@vsphere.local";
+    public const string Password = "Vc-S3cret-pw";
+
+    public VpxVcsimFixture()
+    {
+        Server = VcsimServer.Start("-model", "vpx", "-user", User, "-pass", Password, "-off", "all");
+    }
+
+    public VcsimServer Server { get; }
+
+    public void Dispose() => Server.Dispose();
+}
