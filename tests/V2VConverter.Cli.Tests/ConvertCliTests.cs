@@ -31,7 +31,7 @@ public sealed class ConvertCliTests : IDisposable
     {
         Tool.Require("qemu-img");
         var outDir = Path.Combine(_dir, "out");
-        string[] args = ["convert", _vmx, "-o", "local", "-os", outDir, "-of", format, .. (compress ? new[] { "-c" } : [])];
+        string[] args = ["convert", _vmx, "-o", "local", "-os", outDir, "-of", format, "--no-guest-fixups", .. (compress ? new[] { "-c" } : [])];
         var r = CliRunner.Run(_dir, args);
         Assert.True(r.ExitCode == 0, r.Err);
         var disk = Path.Combine(outDir, $"workstation-demo-sda.{format}");
@@ -51,6 +51,26 @@ public sealed class ConvertCliTests : IDisposable
         var cmp = Tool.Run("qemu-img", ["compare", "-f", "vmdk", "-F", format, Path.Combine(_dir, "demo.vmdk"), disk]);
         Assert.True(cmp.ExitCode == 0, cmp.All);
         Assert.Empty(Directory.GetFiles(outDir, "*v2v-tmp*"));
+        // --no-guest-fixups gives the compatibility copy: SATA disks, e1000 NICs.
+        Assert.Equal("sata", src.Element("target")!.Attribute("bus")!.Value);
+        Assert.All(XDocument.Parse(xml).Descendants("interface"), i => Assert.Equal("e1000", i.Element("model")!.Attribute("type")!.Value));
+        Assert.True(File.Exists(Path.Combine(outDir, "workstation-demo.report.json")));
+    }
+
+    [Fact]
+    public void An_uninspectable_guest_falls_back_to_the_compatibility_copy_with_a_warning()
+    {
+        Tool.Require("qemu-img");
+        var outDir = Path.Combine(_dir, "out");
+        var r = CliRunner.Run(_dir, new Dictionary<string, string?> { ["HOME"] = _dir, ["LIBGUESTFS_BACKEND"] = "direct" }, "convert", _vmx, "-o", "local", "-os", outDir);
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.Contains("compatibility", r.Err);
+        var doc = XDocument.Load(Path.Combine(outDir, "workstation-demo.xml"));
+        Assert.Equal("sata", doc.Descendants("disk").First().Element("target")!.Attribute("bus")!.Value);
+        Assert.Equal("e1000", doc.Descendants("interface").First().Element("model")!.Attribute("type")!.Value);
+        using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "workstation-demo.report.json")));
+        Assert.True(report.RootElement.GetProperty("guest").GetProperty("compatibilityMode").GetBoolean());
+        Assert.NotEmpty(report.RootElement.GetProperty("devices").EnumerateArray());
     }
 
     [Fact]

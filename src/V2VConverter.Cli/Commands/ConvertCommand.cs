@@ -12,7 +12,7 @@ public sealed class ConvertCommand : ICommand
 {
     public string Name => "convert";
 
-    public string Usage => $"convert X.vmx -o local -os DIR [-of qcow2|raw] [-c] [--no-guest-fixups] [--fstab-style uuid|vd] [--fsync] [--machine-readable] [--ignore-cid] {PlanArgs.Usage}";
+    public string Usage => $"convert X.vmx|URI [--vm NAME] [--allow-running] -o local -os DIR [-of qcow2|raw] [-c] [--no-guest-fixups] [--fstab-style uuid|vd] [--fsync] [--machine-readable] [--ignore-cid] {PlanArgs.Usage}";
 
     public string Summary => "Convert the VM: copy every disk into DIR, convert the guest (virtio drivers, fstab/grub, VMware Tools, NIC names), write DIR/<name>.report.json and DIR/<name>.xml.";
 
@@ -28,7 +28,9 @@ public sealed class ConvertCommand : ICommand
         var fstabStyle = args.Value("--fstab-style");
         var naming = fstabStyle is null ? V2VConverter.Guest.Transforms.DeviceNamingStyle.Uuid : V2VConverter.Guest.GuestConversionOptions.ParseDeviceNaming(fstabStyle);
         var request = PlanArgs.Read(args, context, compatibilityMode: noGuestFixups);
-        var source = args.Positionals(1, 1, "the .vmx file")[0];
+        var remote = VSphereCommandSupport.ReadRemoteOptions(context, args);
+        var allowRunning = args.Flag("--allow-running");
+        var source = args.Positionals(1, 1, "the .vmx file or esx:// / vpx:// URI")[0];
         if (output != "local")
         {
             throw new UsageException($"-o {output}: only -o local is supported");
@@ -47,7 +49,9 @@ public sealed class ConvertCommand : ICommand
 
         request = request with { Options = request.Options with { OutputFormat = format } };
         DiagnosticsPrinter.Attach(context);
-        var vm = SourceOpener.Open(source, args, context);
+        // A vSphere VM's disks are downloaded (resumable, in parallel) into a staging folder under -os first.
+        using var staged = remote.IsRemote(source) ? remote.Stage(source, context, request.Options.OutputDirectory!, allowRunning) : null;
+        var vm = staged?.Model ?? SourceOpener.Open(source, args, context);
         var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
         var displays = plan.Disks.Select(d => new ProgressDisplay(context, machineReadable, d.OutputFileName)).ToList();
         var options = new LocalConversionOptions
