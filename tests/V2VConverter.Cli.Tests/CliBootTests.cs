@@ -56,6 +56,24 @@ public sealed class CliBootTests
         }
     }
 
+    [Fact]
+    public void Inspect_guest_reads_the_source_disk_without_changing_it()
+    {
+        var fixture = RequireFixture("plain");
+        var vmdk = Path.Combine(fixture, "guest.vmdk");
+        var before = Sha(vmdk);
+        var r = CliRunner.Run(fixture, "inspect", Path.Combine(fixture, "guest.vmx"), "--guest", "--json");
+        Assert.True(r.ExitCode == 0, r.Err);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
+        var text = doc.RootElement.GetProperty("guest").ToString();
+        foreach (var expected in new[] { "debian", "x86_64", "initramfs-tools", "ens160", "open-vm-tools" })
+        {
+            Assert.Contains(expected, text, StringComparison.OrdinalIgnoreCase);
+        }
+
+        Assert.Equal(before, Sha(vmdk));
+    }
+
     private static string Sha(string path)
     {
         using var f = File.OpenRead(path);

@@ -10,13 +10,27 @@ public sealed class InspectCommand : ICommand
 {
     public string Name => "inspect";
 
-    public string Usage => $"inspect {VSphereRemoteOptions.Usage} {VSphereCommandSupport.OptionsUsage} [--json] {PlanArgs.Usage}";
+    public string Usage => $"inspect {VSphereRemoteOptions.Usage} {VSphereCommandSupport.OptionsUsage} [--json] [--guest] {PlanArgs.Usage}";
+
+    /// <summary>--guest: look inside the source disks, read-only, in one appliance launch.</summary>
+    private static V2VConverter.Guest.Inspection.GuestInspection? InspectGuest(V2VConverter.Model.Vm.VirtualMachine vm, CliContext context)
+    {
+        var disks = vm.Disks.Where(d => d.FileState == V2VConverter.Model.Vm.DiskFileState.Present && d.ResolvedPath is not null)
+            .Select(d => new V2VConverter.Guest.Access.ApplianceDisk(d.ResolvedPath!, "vmdk", ReadOnly: true)).ToList();
+        if (disks.Count == 0)
+        {
+            throw new FileNotFoundException($"{vm.Origin}: --guest needs the VM's disk files, and none is present here");
+        }
+
+        return V2VConverter.Guest.LinuxGuestConverter.Inspect(disks, V2VConverter.Guest.Access.ApplianceAccelerator.Auto, line => context.Debug("guest: " + line));
+    }
 
     public string Summary => "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.";
 
     public int Run(CliContext context, ArgReader args)
     {
         var json = args.Flag("--json");
+        var guestInspect = args.Flag("--guest");
         var request = PlanArgs.Read(args, context);
         var remote = VSphereCommandSupport.ReadRemoteOptions(context, args);
         var source = args.Positionals(1, 1, "the .vmx file")[0];
@@ -24,10 +38,12 @@ public sealed class InspectCommand : ICommand
         var vm = remote.IsRemote(source) ? remote.Load(source, context) : SourceOpener.Open(source, args, context);
         var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
         var rows = PlanReport.Rows(plan);
+        var guest = guestInspect ? InspectGuest(vm, context) : null;
         if (json)
         {
             var doc = new
             {
+                guest = guest is null ? null : System.Text.Json.Nodes.JsonNode.Parse(V2VConverter.Guest.Inspection.GuestInspectionPrinter.ToJson(guest)),
                 name = plan.Name,
                 source = vm.Origin,
                 rows = rows.Select(r => new { device = r.Device, source = r.Source, target = r.Target, rule = r.Rule }),
@@ -51,6 +67,12 @@ public sealed class InspectCommand : ICommand
 
         context.Out.WriteLine();
         context.Out.WriteLine($"Rules from: {string.Join(", ", plan.RuleFiles)}");
+        if (guestInspect)
+        {
+            context.Out.WriteLine();
+            context.Out.WriteLine("Guest:");
+            context.Out.WriteLine(guest is null ? "  no operating system was found on the disks" : V2VConverter.Guest.Inspection.GuestInspectionPrinter.ToText(guest));
+        }
         var warnings = context.Diagnostics.Warnings.ToList();
         if (warnings.Count > 0)
         {
