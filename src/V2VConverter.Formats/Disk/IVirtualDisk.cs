@@ -43,3 +43,17 @@ public interface IVirtualDisk : IDisposable
     /// </summary>
     IEnumerable<DiskExtent> GetExtents(long offset, long length);
 }
+
+/// <summary>The argument checks every <see cref="IVirtualDisk"/> shares.</summary>
+public static class DiskArgs
+{
+    /// <summary>A read of <paramref name="count"/> bytes at <paramref name="offset"/> must lie inside the disk.</summary>
+    public static void CheckRead(long offset, int count, long diskLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (offset + count > diskLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"read of {count} bytes at {offset} is past the end of the disk ({diskLength})");
+        }
+    }
+}

@@ -96,11 +96,7 @@ public sealed class Qcow2Disk : IVirtualDisk
 
     public void Read(long offset, Span<byte> buffer)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        if (offset + buffer.Length > Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), $"read of {buffer.Length} bytes at {offset} is past the end of the disk ({Length})");
-        }
+        DiskArgs.CheckRead(offset, buffer.Length, Length);
 
         var pos = offset;
         var done = 0;
