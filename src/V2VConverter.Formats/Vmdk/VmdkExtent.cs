@@ -1,3 +1,4 @@
+using V2VConverter.Formats.Disk;
 using Microsoft.Win32.SafeHandles;
 
 namespace V2VConverter.Formats.Vmdk;
@@ -92,8 +93,45 @@ internal sealed class FlatExtent(SafeFileHandle file, string path, long fileOffs
 
     public override long FileLength => RandomAccess.GetLength(file);
 
-    public override void Map(long offset, long length, List<ExtentRun> runs) =>
-        AddRun(runs, new ExtentRun(offset, length, RunKind.Data, fileOffset + offset));
+    /// <summary>
+    /// Holes in the flat file (SEEK_DATA/SEEK_HOLE) read as zeros: a flat extent has no parent, so they
+    /// are Zero runs, never read by a copier. Where the file system cannot tell, everything is data.
+    /// </summary>
+    public override void Map(long offset, long length, List<ExtentRun> runs)
+    {
+        var pos = offset;
+        var end = offset + length;
+        while (pos < end)
+        {
+            var data = NativeFile.SeekDataFrom(file, fileOffset + pos);
+            if (data is null)
+            {
+                AddRun(runs, new ExtentRun(pos, end - pos, RunKind.Data, fileOffset + pos));
+                return;
+            }
+
+            var dataStart = data.Value < 0 ? end : Math.Clamp(data.Value - fileOffset, pos, end);
+            if (dataStart > pos)
+            {
+                AddRun(runs, new ExtentRun(pos, dataStart - pos, RunKind.Zero, 0));
+                pos = dataStart;
+                if (pos >= end)
+                {
+                    return;
+                }
+            }
+
+            var hole = NativeFile.SeekHoleFrom(file, fileOffset + pos);
+            var dataEnd = hole is null or < 0 ? end : Math.Min(end, hole.Value - fileOffset);
+            if (dataEnd <= pos)
+            {
+                dataEnd = end;
+            }
+
+            AddRun(runs, new ExtentRun(pos, dataEnd - pos, RunKind.Data, fileOffset + pos));
+            pos = dataEnd;
+        }
+    }
 
     public override void Read(long offset, Span<byte> buffer, FallThroughRead fallThrough) =>
         ReadExactly(file, buffer, fileOffset + offset, path, "flat extent data");
