@@ -49,3 +49,40 @@ public sealed class DiskCliTests : IDisposable
         Assert.DoesNotContain("   at ", r.Err);
     }
 }
+
+/// <summary>--machine-readable: JSON progress lines on stdout, for disk convert and convert.</summary>
+public sealed class MachineReadableProgressTests : IDisposable
+{
+    private readonly string _dir = RepoPaths.NewTempDir("v2v-progress");
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Fact]
+    public void Disk_convert_and_convert_print_json_progress_lines()
+    {
+        var sample = Path.Combine(RepoPaths.Root, "samples", "workstation-demo");
+        foreach (var f in Directory.GetFiles(sample))
+        {
+            File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
+        }
+
+        var d = CliRunner.Run(_dir, "disk", "convert", Path.Combine(_dir, "demo.vmdk"), Path.Combine(_dir, "o.qcow2"), "-O", "qcow2", "--machine-readable");
+        Assert.True(d.ExitCode == 0, d.Err);
+        AssertProgress(d.Out);
+
+        var c = CliRunner.Run(_dir, "convert", Path.Combine(_dir, "demo.vmx"), "-o", "local", "-os", Path.Combine(_dir, "out"), "--no-guest-fixups", "--machine-readable");
+        Assert.True(c.ExitCode == 0, c.Err);
+        AssertProgress(c.Out);
+    }
+
+    private static void AssertProgress(string stdout)
+    {
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == "progress")
+            .ToList();
+        Assert.NotEmpty(lines);
+        var last = lines[^1];
+        Assert.Equal(last.GetProperty("total").GetInt64(), last.GetProperty("done").GetInt64());
+    }
+}

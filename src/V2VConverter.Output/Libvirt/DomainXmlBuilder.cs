@@ -70,7 +70,6 @@ public sealed class DomainXmlBuilder(TemplateSet? templates = null)
 
     private IEnumerable<XElement> Devices(ConversionPlan plan)
     {
-        var vm = plan.Source;
         var virtio = plan.Nics.Any(n => n.Model == "virtio") || plan.Disks.Any(d => d.Bus == "virtio");
         foreach (var d in plan.Disks)
         {
@@ -184,7 +183,6 @@ public sealed class DomainXmlBuilder(TemplateSet? templates = null)
             yield return Render("devices/rng.xml", []);
         }
 
-        _ = vm;
     }
 
     private XElement CharDev(string template, CharDevPlan c) => Render(template, new()
