@@ -85,7 +85,7 @@ public static class LinuxGuestConverter
                 return Compatibility($"the guest could not be inspected: {e.Message}", log, total, session);
             }
 
-            var (sourceMap, applianceMap, devices) = BuildMaps(session, inspection, deviceMap, options.DeviceNaming);
+            var (sourceMap, applianceMap, devices) = BuildMaps(session, inspection, deviceMap, options.DeviceNaming, log);
             foreach (var d in devices)
             {
                 log($"device: {d.SourceDevice} (appliance {d.ApplianceDevice}) -> {d.TargetDevice}, referenced as {d.NewReference}{(d.MountPoint is null ? "" : $", mounted on {d.MountPoint}")}");
@@ -155,7 +155,7 @@ public static class LinuxGuestConverter
         return GuestInspector.Inspect(session, root, log);
     }
 
-    private static (DeviceRemapper Source, DeviceRemapper Appliance, List<DeviceMapping> Devices) BuildMaps(GuestfsSession session, GuestInspection inspection, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, DeviceNamingStyle style)
+    private static (DeviceRemapper Source, DeviceRemapper Appliance, List<DeviceMapping> Devices) BuildMaps(GuestfsSession session, GuestInspection inspection, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, DeviceNamingStyle style, Action<string> log)
     {
         var applianceDisks = session.ListDevices().Select(d => d[5..]).ToList();
         var uuids = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -181,8 +181,33 @@ public static class LinuxGuestConverter
         }
 
         var sourceMap = new DeviceRemapper(deviceMap.Select(m => new KeyValuePair<string, string>(m.SourceDevice, m.TargetDevice)), uuids, style);
-        var applianceMap = new DeviceRemapper(applianceDisks.Take(deviceMap.Count).Select((a, i) => new KeyValuePair<string, string>(a, deviceMap[i].TargetDevice)), uuids, style);
+        var kernelDisks = KernelNames(session, applianceDisks, inspection, log);
+        var applianceMap = new DeviceRemapper(
+            kernelDisks.Take(deviceMap.Count).Select((k, i) => (k, i)).Where(p => p.k is not null).Select(p => new KeyValuePair<string, string>(p.k!, deviceMap[p.i].TargetDevice)),
+            uuids,
+            style);
         return (sourceMap, applianceMap, devices);
+    }
+
+    /// <summary>
+    /// The appliance kernel's names for the disks (what grub-mkconfig writes), read from the
+    /// guest-side mountinfo; the API names when that cannot be read.
+    /// </summary>
+    private static IReadOnlyList<string?> KernelNames(GuestfsSession session, IReadOnlyList<string> apiDisks, GuestInspection inspection, Action<string> log)
+    {
+        string mountinfo;
+        try
+        {
+            mountinfo = session.Shell("cat /proc/self/mountinfo");
+        }
+        catch (GuestfsException e)
+        {
+            log($"device: could not read the appliance's mountinfo ({e.Message}); assuming the kernel names the disks as libguestfs does");
+            return apiDisks;
+        }
+
+        var mounted = inspection.Filesystems.Where(f => f.MountPoint is not null).Select(f => (f.Device, f.MountPoint!));
+        return KernelDiskNames.Resolve(mountinfo, apiDisks, mounted, log);
     }
 
     private static string Strip(string s) => s.StartsWith("/dev/", StringComparison.Ordinal) ? s[5..] : s;

@@ -90,12 +90,15 @@ public sealed class BootloaderFixup : IGuestFixup
                 return rec.Finish(FixupStatus.Failed);
         }
 
-        Verify(context, rec);
-        return rec.Finish();
+        return rec.Finish(Verify(context, rec) ? null : FixupStatus.Failed);
     }
 
-    /// <summary>Nothing the boot path reads may still name a converted source disk (by its VMware or its appliance name).</summary>
-    private static void Verify(GuestFixupContext context, FixupRecorder rec)
+    /// <summary>
+    /// Nothing the boot path reads may still name a converted source disk (by its VMware or its
+    /// appliance name), and every kernel line's root= must name a disk the guest will have on KVM.
+    /// False when a kernel line would not find its root.
+    /// </summary>
+    private static bool Verify(GuestFixupContext context, FixupRecorder rec)
     {
         var g = context.Guest;
         var bl = context.Inspection.Bootloader;
@@ -119,17 +122,30 @@ public sealed class BootloaderFixup : IGuestFixup
             }
         }
 
+        var rootOk = true;
         if (bl.ConfigPath is not null && g.IsFile(bl.ConfigPath))
         {
-            foreach (var (line, text) in KernelLineDiff.KernelLines(g.ReadText(bl.ConfigPath)).Take(3))
+            var kernelLines = KernelLineDiff.KernelLines(g.ReadText(bl.ConfigPath));
+            foreach (var (line, text) in kernelLines.Take(3))
             {
                 rec.Verified($"{bl.ConfigPath}:{line}: {text.Trim()}");
             }
+
+            foreach (var (line, text) in kernelLines)
+            {
+                if (RootArgument.Device(text) is { } dev && !targets.Contains(dev.Disk, StringComparer.Ordinal))
+                {
+                    rec.Warn($"{bl.ConfigPath}:{line}: root={dev.Path} names no disk the guest has on KVM ({string.Join(", ", targets)}); it would not find its root filesystem");
+                    rootOk = false;
+                }
+            }
         }
 
-        if (bad == 0)
+        if (bad == 0 && rootOk)
         {
             context.Log("bootloader: verified: no old device name is left");
         }
+
+        return rootOk;
     }
 }

@@ -275,3 +275,16 @@ public static class DebconfGrubInstallDevicesTransform
         return new TextTransformResult(GuestText.Join(lines, endings), changes, warnings);
     }
 }
+
+/// <summary>The <c>root=</c> argument of a kernel line when it names a disk by its bus position (<c>root=/dev/vda1</c>).</summary>
+public static partial class RootArgument
+{
+    public static BlockDeviceName? Device(string kernelLine)
+    {
+        var m = RootRegex().Match(kernelLine);
+        return m.Success ? BlockDeviceName.TryParse(m.Groups["dev"].Value) : null;
+    }
+
+    [GeneratedRegex(@"(?:^|\s)root=(?<dev>/dev/\S+)", RegexOptions.CultureInvariant)]
+    private static partial Regex RootRegex();
+}

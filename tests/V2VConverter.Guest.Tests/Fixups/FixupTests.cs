@@ -128,6 +128,44 @@ public sealed class FixupTests
         Assert.Empty(r.Warnings);
     }
 
+    private static FakeGuest Grub2WithMkconfigWriting(string kernelName)
+    {
+        var g = new FakeGuest();
+        g.Files["/boot/grub/grub.cfg"] = "menuentry 'Debian' {\n\tlinux /boot/vmlinuz-6.1 root=/dev/sda2 ro quiet\n}\n";
+        g.Files["/etc/default/grub"] = "GRUB_DISABLE_LINUX_UUID=true\n";
+        g.Files["/usr/sbin/grub-mkconfig"] = "";
+        g.Responses["/usr/sbin/grub-mkconfig"] = () =>
+        {
+            g.Files["/boot/grub/grub.cfg"] = $"menuentry 'Debian' {{\n\tlinux /boot/vmlinuz-6.1 root=/dev/{kernelName}2 ro quiet\n}}\n";
+            return "done";
+        };
+        return g;
+    }
+
+    [Fact]
+    public void Grub_mkconfig_output_naming_the_appliance_kernel_disk_is_mapped_to_the_target()
+    {
+        var g = Grub2WithMkconfigWriting("sdb");
+        var (ctx0, log) = Context(g, "deb", [], DeviceNamingStyle.VirtioName);
+        var kernelNames = new DeviceRemapper([new("sdb", "vda")], [], DeviceNamingStyle.VirtioName);
+        var ctx = new GuestFixupContext(g, ctx0.Inspection, ctx0.SourceNames, kernelNames, [], ctx0.Options, log.Add);
+        var r = new BootloaderFixup().Apply(ctx);
+        Assert.Equal(FixupStatus.Applied, r.Status);
+        Assert.Contains("root=/dev/vda2 ro", g.Files["/boot/grub/grub.cfg"], StringComparison.Ordinal);
+        Assert.Empty(r.Warnings);
+    }
+
+    [Fact]
+    public void A_kernel_line_whose_root_names_no_target_disk_fails_the_bootloader_fixup()
+    {
+        // The appliance map says sda, but grub-mkconfig saw sdb: the result would drop to an initramfs shell.
+        var g = Grub2WithMkconfigWriting("sdb");
+        var (ctx, _) = Context(g, "deb", [], DeviceNamingStyle.VirtioName);
+        var r = new BootloaderFixup().Apply(ctx);
+        Assert.Equal(FixupStatus.Failed, r.Status);
+        Assert.Contains(r.Warnings, w => w.Contains("root=/dev/sdb2 names no disk the guest has on KVM (vda)", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Netplan_guest_is_detected()
     {
