@@ -5,6 +5,7 @@ using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
 using V2VConverter.Output.Libvirt;
 using V2VConverter.Output.Templates;
+using V2VConverter.Sources.Disks;
 
 namespace V2VConverter.Pipeline;
 
@@ -13,6 +14,9 @@ public sealed record LocalConversionOptions
     public required DiskConvertOptions Disk { get; init; }
 
     public VmdkOpenOptions Vmdk { get; init; } = new();
+
+    /// <summary>Where the disks are read from: local files by default, or a vSphere datastore.</summary>
+    public IDiskOpener Disks { get; init; } = LocalDiskOpener.Instance;
 
     public TemplateSet Templates { get; init; } = TemplateSet.Embedded;
 
@@ -65,10 +69,7 @@ public static class LocalConversion
                 throw new NotSupportedException($"disk {d.Source.Key}: {d.Source.FileName} is a raw device mapping and cannot be copied from a .vmx");
             }
 
-            if (d.Source.ResolvedPath is null || d.Source.FileState == DiskFileState.Missing)
-            {
-                throw new FileNotFoundException($"disk {d.Source.Key}: {d.Source.ResolvedPath ?? d.Source.FileName} does not exist; nothing was copied", d.Source.ResolvedPath ?? d.Source.FileName);
-            }
+            options.Disks.Check(d.Source, options.Vmdk);
         }
 
         if (File.Exists(xmlPath))
@@ -76,28 +77,38 @@ public static class LocalConversion
             throw new IOException($"{xmlPath}: output file already exists; remove it or choose another -os");
         }
 
-        var disks = new List<IVirtualDisk>();
         var written = new List<string>();
         try
         {
-            foreach (var d in plan.Disks)
+            // 2. Copy: each disk is opened as it is copied (a remote one streams or is fetched then), a few at once when the source allows.
+            var format = plan.Disks[0].Format == "raw" ? DiskOutputFormat.Raw : DiskOutputFormat.Qcow2;
+            var results = new DiskConvertResult?[plan.Disks.Count];
+            var outputs = new string?[plan.Disks.Count];
+            var parallel = Math.Clamp(options.Disks.MaxParallelDisks, 1, Math.Max(1, plan.Disks.Count));
+            try
             {
-                disks.Add(VmdkDisk.Open(d.Source.ResolvedPath!, options.Vmdk));
+                Parallel.For(0, plan.Disks.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, i =>
+                {
+                    var d = plan.Disks[i];
+                    diagnostics.Info($"copying {d.Source.Key} {options.Disks.Describe(d.Source)} -> {d.OutputPath}");
+                    using var disk = options.Disks.Open(d.Source, options.Vmdk, cancellationToken);
+                    results[i] = DiskConverter.Convert(disk, d.OutputPath, options.Disk with { Format = format }, p => progress?.Invoke(i, p), cancellationToken);
+                    outputs[i] = d.OutputPath;
+                });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+            {
+                written.AddRange(outputs.OfType<string>());
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
+            catch (OperationCanceledException)
+            {
+                written.AddRange(outputs.OfType<string>());
+                throw;
             }
 
-            // 2. Copy.
-            var results = new List<DiskConvertResult>();
-            var format = plan.Disks[0].Format == "raw" ? DiskOutputFormat.Raw : DiskOutputFormat.Qcow2;
-            for (var i = 0; i < plan.Disks.Count; i++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var d = plan.Disks[i];
-                var index = i;
-                diagnostics.Info($"copying {d.Source.Key} {d.Source.ResolvedPath} -> {d.OutputPath}");
-                var r = DiskConverter.Convert(disks[i], d.OutputPath, options.Disk with { Format = format }, p => progress?.Invoke(index, p), cancellationToken);
-                written.Add(d.OutputPath);
-                results.Add(r);
-            }
+            written.AddRange(outputs.OfType<string>());
+            var converted = results.Select(r => r!).ToList();
 
             // 3. The guest, on the output disks.
             var guest = GuestStage.Run(plan, options.Guest, diagnostics, line => diagnostics.Info("guest: " + line));
@@ -109,11 +120,11 @@ public static class LocalConversion
 
             // 4. The report and the domain XML, last.
             var reportPath = Path.ChangeExtension(xmlPath, ".report.json");
-            AtomicFile.WriteAllText(reportPath, ConversionReport.ToJson(finalPlan, results, guest, diagnostics));
+            AtomicFile.WriteAllText(reportPath, ConversionReport.ToJson(finalPlan, converted, guest, diagnostics));
             written.Add(reportPath);
             var xml = new DomainXmlBuilder(options.Templates).BuildString(finalPlan);
             AtomicFile.WriteAllText(xmlPath, xml);
-            return new LocalConversionResult(xmlPath, reportPath, finalPlan, results, guest);
+            return new LocalConversionResult(xmlPath, reportPath, finalPlan, converted, guest);
         }
         catch
         {
@@ -123,13 +134,6 @@ public static class LocalConversion
             }
 
             throw;
-        }
-        finally
-        {
-            foreach (var d in disks)
-            {
-                d.Dispose();
-            }
         }
     }
 }

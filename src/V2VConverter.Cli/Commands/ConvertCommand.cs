@@ -4,6 +4,7 @@ using V2VConverter.Formats.Vmdk;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Output.Templates;
 using V2VConverter.Pipeline;
+using V2VConverter.Sources.Disks;
 
 namespace V2VConverter.Cli.Commands;
 
@@ -49,15 +50,21 @@ public sealed class ConvertCommand : ICommand
 
         request = request with { Options = request.Options with { OutputFormat = format } };
         DiagnosticsPrinter.Attach(context);
-        // A vSphere VM's disks are downloaded (resumable, in parallel) into a staging folder under -os first.
-        using var staged = remote.IsRemote(source) ? remote.Stage(source, context, request.Options.OutputDirectory!, allowRunning) : null;
-        var vm = staged?.Model ?? SourceOpener.Open(source, args, context);
+        // A vSphere VM's flat disks stream from the datastore into the writer; other layouts are fetched under -os when their turn comes.
+        using var remoteVm = remote.IsRemote(source) ? remote.OpenForConversion(source, context, request.Options.OutputDirectory!, allowRunning) : null;
+        var vm = remoteVm?.Model ?? SourceOpener.Open(source, args, context);
         var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
-        var displays = plan.Disks.Select(d => new ProgressDisplay(context, machineReadable, d.OutputFileName)).ToList();
+        // Disks copied one after another get a bar each; copied in parallel (a vSphere source), one bar sums them.
+        var parallelCopy = plan.Disks.Count > 1 && (remoteVm?.Disks.MaxParallelDisks ?? 1) > 1;
+        var displays = parallelCopy
+            ? [new ProgressDisplay(context, machineReadable, $"{plan.Disks.Count} disks")]
+            : plan.Disks.Select(d => new ProgressDisplay(context, machineReadable, d.OutputFileName)).ToList();
+        var perDisk = plan.Disks.Select(d => (Done: 0L, Total: d.Source.CapacityBytes ?? 0L)).ToArray();
         var options = new LocalConversionOptions
         {
             Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync, Format = format == "raw" ? DiskOutputFormat.Raw : DiskOutputFormat.Qcow2 },
             Vmdk = new VmdkOpenOptions { IgnoreCid = ignoreCid, AllowAbsoluteExtents = allowAbsolute },
+            Disks = remoteVm?.Disks ?? (IDiskOpener)LocalDiskOpener.Instance,
             Templates = request.TemplatesDirectory is null ? TemplateSet.Embedded : new TemplateSet(request.TemplatesDirectory),
             Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming },
             CompatibilityPlan = () => ConversionPlanner.Plan(vm, request with { Options = request.Options with { CompatibilityMode = true } }, context.Diagnostics),
@@ -67,6 +74,18 @@ public sealed class ConvertCommand : ICommand
         {
             var result = LocalConversion.Run(plan, options, context.Diagnostics, (i, p) =>
             {
+                if (parallelCopy)
+                {
+                    lock (perDisk)
+                    {
+                        perDisk[i] = (p.Done, p.Total);
+                        last = 0;
+                        displays[0].Report(perDisk.Sum(x => x.Done), perDisk.Sum(x => x.Total));
+                    }
+
+                    return;
+                }
+
                 if (last >= 0 && last != i)
                 {
                     displays[last].Complete();

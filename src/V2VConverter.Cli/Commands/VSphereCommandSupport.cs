@@ -129,19 +129,45 @@ internal sealed record VSphereRemoteOptions(string? VmName, string? PasswordFile
     }
 
     /// <summary>
-    /// For <c>convert URI --vm NAME</c>: downloads the VM's disks into a staging folder under
-    /// <paramref name="stagingParent"/> (refusing a running VM unless <paramref name="allowRunning"/>)
-    /// and returns the model resolved to them. Dispose the result after the conversion.
+    /// For <c>convert URI --vm NAME</c>: connects (kept open for the copy), fetches the VM, refuses it
+    /// when running unless <paramref name="allowRunning"/>, and returns its model with a disk opener
+    /// that streams flat disks from the datastore (or fetches other layouts under
+    /// <paramref name="stagingParent"/> when their turn comes). Dispose it after the conversion: that logs out.
     /// </summary>
-    public StagedVSphereVm Stage(string source, CliContext context, string stagingParent, bool allowRunning)
+    public RemoteConversionSource OpenForConversion(string source, CliContext context, string stagingParent, bool allowRunning)
     {
         var uri = VSphereUri.Parse(source);
         var options = VSphereCommandSupport.Options(context, PasswordFile, Thumbprint);
-        Directory.CreateDirectory(stagingParent);
         return Task.Run(async () =>
         {
-            await using var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
-            return await StagedVSphereVm.StageAsync(vs, VmName!, stagingParent, allowRunning, context.Diagnostics, null, context.Cancellation).ConfigureAwait(false);
+            var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
+            try
+            {
+                var vm = await vs.FetchVmAsync(VmName!, context.Cancellation).ConfigureAwait(false);
+                VSphereSource.CheckPowerState(vm.Info, allowRunning, context.Diagnostics);
+                var model = VSphereModel.ToModel(vm, context.Diagnostics);
+                var opener = new VSphereDiskOpener(vs.Datastore, vm, stagingParent, line => context.Diagnostics.Info(line));
+                return new RemoteConversionSource(vs, model, opener);
+            }
+            catch
+            {
+                await vs.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }).GetAwaiter().GetResult();
+    }
+}
+
+/// <summary>A connected vSphere VM ready for the copy: its model and its disk opener. Dispose removes any staging folder and logs out.</summary>
+internal sealed class RemoteConversionSource(VSphereSource source, VirtualMachine model, VSphereDiskOpener disks) : IDisposable
+{
+    public VirtualMachine Model { get; } = model;
+
+    public VSphereDiskOpener Disks { get; } = disks;
+
+    public void Dispose()
+    {
+        Disks.Dispose();
+        source.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 }

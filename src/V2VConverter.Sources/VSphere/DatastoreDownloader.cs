@@ -275,7 +275,7 @@ public sealed class DatastoreDownloader
 
     private static bool IsTransient(Exception ex) => ex switch
     {
-        FileNotFoundException or UnauthorizedAccessException or InvalidDataException => false,
+        FileNotFoundException or UnauthorizedAccessException or InvalidDataException or DatastoreFileTooLargeException => false,
         HttpRequestException { StatusCode: { } code } => (int)code >= 500,
         HttpRequestException or IOException or TimeoutException => true,
         _ => false,
@@ -355,11 +355,14 @@ public sealed class DatastoreDownloader
         {
             if (Length + n > limit)
             {
-                throw new InvalidDataException($"datastore file {path}: larger than the {limit} bytes accepted for it");
+                throw new DatastoreFileTooLargeException($"datastore file {path}: larger than the {limit} bytes accepted for it");
             }
         }
     }
 }
+
+/// <summary>A datastore file read into memory was over its bound (<see cref="DatastoreDownloader.ReadAllBytesAsync"/>).</summary>
+public sealed class DatastoreFileTooLargeException(string message) : IOException(message);
 
 /// <summary>Knobs of <see cref="DatastoreDownloader"/>.</summary>
 public sealed record DownloadOptions

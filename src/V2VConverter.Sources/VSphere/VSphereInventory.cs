@@ -70,15 +70,17 @@ public static class VSphereInventory
 
         // layoutEx.disk: per disk key, the chain of units; the last unit is the running (newest) link.
         var diskFiles = new Dictionary<int, IReadOnlyList<VSphereFileInfo>>();
+        var chainFiles = new Dictionary<int, IReadOnlyList<VSphereFileInfo>>();
         if (p.TryGetValue("layoutEx.disk", out var diskVal))
         {
             foreach (var d in diskVal.Elements(V + "VirtualMachineFileLayoutExDiskLayout"))
             {
-                var last = d.Elements(V + "chain").LastOrDefault();
-                diskFiles[Int(d, "key")] = last is null
-                    ? []
-                    : last.Elements(V + "fileKey").Select(k => int.Parse(k.Value, CultureInfo.InvariantCulture))
+                IReadOnlyList<VSphereFileInfo> FilesOf(XElement link) =>
+                    link.Elements(V + "fileKey").Select(k => int.Parse(k.Value, CultureInfo.InvariantCulture))
                         .Where(fileByKey.ContainsKey).Select(k => fileByKey[k]).ToArray();
+                var links = d.Elements(V + "chain").ToArray();
+                diskFiles[Int(d, "key")] = links.Length == 0 ? [] : FilesOf(links[^1]);
+                chainFiles[Int(d, "key")] = links.SelectMany(FilesOf).Distinct().ToArray();
             }
         }
 
@@ -117,7 +119,10 @@ public static class VSphereInventory
                     bytes,
                     backingType,
                     backingType.StartsWith("VirtualDiskRawDiskMapping", StringComparison.Ordinal) || backingType.StartsWith("VirtualDiskPartitionedRawDisk", StringComparison.Ordinal),
-                    diskFiles.TryGetValue(key, out var chain) ? chain : []));
+                    diskFiles.TryGetValue(key, out var newest) ? newest : [])
+                {
+                    ChainFiles = chainFiles.TryGetValue(key, out var chain) ? chain : [],
+                });
             }
             else if (EthernetModel(type) is { } model)
             {

@@ -43,14 +43,18 @@ public sealed record VSphereVm(
 
     public string PowerState => Info.PowerState;
 
-    /// <summary>Every file of every disk (descriptor and extents of the newest chain link), in disk order.</summary>
+    /// <summary>Every file of every disk (descriptors and extents of every snapshot chain link), in disk order.</summary>
     public IReadOnlyList<DatastorePath> DiskFiles =>
-        Info.Disks.Where(d => !d.IsRawDevice)
-            .SelectMany(d => d.Files.Count > 0
-                ? d.Files.Select(f => DatastorePath.Parse(f.Name, $"{Info.Name} layoutEx.file"))
-                : [DatastorePath.Parse(d.FileName, $"{Info.Name} {d.Label} backing.fileName")])
-            .Distinct()
-            .ToArray();
+        Info.Disks.Where(d => !d.IsRawDevice).SelectMany(FilesOf).Distinct().ToArray();
+
+    /// <summary>The files one disk needs: its whole chain from layoutEx, or its backing file when the layout is unknown.</summary>
+    public IReadOnlyList<DatastorePath> FilesOf(VSphereDiskInfo disk)
+    {
+        ArgumentNullException.ThrowIfNull(disk);
+        return disk.ChainFiles.Count > 0
+            ? disk.ChainFiles.Select(f => DatastorePath.Parse(f.Name, $"{Info.Name} layoutEx.file")).Distinct().ToArray()
+            : [DatastorePath.Parse(disk.FileName, $"{Info.Name} {disk.Label} backing.fileName")];
+    }
 }
 
 /// <summary>

@@ -46,6 +46,18 @@ public sealed record VSphereDiskInfo(
 
     /// <summary>Bytes on the datastore: the sum of the files of the newest chain link, or 0 if unknown.</summary>
     public long AllocatedBytes => Files.Sum(f => f.Size);
+
+    /// <summary>
+    /// The files of every link of the snapshot chain, base first (<c>layoutEx.disk[].chain[]</c>):
+    /// what a copy of the disk needs. <see cref="Files"/> alone when the chain is not known.
+    /// </summary>
+    public IReadOnlyList<VSphereFileInfo> ChainFiles
+    {
+        get => _chainFiles ?? Files;
+        init => _chainFiles = value;
+    }
+
+    private readonly IReadOnlyList<VSphereFileInfo>? _chainFiles;
 }
 
 /// <summary>A network adapter from <c>config.hardware.device</c>.</summary>

@@ -1,4 +1,6 @@
 using System.Security.Authentication;
+using V2VConverter.Formats.Disk;
+using V2VConverter.Formats.Vmdk;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Sources.VSphere;
 using V2VConverter.TestSupport;
@@ -230,6 +232,60 @@ public sealed class VcsimEsxTests(EsxVcsimFixture fixture) : IClassFixture<EsxVc
         Assert.Contains(lines, l => l.Contains("resuming at byte", StringComparison.Ordinal));
         Assert.Equal(8L * 1024 * 1024, r.Bytes);
         Assert.Equal(await File.ReadAllBytesAsync(flat, Ct), await File.ReadAllBytesAsync(outFile, Ct));
+    }
+
+    [Fact]
+    public async Task An_esxi_vmfs_disk_streams_through_two_dropped_connections_into_an_identical_qcow2()
+    {
+        // ESXi's own layout: a "vmfs" descriptor whose VMFS extent is the -flat.vmdk.
+        var dir = Path.GetDirectoryName(_sim.LocalPath("LocalDS_0", "ha-host_VM0/x.vmx"))!;
+        var flat = Path.Combine(dir, "disk1-flat.vmdk");
+        var descriptor = Path.Combine(dir, "disk1.vmdk");
+        File.Delete(flat);
+        Tool.Check("qemu-img", "create", "-q", "-f", "raw", flat, "12M");
+        Tool.Check("qemu-io", "-f", "raw", "-c", "write -P 0x11 0 3M", "-c", "write -P 0x22 7M 1M", "-c", "write -P 0x33 11M 1M", flat);
+        File.WriteAllText(descriptor, """
+            # Disk DescriptorFile
+            version=1
+            encoding="UTF-8"
+            CID=a1b2c3d4
+            parentCID=ffffffff
+            createType="vmfs"
+
+            # Extent description
+            RW 24576 VMFS "disk1-flat.vmdk"
+
+            # The Disk Data Base
+            #DDB
+            ddb.adapterType = "lsilogic"
+            ddb.virtualHWVersion = "19"
+            """);
+        using var proxy = new FaultProxy(_sim.Port, cutAfterBytes: 4 * 1024 * 1024, cuts: 2);
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var uri = VSphereUri.Parse($"esx://{EsxVcsimFixture.User}@127.0.0.1:{proxy.Port}/");
+        await using var src = await VSphereSource.ConnectAsync(uri, Options(EsxVcsimFixture.Password, _sim.Banner.Sha256, log: lines.Enqueue), Ct);
+        var vm = await src.FetchVmAsync("ha-host_VM0", Ct);
+        var disk = VSphereModel.ToModel(vm, new DiagnosticBag()).Disks.Single(d => d.FileName.EndsWith("disk1.vmdk", StringComparison.Ordinal));
+        var outDir = RepoPaths.NewTempDir();
+        var qcow2 = Path.Combine(outDir, "disk1.qcow2");
+
+        using (var opener = new VSphereDiskOpener(src.Datastore, vm, outDir, lines.Enqueue))
+        {
+            using (var d = await opener.OpenAsync(disk, new VmdkOpenOptions(), Ct))
+            {
+                Assert.Equal(12L * 1024 * 1024, d.Length);
+                DiskConverter.Convert(d, qcow2, new DiskConvertOptions { Format = DiskOutputFormat.Qcow2 }, null, Ct);
+            }
+
+            Assert.Single(opener.Streamed);
+        }
+
+        Assert.Equal(2, proxy.CutsDone);
+        Assert.Contains(lines, l => l.Contains("resuming at byte", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("2 resume(s)", StringComparison.Ordinal));
+        Assert.Equal(["disk1.qcow2"], Directory.GetFileSystemEntries(outDir).Select(Path.GetFileName));
+        Tool.Check("qemu-img", "check", "-q", qcow2);
+        Tool.Check("qemu-img", "compare", "-q", "-f", "vmdk", "-F", "qcow2", descriptor, qcow2);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using V2VConverter.Formats.Disk;
+using V2VConverter.Formats.Vmdk;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
 using V2VConverter.Sources.VSphere;
@@ -127,23 +129,53 @@ public sealed class VcsimVpxTests(VpxVcsimFixture fixture) : IClassFixture<VpxVc
     }
 
     [Fact]
-    public async Task Staged_vm_model_points_at_downloaded_disks_that_qemu_img_reads_identically()
+    public async Task A_flat_disk_streams_into_the_writer_and_a_sparse_one_is_fetched_first_both_identical_to_qemu_img()
     {
         var descriptor = _sim.LocalPath("LocalDS_0", "DC0_H0_VM0/disk1.vmdk");
         MakeVmdk(descriptor, 4);
         await using var src = await Connect("DC0/DC0_H0");
+        var vm = await src.FetchVmAsync("DC0_H0_VM0", Ct);
+        var disk = Assert.Single(VSphereModel.ToModel(vm, new DiagnosticBag()).Disks);
         var parent = RepoPaths.NewTempDir();
-        string stagingDir;
-        using (var staged = await StagedVSphereVm.StageAsync(src, "DC0_H0_VM0", parent, allowRunning: false, new DiagnosticBag(), null, Ct))
+        var log = new List<string>();
+        var staging = Path.Combine(parent, $".v2v-download-DC0_H0_VM0-{Environment.ProcessId}");
+
+        // monolithicFlat: descriptor + -flat.vmdk, streamed (no staging folder appears).
+        using (var opener = new VSphereDiskOpener(src.Datastore, vm, parent, log.Add))
         {
-            stagingDir = staged.Directory;
-            var disk = Assert.Single(staged.Model.Disks);
-            Assert.Equal(DiskFileState.Present, disk.FileState);
-            Assert.Equal(Path.Combine(staged.Directory, "disk1.vmdk"), disk.ResolvedPath);
-            Tool.Check("qemu-img", "compare", "-q", descriptor, disk.ResolvedPath!);
-            Assert.Equal(2, staged.Downloads.Count);
+            var raw = Path.Combine(parent, "flat.raw");
+            using (var d = await opener.OpenAsync(disk, new VmdkOpenOptions(), Ct))
+            {
+                DiskConverter.Convert(d, raw, new DiskConvertOptions { Format = DiskOutputFormat.Raw }, null, Ct);
+            }
+
+            Assert.Equal(["[LocalDS_0] DC0_H0_VM0/disk1.vmdk"], opener.Streamed);
+            Assert.False(Directory.Exists(staging));
+            Tool.Check("qemu-img", "compare", "-q", "-f", "vmdk", "-F", "raw", descriptor, raw);
         }
 
-        Assert.False(Directory.Exists(stagingDir));
+        Assert.Contains(log, l => l.Contains("streamed into the disk writer (no staging copy)", StringComparison.Ordinal));
+
+        // The same disk as monolithicSparse (one binary file): fetched into the staging folder, removed on dispose.
+        var flatData = Path.Combine(parent, "flat.raw");
+        File.Delete(Path.ChangeExtension(descriptor, null) + "-flat.vmdk");
+        File.Delete(descriptor);
+        Tool.Check("qemu-img", "convert", "-q", "-f", "raw", "-O", "vmdk", "-o", "subformat=monolithicSparse", flatData, descriptor);
+        vm = await src.FetchVmAsync("DC0_H0_VM0", Ct);
+        using (var opener = new VSphereDiskOpener(src.Datastore, vm, parent, log.Add))
+        {
+            var qcow2 = Path.Combine(parent, "sparse.qcow2");
+            using (var d = await opener.OpenAsync(disk, new VmdkOpenOptions(), Ct))
+            {
+                Assert.True(Directory.Exists(staging));
+                DiskConverter.Convert(d, qcow2, new DiskConvertOptions { Format = DiskOutputFormat.Qcow2 }, null, Ct);
+            }
+
+            Assert.Empty(opener.Streamed);
+            Tool.Check("qemu-img", "compare", "-q", "-f", "vmdk", "-F", "qcow2", descriptor, qcow2);
+        }
+
+        Assert.False(Directory.Exists(staging));
+        Assert.Contains(log, l => l.Contains("binary", StringComparison.Ordinal) && l.Contains("fetching its files", StringComparison.Ordinal));
     }
 }

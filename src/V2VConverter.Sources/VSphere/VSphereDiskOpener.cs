@@ -1,0 +1,371 @@
+using System.IO.Pipelines;
+using System.Runtime.ExceptionServices;
+using V2VConverter.Formats.Disk;
+using V2VConverter.Formats.Vmdk;
+using V2VConverter.Model.Vm;
+using V2VConverter.Sources.Disks;
+
+namespace V2VConverter.Sources.VSphere;
+
+/// <summary>One piece of a remote disk in guest order: a byte range of a datastore file, or zeros (<see cref="File"/> null).</summary>
+public readonly record struct RemoteExtent(DatastorePath? File, long OffsetBytes, long LengthBytes);
+
+/// <summary>
+/// What a disk's descriptor on the datastore says about how it can be read: as one forward-only
+/// stream of flat extents (<see cref="NotStreamableReason"/> null), or only after its files are
+/// fetched (sparse extents, a snapshot chain, a binary hosted-sparse file).
+/// </summary>
+public sealed record RemoteDiskLayout(DatastorePath Descriptor, IReadOnlyList<RemoteExtent> Extents, string? NotStreamableReason)
+{
+    public bool Streamable => NotStreamableReason is null;
+
+    public long Length => Extents.Sum(e => e.LengthBytes);
+}
+
+/// <summary>
+/// The disks of a vSphere VM for the conversion pipeline. A disk whose descriptor has only flat
+/// extents (ESXi's <c>vmfs</c> descriptor + <c>-flat.vmdk</c>, <c>monolithicFlat</c>, split flat, <c>ZERO</c>)
+/// and no parent streams from <c>/folder</c> straight into the disk writer: no staging copy. Any
+/// other layout (a snapshot chain, vmfsSparse/seSparse, hosted sparse, streamOptimized) has its
+/// files fetched first into a staging folder under the output directory, which is removed on
+/// dispose. Both paths resume with HTTP Range; several disks may be copied at once.
+/// </summary>
+public sealed class VSphereDiskOpener : IDiskOpener
+{
+    /// <summary>A text descriptor is small; a file larger than this is a binary (sparse) VMDK.</summary>
+    public const long MaxDescriptorBytes = VmdkLimits.MaxDescriptorBytes;
+
+    /// <summary>Bytes the pipe between a download and the copy engine holds before the download waits.</summary>
+    private const long PipePauseBytes = 32L * 1024 * 1024;
+
+    private readonly DatastoreDownloader _datastore;
+    private readonly VSphereVm _vm;
+    private readonly string _stagingDirectory;
+    private readonly Action<string>? _log;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _streamed = new(StringComparer.Ordinal);
+    private int _staged;
+
+    public VSphereDiskOpener(DatastoreDownloader datastore, VSphereVm vm, string stagingParent, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(datastore);
+        ArgumentNullException.ThrowIfNull(vm);
+        _datastore = datastore;
+        _vm = vm;
+        _stagingDirectory = Path.Combine(stagingParent, $".v2v-download-{SafeName(vm.Name)}-{Environment.ProcessId}");
+        _log = log;
+    }
+
+    public int MaxParallelDisks => Math.Max(1, _datastore.Options.MaxParallel);
+
+    /// <summary>Disks that were streamed (no staging copy), by datastore path, for reports and tests.</summary>
+    public IReadOnlyCollection<string> Streamed => _streamed.Keys.ToArray();
+
+    public void Check(VirtualDisk disk, VmdkOpenOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(disk);
+        if (disk.IsRawDevice)
+        {
+            throw new NotSupportedException($"disk {disk.Key}: {disk.FileName} is a raw device mapping; its data is on a LUN, not on the datastore");
+        }
+
+        _ = VSphereModel.DatastorePathOf(_vm, disk);
+    }
+
+    public string Describe(VirtualDisk disk) => $"{VSphereModel.DatastorePathOf(_vm, disk)} on {_datastore.FolderUri(VSphereModel.DatastorePathOf(_vm, disk)).Authority}";
+
+    public IVirtualDisk Open(VirtualDisk disk, VmdkOpenOptions options, CancellationToken cancellationToken) =>
+        Task.Run(() => OpenAsync(disk, options, cancellationToken), cancellationToken).GetAwaiter().GetResult();
+
+    public async Task<IVirtualDisk> OpenAsync(VirtualDisk disk, VmdkOpenOptions options, CancellationToken ct)
+    {
+        Check(disk, options);
+        var path = VSphereModel.DatastorePathOf(_vm, disk);
+        var info = _vm.Info.Disks.FirstOrDefault(d => d.FileName == path.ToString());
+        var layout = await ReadLayoutAsync(_datastore, path, info, ct).ConfigureAwait(false);
+        if (layout.Streamable)
+        {
+            _log?.Invoke($"download: {path}: {layout.Extents.Count} flat extent(s), {layout.Length} bytes, streamed into the disk writer (no staging copy)");
+            _streamed[path.ToString()] = true;
+            return OpenStream(layout, ct);
+        }
+
+        _log?.Invoke($"download: {path}: {layout.NotStreamableReason}; fetching its files into {_stagingDirectory} first");
+        var local = await StageAsync(path, ct).ConfigureAwait(false);
+        return VmdkDisk.Open(local, options);
+    }
+
+    /// <summary>Reads the disk's descriptor (bounded) and decides how the disk can be read.</summary>
+    public static async Task<RemoteDiskLayout> ReadLayoutAsync(DatastoreDownloader datastore, DatastorePath descriptor, VSphereDiskInfo? info, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(datastore);
+        var listed = info?.Files.FirstOrDefault(f => f.Name == descriptor.ToString());
+        if (listed is { Size: > MaxDescriptorBytes })
+        {
+            return new RemoteDiskLayout(descriptor, [], $"a binary VMDK of {listed.Size} bytes (hosted sparse or streamOptimized)");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = await datastore.ReadAllBytesAsync(descriptor, MaxDescriptorBytes, ct).ConfigureAwait(false);
+        }
+        catch (DatastoreFileTooLargeException)
+        {
+            return new RemoteDiskLayout(descriptor, [], $"larger than {MaxDescriptorBytes} bytes, so a binary VMDK");
+        }
+
+        if (bytes.Length >= 4 && (bytes.AsSpan(0, 4).SequenceEqual("KDMV"u8) || bytes.AsSpan(0, 4).SequenceEqual("COWD"u8)))
+        {
+            return new RemoteDiskLayout(descriptor, [], "a binary sparse VMDK");
+        }
+
+        var d = VmdkDescriptor.Parse(bytes, descriptor.ToString());
+        return Layout(descriptor, d);
+    }
+
+    /// <summary>The streamable layout of a parsed descriptor, or the reason it is not streamable.</summary>
+    public static RemoteDiskLayout Layout(DatastorePath descriptor, VmdkDescriptor d)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        if (d.HasParent)
+        {
+            return new RemoteDiskLayout(descriptor, [], $"a snapshot (parent {d.ParentFileNameHint ?? "?"}) read over its chain");
+        }
+
+        if (d.Extents.Count == 0)
+        {
+            throw new InvalidDataException($"{descriptor}: the descriptor lists no extents");
+        }
+
+        var extents = new List<RemoteExtent>();
+        foreach (var e in d.Extents)
+        {
+            var bytes = checked(e.SizeSectors * 512);
+            switch (e.Type)
+            {
+                case "ZERO":
+                    extents.Add(new RemoteExtent(null, 0, bytes));
+                    break;
+                case "FLAT" or "VMFS" when e.Access != VmdkAccess.NoAccess && e.FileName is { Length: > 0 } name && !name.StartsWith('/'):
+                    var dir = descriptor.Directory;
+                    var file = new DatastorePath(descriptor.Datastore, dir.Length == 0 ? name : dir + "/" + name);
+                    extents.Add(new RemoteExtent(file, checked(e.OffsetSectors * 512), bytes));
+                    break;
+                default:
+                    return new RemoteDiskLayout(descriptor, [], $"a {e.Type} extent (line {e.LineNumber})");
+            }
+        }
+
+        return new RemoteDiskLayout(descriptor, extents, null);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (Directory.Exists(_stagingDirectory))
+            {
+                Directory.Delete(_stagingDirectory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private StreamedDisk OpenStream(RemoteDiskLayout layout, CancellationToken ct)
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipePauseBytes, resumeWriterThreshold: PipePauseBytes / 2, useSynchronizationContext: false));
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var producer = Task.Run(() => ProduceAsync(layout, pipe.Writer, cts.Token), CancellationToken.None);
+        var disk = new ForwardOnlyDisk(pipe.Reader.AsStream(), layout.Length, layout.Descriptor.ToString(), () => producer);
+        return new StreamedDisk(disk, producer, cts);
+    }
+
+    private async Task ProduceAsync(RemoteDiskLayout layout, PipeWriter writer, CancellationToken ct)
+    {
+        Exception? failure = null;
+        try
+        {
+            var output = writer.AsStream(leaveOpen: true);
+            foreach (var e in layout.Extents)
+            {
+                if (e.File is not { } file)
+                {
+                    await WriteZerosAsync(output, e.LengthBytes, ct).ConfigureAwait(false);
+                    continue;
+                }
+
+                var slice = new ExtentSliceStream(output, e.OffsetBytes, e.LengthBytes);
+                var r = await _datastore.DownloadAsync(file, slice, null, ct).ConfigureAwait(false);
+                if (slice.Passed != e.LengthBytes)
+                {
+                    throw new InvalidDataException($"{file}: the file has {r.Bytes} bytes, but {layout.Descriptor} needs {e.OffsetBytes + e.LengthBytes} (extent of {e.LengthBytes} bytes at offset {e.OffsetBytes})");
+                }
+
+                _log?.Invoke($"download: {file}: {r.Bytes} bytes streamed, {r.Resumes} resume(s){(r.ChecksumVerified ? ", Content-MD5 verified" : "")}");
+            }
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        await writer.CompleteAsync(failure).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    private static async Task WriteZerosAsync(Stream output, long length, CancellationToken ct)
+    {
+        var zeros = new byte[1024 * 1024];
+        for (long done = 0; done < length;)
+        {
+            var n = (int)Math.Min(zeros.Length, length - done);
+            await output.WriteAsync(zeros.AsMemory(0, n), ct).ConfigureAwait(false);
+            done += n;
+        }
+    }
+
+    private async Task<string> StageAsync(DatastorePath descriptor, CancellationToken ct)
+    {
+        // What the descriptors reference is exactly what the VMDK reader will open (layoutEx may list more, or stale names).
+        var files = new List<DatastorePath> { descriptor };
+        files.AddRange(await ReferencedFilesAsync(descriptor, ct).ConfigureAwait(false));
+        var dir = Path.Combine(_stagingDirectory, "disk" + Interlocked.Increment(ref _staged).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(dir);
+        var items = files.Distinct().Select(p => new DownloadItem(p, Path.Combine(dir, p.FileName))).ToArray();
+        var clash = items.GroupBy(i => i.LocalPath, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null)
+        {
+            throw new NotSupportedException($"VM {_vm.Name}: two files of disk {descriptor} are both named {Path.GetFileName(clash.Key)} (in different folders or datastores)");
+        }
+
+        await _datastore.DownloadAllAsync(items, null, ct).ConfigureAwait(false);
+        return Path.Combine(dir, descriptor.FileName);
+    }
+
+    /// <summary>The extent files and parents a text descriptor names, followed down the chain (bounded).</summary>
+    private async Task<IReadOnlyList<DatastorePath>> ReferencedFilesAsync(DatastorePath descriptor, CancellationToken ct)
+    {
+        var found = new List<DatastorePath>();
+        var current = descriptor;
+        for (var depth = 0; depth < VmdkLimits.DefaultMaxChainDepth; depth++)
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = await _datastore.ReadAllBytesAsync(current, MaxDescriptorBytes, ct).ConfigureAwait(false);
+            }
+            catch (DatastoreFileTooLargeException)
+            {
+                return found; // a binary sparse file: it is its own extent
+            }
+
+            if (bytes.Length >= 4 && (bytes.AsSpan(0, 4).SequenceEqual("KDMV"u8) || bytes.AsSpan(0, 4).SequenceEqual("COWD"u8)))
+            {
+                return found;
+            }
+
+            var d = VmdkDescriptor.Parse(bytes, current.ToString());
+            var dir = current.Directory;
+            DatastorePath Near(string name) => new(current.Datastore, dir.Length == 0 ? name : dir + "/" + name);
+            found.AddRange(d.Extents.Where(e => e.FileName is { Length: > 0 } && !e.FileName.StartsWith('/')).Select(e => Near(e.FileName!)));
+            if (d.ParentFileNameHint is not { Length: > 0 } parent || parent.StartsWith('/'))
+            {
+                return found;
+            }
+
+            current = Near(parent);
+            found.Add(current);
+        }
+
+        throw new InvalidDataException($"{descriptor}: snapshot chain deeper than {VmdkLimits.DefaultMaxChainDepth}");
+    }
+
+    private static string SafeName(string name) => string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+
+    /// <summary>A streamed disk: disposing it stops its download.</summary>
+    private sealed class StreamedDisk(ForwardOnlyDisk inner, Task producer, CancellationTokenSource cts) : IVirtualDisk
+    {
+        public long Length => inner.Length;
+
+        public string Format => inner.Format;
+
+        public void Read(long offset, Span<byte> buffer) => inner.Read(offset, buffer);
+
+        public IEnumerable<DiskExtent> GetExtents(long offset, long length) => inner.GetExtents(offset, length);
+
+        public void Dispose()
+        {
+            cts.Cancel();
+            inner.Dispose();
+            try
+            {
+                producer.Wait(TimeSpan.FromSeconds(30));
+            }
+            catch (AggregateException)
+            {
+                // the copy has already failed or finished; its error was reported there
+            }
+
+            cts.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// A write-only view that keeps bytes [skip, skip+take) of what is written to it and passes them
+/// on; everything before and after is dropped (an extent's window of a datastore file).
+/// </summary>
+internal sealed class ExtentSliceStream(Stream inner, long skip, long take) : Stream
+{
+    private long _seen;
+
+    /// <summary>Bytes passed on so far.</summary>
+    public long Passed { get; private set; }
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override void Flush() => inner.Flush();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var start = _seen;
+        _seen += buffer.Length;
+        var from = Math.Max(start, skip);
+        var to = Math.Min(_seen, skip + take);
+        if (to > from)
+        {
+            await inner.WriteAsync(buffer.Slice((int)(from - start), (int)(to - from)), cancellationToken).ConfigureAwait(false);
+            Passed += to - from;
+        }
+    }
+}
