@@ -4,6 +4,7 @@ using V2VConverter.Formats.Vmdk;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Sources.VSphere;
 using V2VConverter.TestSupport;
+using V2VConverter.TestSupport.Vcsim;
 using static V2VConverter.Sources.Tests.VSphere.VSphereTestHelpers;
 
 namespace V2VConverter.Sources.Tests.VSphere;
