@@ -104,6 +104,26 @@ public sealed class VSphereCliTests(CliVcsimFixture sim) : IClassFixture<CliVcsi
     }
 
     [Fact]
+    public void Xml_of_the_uri_is_the_xml_of_the_vms_own_vmx()
+    {
+        // The remote model is built from the .vmx fetched through /folder, with the same parser as a local file.
+        var os = RepoPaths.NewTempDir();
+        var remote = CliRunner.Run(os, Env(), ["xml", sim.Uri, "--vm", "ha-host_VM0", "-os", os, "--bridge", "VM Network:br0", .. Pin]);
+        Assert.True(remote.ExitCode == 0, remote.Err);
+        var vmx = sim.Server.LocalPath("LocalDS_0", "ha-host_VM0/ha-host_VM0.vmx");
+        var local = CliRunner.Run(os, Env(), ["xml", vmx, "-os", os, "--bridge", "VM Network:br0"]);
+        Assert.True(local.ExitCode == 0, local.Err);
+        // Only the provenance line differs: the datastore path versus the local file.
+        Assert.Contains("<v2v:source>[LocalDS_0] ha-host_VM0/ha-host_VM0.vmx</v2v:source>", remote.Out, StringComparison.Ordinal);
+        Assert.Contains($"<v2v:source>{vmx}</v2v:source>", local.Out, StringComparison.Ordinal);
+        Assert.Equal(
+            local.Out.Replace(vmx, "SOURCE", StringComparison.Ordinal),
+            remote.Out.Replace("[LocalDS_0] ha-host_VM0/ha-host_VM0.vmx", "SOURCE", StringComparison.Ordinal));
+        XmlValidator.AssertValidDomain(remote.Out, "xml of a vcsim VM");
+        Assert.Contains("<source bridge=\"br0\"", remote.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_running_vm_is_refused_before_anything_is_written_unless_allow_running()
     {
         var os = RepoPaths.NewTempDir();
