@@ -20,6 +20,9 @@ public sealed record GuestConversionOptions
     /// <summary>Rebuild the initramfs (default true). Without it, the virtio config is written but not built.</summary>
     public bool RebuildInitramfs { get; init; } = true;
 
+    /// <summary>Run the slow guest commands of consecutive fixups (grub-mkconfig, initramfs rebuilds) side by side.</summary>
+    public bool ParallelGuestCommands { get; init; } = true;
+
     /// <summary>Fixups to skip, by name ("fstab", "bootloader", "initramfs", "vmware-tools", "network").</summary>
     public IReadOnlySet<string> Skip { get; init; } = new HashSet<string>();
 

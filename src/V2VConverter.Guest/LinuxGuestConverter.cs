@@ -92,8 +92,64 @@ public static class LinuxGuestConverter
             }
 
             var context = new GuestFixupContext(session, inspection, sourceMap, applianceMap, nics, options, log);
-            var results = new List<FixupResult>();
+            var results = new List<FixupResult?>(); // a staged fixup keeps its place until its jobs have run
             IReadOnlyList<NicPin> pins = [];
+
+            // Consecutive staged fixups (bootloader, initramfs) are prepared in order, then their slow guest
+            // commands run together on the appliance's vCPUs, then each finishes in order.
+            var pending = new List<(IStagedGuestFixup Fixup, StagedFixup Staged, Stopwatch Watch, int Slot)>();
+            void Flush()
+            {
+                if (pending.Count == 0)
+                {
+                    return;
+                }
+
+                var jobs = pending.SelectMany(p => p.Staged.Jobs).ToList();
+                if (jobs.Count > 1)
+                {
+                    log($"guest commands: running {string.Join(", ", jobs.Select(j => j.Name))} side by side on {GuestfsSession.ApplianceCpus} vCPUs");
+                }
+
+                IReadOnlyList<GuestJobResult> all;
+                try
+                {
+                    all = GuestJobRunner.Run(session, jobs);
+                }
+                catch (GuestfsException e)
+                {
+                    log($"guest commands: FAILED: {e.Message}");
+                    all = jobs.Select(j => new GuestJobResult(j.Name, [new GuestStepResult(1, e.Message)], TimeSpan.Zero)).ToList();
+                }
+
+                var at = 0;
+                foreach (var (fixup, staged, watch, slot) in pending)
+                {
+                    var mine = all.Skip(at).Take(staged.Jobs.Count).ToList();
+                    at += staged.Jobs.Count;
+                    results[slot] = Finish(fixup, () => staged.Complete(mine), watch);
+                }
+
+                pending.Clear();
+            }
+
+            FixupResult Finish(IGuestFixup fixup, Func<FixupResult> step, Stopwatch sw)
+            {
+                FixupResult r;
+                try
+                {
+                    r = step();
+                }
+                catch (Exception e) when (e is GuestfsException or InvalidDataException or IOException)
+                {
+                    log($"{fixup.Name}: FAILED: {e.Message}");
+                    r = new FixupResult(fixup.Name, FixupStatus.Failed, [], [], [], [$"{fixup.Name} failed: {e.Message}"]);
+                }
+
+                log($"{fixup.Name}: {r.Status} in {sw.Elapsed.TotalSeconds:F1} s");
+                return r;
+            }
+
             foreach (var fixup in fixups ?? DefaultFixups())
             {
                 if (options.Skip.Contains(fixup.Name) || (fixup.Name == "vmware-tools" && !options.RemoveVmwareTools) || (fixup.Name == "network" && !options.PinNicNames))
@@ -103,18 +159,30 @@ public static class LinuxGuestConverter
                 }
 
                 var sw = Stopwatch.StartNew();
-                FixupResult r;
-                try
+                if (fixup is IStagedGuestFixup staged && options.ParallelGuestCommands)
                 {
-                    r = fixup.Apply(context);
-                }
-                catch (Exception e) when (e is GuestfsException or InvalidDataException or IOException)
-                {
-                    log($"{fixup.Name}: FAILED: {e.Message}");
-                    r = new FixupResult(fixup.Name, FixupStatus.Failed, [], [], [], [$"{fixup.Name} failed: {e.Message}"]);
+                    try
+                    {
+                        pending.Add((staged, staged.Prepare(context), sw, results.Count));
+                    }
+                    catch (Exception e) when (e is GuestfsException or InvalidDataException or IOException)
+                    {
+                        log($"{fixup.Name}: FAILED: {e.Message}");
+                        pending.Add((staged, StagedFixup.Done(new FixupResult(fixup.Name, FixupStatus.Failed, [], [], [], [$"{fixup.Name} failed: {e.Message}"])), sw, results.Count));
+                    }
+
+                    results.Add(null);
+                    continue;
                 }
 
-                log($"{fixup.Name}: {r.Status} in {sw.Elapsed.TotalSeconds:F1} s");
+                // A fixup that only edits files the pending jobs do not touch (fstab, NIC names) runs now, before them:
+                // the initramfs they build then carries its edits. Any other fixup waits for the pending jobs.
+                if (fixup is not IFileEditFixup)
+                {
+                    Flush();
+                }
+
+                var r = Finish(fixup, () => fixup.Apply(context), sw);
                 results.Add(r);
                 if (fixup is NetworkFixup nf && nf.LastPlan is not null)
                 {
@@ -122,6 +190,8 @@ public static class LinuxGuestConverter
                 }
             }
 
+            Flush();
+            var done = results.Select(r => r!).ToList();
             session.Sync();
             log($"guest conversion finished in {total.Elapsed.TotalSeconds:F1} s (appliance launch {session.LaunchTime.TotalSeconds:F1} s, {session.Accelerator})");
             return new GuestConversionReport
@@ -129,8 +199,8 @@ public static class LinuxGuestConverter
                 Inspection = inspection,
                 Devices = devices,
                 NicPins = pins,
-                Fixups = results,
-                Warnings = inspection.Warnings.Concat(results.SelectMany(r => r.Warnings.Select(w => $"{r.Name}: {w}"))).ToList(),
+                Fixups = done,
+                Warnings = inspection.Warnings.Concat(done.SelectMany(r => r.Warnings.Select(w => $"{r.Name}: {w}"))).ToList(),
                 Accelerator = session.Accelerator,
                 ApplianceLaunchTime = session.LaunchTime,
                 TotalTime = total.Elapsed,

@@ -127,6 +127,9 @@ public sealed class GuestfsSession : IGuestFileSystem, IDisposable
         return new GuestfsSession(h, disks, "tcg", sw2.Elapsed);
     }
 
+    /// <summary>vCPUs given to the appliance: the host's cores, 2 to 4.</summary>
+    public static int ApplianceCpus => Math.Clamp(Environment.ProcessorCount, 2, 4);
+
     private static IntPtr CreateHandle(IReadOnlyList<ApplianceDisk> disks, string envSettings, string accelSetting)
     {
         var g = NativeMethods.Create();
@@ -139,6 +142,9 @@ public sealed class GuestfsSession : IGuestFileSystem, IDisposable
         var settings = envSettings.Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Where(s => s is not "force_tcg" and not "force_kvm").Append(accelSetting).ToArray();
         WithStringArray(settings, p => Check(g, NativeMethods.SetBackendSettings(g, p), "set_backend_settings"));
+
+        // Two or more vCPUs: the guest's slow tools (initramfs rebuild, grub-mkconfig) run side by side (GuestJobRunner).
+        Check(g, NativeMethods.SetSmp(g, ApplianceCpus), "set_smp");
         foreach (var d in disks)
         {
             var fmt = Marshal.StringToCoTaskMemUTF8(d.Format);
@@ -198,6 +204,9 @@ public sealed class GuestfsSession : IGuestFileSystem, IDisposable
     /// <summary>(mountpoint, device) pairs of the guest's own fstab, as inspection understood it.</summary>
     public IReadOnlyList<(string MountPoint, string Device)> InspectMountpoints(string root) =>
         Pairs(TakeList(NativeMethods.guestfs_inspect_get_mountpoints(Handle, root), "inspect_get_mountpoints"));
+
+    /// <summary>The filesystems inspection associated with the OS (cached by inspection: no rescan, unlike list_filesystems).</summary>
+    public IReadOnlyList<string> InspectFilesystems(string root) => TakeList(NativeMethods.guestfs_inspect_get_filesystems(Handle, root), "inspect_get_filesystems");
 
     public string VfsType(string dev) => TakeString(NativeMethods.guestfs_vfs_type(Handle, dev), "vfs_type");
 

@@ -62,6 +62,9 @@ internal static partial class NativeMethods
     [LibraryImport(Lib, EntryPoint = "guestfs_set_memsize")]
     internal static partial int SetMemsize(IntPtr g, int memsize);
 
+    [LibraryImport(Lib, EntryPoint = "guestfs_set_smp")]
+    internal static partial int SetSmp(IntPtr g, int smp);
+
     [LibraryImport(Lib, EntryPoint = "guestfs_launch")]
     internal static partial int Launch(IntPtr g);
 

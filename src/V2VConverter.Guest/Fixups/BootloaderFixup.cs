@@ -10,11 +10,14 @@ namespace V2VConverter.Guest.Fixups;
 /// device name that run wrote, and verifies that no file still names an old device.
 /// GRUB legacy: rewrites menu.lst (kernel lines and # kopt=) and device.map.
 /// </summary>
-public sealed class BootloaderFixup : IGuestFixup
+public sealed class BootloaderFixup : IStagedGuestFixup
 {
     public string Name => "bootloader";
 
-    public FixupResult Apply(GuestFixupContext context)
+    public FixupResult Apply(GuestFixupContext context) => Prepare(context).RunSequentially(context.Guest);
+
+    /// <summary>Edits the GRUB files; grub-mkconfig (GRUB 2) is the job, and the rest happens once it has run.</summary>
+    public StagedFixup Prepare(GuestFixupContext context)
     {
         var rec = new FixupRecorder(Name, context);
         var g = context.Guest;
@@ -30,53 +33,29 @@ public sealed class BootloaderFixup : IGuestFixup
                 }
 
                 rec.Edit(DebconfGrubInstallDevicesTransform.ConfigDat, t => DebconfGrubInstallDevicesTransform.Apply(t, src));
-                var cfg = bl.ConfigPath!;
-                var original = g.ReadText(cfg);
-                var regenerated = false;
-                if (bl.RegenerateCommand is not null)
-                {
-                    try
-                    {
-                        var output = g.Shell($"{bl.RegenerateCommand} 2>&1");
-                        rec.Action($"ran {bl.RegenerateCommand}: {VmwareToolsFixup.LastLine(output)}");
-                        regenerated = true;
-                    }
-                    catch (GuestfsException e)
-                    {
-                        rec.Warn($"{bl.RegenerateCommand} failed ({e.Message}); editing the old {cfg} instead");
-                        g.WriteText(cfg, original);
-                    }
-                }
-                else
+                var original = g.ReadText(bl.ConfigPath!);
+                if (bl.RegenerateCommand is null)
                 {
                     rec.Warn("no grub-mkconfig in the guest; editing grub.cfg in place");
+                    return StagedFixup.Done(FinishGrub2(context, rec, original, regenerated: false));
                 }
 
-                // After a regeneration grub.cfg names the disks as the appliance saw them; before, as VMware did.
-                var map = regenerated ? context.ApplianceNames : src;
-                var current = g.ReadText(cfg);
-                var fixedCfg = KernelArgsTransform.Apply(current, map, cfg);
-                foreach (var w in fixedCfg.Warnings)
+                return new StagedFixup([new GuestJob("grub-mkconfig", [bl.RegenerateCommand])], results =>
                 {
-                    rec.Warn(w);
-                }
-
-                if (fixedCfg.Changed)
-                {
-                    g.WriteText(cfg, fixedCfg.Text);
+                    var r = results[0];
+                    var regenerated = r.Succeeded(1);
                     if (regenerated)
                     {
-                        rec.Action($"rewrote {fixedCfg.Changes.Count} kernel line(s) that grub-mkconfig wrote with appliance device names");
+                        rec.Action($"ran {bl.RegenerateCommand} ({r.Elapsed.TotalSeconds:F1} s): {VmwareToolsFixup.LastLine(r.Steps[0].Output)}");
                     }
-                }
+                    else
+                    {
+                        rec.Warn($"{bl.RegenerateCommand} failed ({VmwareToolsFixup.LastLine(r.Steps.LastOrDefault()?.Output ?? "did not run")}); editing the old {bl.ConfigPath} instead");
+                        g.WriteText(bl.ConfigPath!, original);
+                    }
 
-                var diff = KernelLineDiff.Compare(original, fixedCfg.Text);
-                if (diff.Count > 0 || regenerated)
-                {
-                    rec.Edit(cfg, t => new TextTransformResult(t, diff, []));
-                }
-
-                break;
+                    return FinishGrub2(context, rec, original, regenerated);
+                });
             case BootloaderKind.GrubLegacy:
                 rec.Edit(bl.ConfigPath!, t => KernelArgsTransform.Apply(t, src, bl.ConfigPath!));
                 if (bl.DeviceMapPath is not null)
@@ -84,10 +63,38 @@ public sealed class BootloaderFixup : IGuestFixup
                     rec.Edit(bl.DeviceMapPath, t => DeviceMapTransform.Apply(t, src));
                 }
 
-                break;
+                return StagedFixup.Done(rec.Finish(Verify(context, rec) ? null : FixupStatus.Failed));
             default:
                 rec.Warn("no GRUB configuration found (/boot/grub/grub.cfg, /boot/grub2/grub.cfg, menu.lst); the bootloader was not changed");
-                return rec.Finish(FixupStatus.Failed);
+                return StagedFixup.Done(rec.Finish(FixupStatus.Failed));
+        }
+    }
+
+    /// <summary>After a regeneration grub.cfg names the disks as the appliance saw them; before, as VMware did. Both are mapped, then verified.</summary>
+    private static FixupResult FinishGrub2(GuestFixupContext context, FixupRecorder rec, string original, bool regenerated)
+    {
+        var g = context.Guest;
+        var cfg = context.Inspection.Bootloader.ConfigPath!;
+        var map = regenerated ? context.ApplianceNames : context.SourceNames;
+        var fixedCfg = KernelArgsTransform.Apply(g.ReadText(cfg), map, cfg);
+        foreach (var w in fixedCfg.Warnings)
+        {
+            rec.Warn(w);
+        }
+
+        if (fixedCfg.Changed)
+        {
+            g.WriteText(cfg, fixedCfg.Text);
+            if (regenerated)
+            {
+                rec.Action($"rewrote {fixedCfg.Changes.Count} kernel line(s) that grub-mkconfig wrote with appliance device names");
+            }
+        }
+
+        var diff = KernelLineDiff.Compare(original, fixedCfg.Text);
+        if (diff.Count > 0 || regenerated)
+        {
+            rec.Edit(cfg, t => new TextTransformResult(t, diff, []));
         }
 
         return rec.Finish(Verify(context, rec) ? null : FixupStatus.Failed);

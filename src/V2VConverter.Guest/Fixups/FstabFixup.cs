@@ -3,7 +3,7 @@ using V2VConverter.Guest.Transforms;
 namespace V2VConverter.Guest.Fixups;
 
 /// <summary>Remaps bus-position device names in /etc/fstab and /etc/crypttab (see <see cref="FstabTransform"/>).</summary>
-public sealed class FstabFixup : IGuestFixup
+public sealed class FstabFixup : IFileEditFixup
 {
     public string Name => "fstab";
 

@@ -8,11 +8,14 @@ namespace V2VConverter.Guest.Fixups;
 /// Adds the virtio drivers to the initramfs of every installed kernel through the guest's own tool
 /// (initramfs-tools, dracut, mkinitrd), rebuilds it, and checks the new image by listing its modules.
 /// </summary>
-public sealed class InitramfsFixup : IGuestFixup
+public sealed class InitramfsFixup : IStagedGuestFixup
 {
     public string Name => "initramfs";
 
-    public FixupResult Apply(GuestFixupContext context)
+    public FixupResult Apply(GuestFixupContext context) => Prepare(context).RunSequentially(context.Guest);
+
+    /// <summary>Configures the drivers; one job per kernel rebuilds its image and lists it (so kernels, and other fixups' jobs, rebuild side by side).</summary>
+    public StagedFixup Prepare(GuestFixupContext context)
     {
         var rec = new FixupRecorder(Name, context);
         var g = context.Guest;
@@ -20,7 +23,7 @@ public sealed class InitramfsFixup : IGuestFixup
         if (kernels.Count == 0)
         {
             rec.Warn("no installed kernel with modules found; the initramfs was not changed");
-            return rec.Finish(FixupStatus.Failed);
+            return StagedFixup.Done(rec.Finish(FixupStatus.Failed));
         }
 
         // Which of the drivers each kernel has (as a module or built in).
@@ -63,34 +66,50 @@ public sealed class InitramfsFixup : IGuestFixup
                 break;
             default:
                 rec.Warn("no initramfs tool (initramfs-tools, dracut, mkinitrd) found; the initramfs was not changed");
-                return rec.Finish(FixupStatus.Failed);
+                return StagedFixup.Done(rec.Finish(FixupStatus.Failed));
         }
 
         if (!context.Options.RebuildInitramfs)
         {
             rec.Warn("initramfs rebuild disabled by option: the drivers are configured but not built in");
-            return rec.Finish();
+            return StagedFixup.Done(rec.Finish());
         }
 
-        foreach (var k in kernels)
+        var images = kernels.Select(k => k.InitrdPath ?? DefaultImage(tool, k.Version)).ToList();
+        var jobs = kernels.Select((k, i) => new GuestJob($"initramfs {k.Version}", [RebuildCommand(tool, k, images[i], wanted), ListCommand(tool, images[i])])).ToList();
+        return new StagedFixup(jobs, results =>
         {
-            var image = k.InitrdPath ?? DefaultImage(tool, k.Version);
-            try
+            for (var i = 0; i < kernels.Count; i++)
             {
-                var output = g.Shell(RebuildCommand(tool, k, image, wanted) + " 2>&1");
-                rec.Action($"rebuilt {image} for {k.Version}: {VmwareToolsFixup.LastLine(output)}");
-            }
-            catch (GuestfsException e)
-            {
-                rec.Warn($"rebuilding {image} failed: {e.Message}");
-                continue;
+                var k = kernels[i];
+                var r = results[i];
+                if (!r.Succeeded(1))
+                {
+                    rec.Warn($"rebuilding {images[i]} failed: {VmwareToolsFixup.LastLine(r.Steps.FirstOrDefault()?.Output ?? "did not run")}");
+                    continue;
+                }
+
+                rec.Action($"rebuilt {images[i]} for {k.Version} ({r.Elapsed.TotalSeconds:F1} s): {VmwareToolsFixup.LastLine(r.Steps[0].Output)}");
+                if (!r.Succeeded(2))
+                {
+                    rec.Warn($"could not list {images[i]}: {VmwareToolsFixup.LastLine(r.Steps.ElementAtOrDefault(1)?.Output ?? "did not run")}");
+                    continue;
+                }
+
+                VerifyImage(g, rec, k.Version, images[i], r.Steps[1].Output, wanted.Where(available[k.Version].Contains).ToList());
             }
 
-            VerifyImage(g, rec, tool, k.Version, image, wanted.Where(available[k.Version].Contains).ToList(), available[k.Version]);
-        }
-
-        return rec.Finish();
+            return rec.Finish();
+        });
     }
+
+    /// <summary>The guest command that lists an initramfs image's files.</summary>
+    internal static string ListCommand(InitramfsTool tool, string image) => tool switch
+    {
+        InitramfsTool.InitramfsTools => $"lsinitramfs {image}",
+        InitramfsTool.Dracut => $"lsinitrd {image}",
+        _ => $"(zcat {image} 2>/dev/null || xzcat {image}) | cpio -t 2>/dev/null",
+    };
 
     internal static string DefaultImage(InitramfsTool tool, string version) => tool switch
     {
@@ -134,24 +153,8 @@ public sealed class InitramfsFixup : IGuestFixup
         return set;
     }
 
-    private static void VerifyImage(IGuestFileSystem g, FixupRecorder rec, InitramfsTool tool, string version, string image, IReadOnlyList<string> expected, HashSet<string> kernelDrivers)
+    private static void VerifyImage(IGuestFileSystem g, FixupRecorder rec, string version, string image, string listing, IReadOnlyList<string> expected)
     {
-        string listing;
-        try
-        {
-            listing = tool switch
-            {
-                InitramfsTool.InitramfsTools => g.Command("lsinitramfs", image),
-                InitramfsTool.Dracut => g.Command("lsinitrd", image),
-                _ => g.Shell($"(zcat {image} 2>/dev/null || xzcat {image}) | cpio -t 2>/dev/null"),
-            };
-        }
-        catch (GuestfsException e)
-        {
-            rec.Warn($"could not list {image}: {e.Message}");
-            return;
-        }
-
         var inImage = ModuleListing.ModuleNames(listing);
         var builtin = g.IsFile($"/lib/modules/{version}/modules.builtin") ? ModuleListing.ModuleNames(g.ReadText($"/lib/modules/{version}/modules.builtin")) : new HashSet<string>();
         var missing = expected.Where(m => !inImage.Contains(m) && !builtin.Contains(m)).ToList();

@@ -7,7 +7,7 @@ namespace V2VConverter.Guest.Fixups;
 /// the NIC's MAC (which the domain XML keeps) with a systemd .link file, or a udev rule when the
 /// guest has no systemd-udevd.
 /// </summary>
-public sealed class NetworkFixup : IGuestFixup
+public sealed class NetworkFixup : IFileEditFixup
 {
     public string Name => "network";
 

@@ -50,9 +50,11 @@ public static partial class GuestInspector
         var warnings = new List<string>();
         var mounts = s.InspectMountpoints(root);
         var fs = new List<GuestFilesystem>();
-        foreach (var (dev, type) in s.ListFilesystems())
+        // The OS's own filesystems from inspection's cache: list_filesystems would probe every device again (seconds under TCG).
+        foreach (var dev in s.InspectFilesystems(root))
         {
-            if (type is "unknown" or "")
+            var type = Try(() => s.VfsType(dev)) ?? "unknown";
+            if (type is "unknown")
             {
                 continue;
             }
