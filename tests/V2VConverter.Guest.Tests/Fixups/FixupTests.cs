@@ -166,6 +166,63 @@ public sealed class FixupTests
         Assert.Contains(r.Warnings, w => w.Contains("root=/dev/sdb2 names no disk the guest has on KVM (vda)", StringComparison.Ordinal));
     }
 
+    private static FakeGuest DebianWithOpenVmTools(string? extraListLine = null, string? postrm = null)
+    {
+        var g = new FakeGuest();
+        g.Files["/var/lib/dpkg/status"] = "Package: open-vm-tools\nStatus: install ok installed\n\nPackage: bash\nStatus: install ok installed\n";
+        g.Files["/var/lib/dpkg/info/open-vm-tools.list"] = "/usr/bin/vmtoolsd\n/lib/udev/rules.d/99-vmware-scsi-udev.rules\n" + (extraListLine ?? "");
+        g.Files["/var/lib/dpkg/info/open-vm-tools.postrm"] = postrm ?? "#!/bin/sh\nset -e\ndeb-systemd-helper purge vmtoolsd.service\n";
+        g.Files["/etc/systemd/system/multi-user.target.wants/open-vm-tools.service"] = "";
+        g.Responses["DEBIAN_FRONTEND=noninteractive dpkg --purge"] = () =>
+        {
+            g.Files["/var/lib/dpkg/status"] = "Package: bash\nStatus: install ok installed\n";
+            return "Removing open-vm-tools ...\nProcessing triggers for libc-bin ...";
+        };
+        return g;
+    }
+
+    [Fact]
+    public void A_dpkg_purge_that_cannot_touch_the_initramfs_becomes_a_side_by_side_job()
+    {
+        var g = DebianWithOpenVmTools();
+        var (ctx, _) = Context(g, "deb", []);
+        var staged = new VmwareToolsFixup().Prepare(ctx);
+        var job = Assert.Single(staged.Jobs);
+        Assert.Equal(["DEBIAN_FRONTEND=noninteractive dpkg --purge open-vm-tools"], job.Steps);
+        Assert.Empty(g.Commands); // nothing ran yet
+
+        var r = staged.Complete([new GuestJobResult(job.Name, [new GuestStepResult(0, "Processing triggers for libc-bin ...")], TimeSpan.FromSeconds(7))]);
+        Assert.Equal(FixupStatus.Applied, r.Status);
+        Assert.Contains(r.Verification, v => v == "dpkg status lists no VMware Tools package" || v.StartsWith("no systemd", StringComparison.Ordinal));
+        Assert.Contains(r.Files, f => f.Deleted && f.Path.EndsWith("open-vm-tools.service", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("/usr/share/initramfs-tools/hooks/vmware\n", null, "ships /usr/share/initramfs-tools/hooks/vmware")]
+    [InlineData("/lib/modules/6.1.0-50-amd64/extra/vmxnet.ko\n", null, "ships /lib/modules/")]
+    [InlineData(null, "#!/bin/sh\nupdate-initramfs -u\n", "mentions an initramfs tool")]
+    public void A_purge_that_could_change_the_initramfs_runs_first_on_its_own(string? listLine, string? postrm, string why)
+    {
+        var g = DebianWithOpenVmTools(listLine, postrm);
+        var (ctx, log) = Context(g, "deb", []);
+        var staged = new VmwareToolsFixup().Prepare(ctx);
+        Assert.Empty(staged.Jobs);
+        Assert.Contains(g.Commands, c => c.StartsWith("DEBIAN_FRONTEND=noninteractive dpkg --purge open-vm-tools", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.Contains(why, StringComparison.Ordinal) && l.Contains("purging before the initramfs is rebuilt", StringComparison.Ordinal));
+        Assert.Equal(FixupStatus.Applied, staged.Complete([]).Status);
+    }
+
+    [Fact]
+    public void A_failed_purge_job_fails_the_fixup_with_the_last_line()
+    {
+        var g = DebianWithOpenVmTools();
+        var (ctx, _) = Context(g, "deb", []);
+        var staged = new VmwareToolsFixup().Prepare(ctx);
+        var r = staged.Complete([new GuestJobResult("dpkg --purge", [new GuestStepResult(2, "dpkg: error: dpkg frontend lock was locked by another process")], TimeSpan.Zero)]);
+        Assert.Equal(FixupStatus.Failed, r.Status);
+        Assert.Contains(r.Warnings, w => w.EndsWith("dpkg frontend lock was locked by another process", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Netplan_guest_is_detected()
     {
