@@ -63,6 +63,7 @@ public static class LinuxGuestConverter
         {
             string? root;
             GuestInspection inspection;
+            var files = new PrefetchedGuestFileSystem(session, log);
             try
             {
                 root = GuestInspector.FindRoot(session, log);
@@ -78,7 +79,7 @@ public static class LinuxGuestConverter
                 }
 
                 GuestInspector.MountAll(session, root, readOnly: false, log);
-                inspection = GuestInspector.Inspect(session, root, log);
+                inspection = GuestInspector.Inspect(session, root, log, files);
             }
             catch (GuestfsException e)
             {
@@ -91,7 +92,7 @@ public static class LinuxGuestConverter
                 log($"device: {d.SourceDevice} (appliance {d.ApplianceDevice}) -> {d.TargetDevice}, referenced as {d.NewReference}{(d.MountPoint is null ? "" : $", mounted on {d.MountPoint}")}");
             }
 
-            var context = new GuestFixupContext(session, inspection, sourceMap, applianceMap, nics, options, log);
+            var context = new GuestFixupContext(files, inspection, sourceMap, applianceMap, nics, options, log);
             var results = new List<FixupResult?>(); // a staged fixup keeps its place until its jobs have run
             IReadOnlyList<NicPin> pins = [];
 
@@ -114,7 +115,7 @@ public static class LinuxGuestConverter
                 IReadOnlyList<GuestJobResult> all;
                 try
                 {
-                    all = GuestJobRunner.Run(session, jobs);
+                    all = GuestJobRunner.Run(files, jobs);
                 }
                 catch (GuestfsException e)
                 {
@@ -222,7 +223,7 @@ public static class LinuxGuestConverter
         }
 
         GuestInspector.MountAll(session, root, readOnly: true, log);
-        return GuestInspector.Inspect(session, root, log);
+        return GuestInspector.Inspect(session, root, log, new PrefetchedGuestFileSystem(session, log));
     }
 
     private static (DeviceRemapper Source, DeviceRemapper Appliance, List<DeviceMapping> Devices) BuildMaps(GuestfsSession session, GuestInspection inspection, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, DeviceNamingStyle style, Action<string> log)

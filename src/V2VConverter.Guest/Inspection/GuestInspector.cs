@@ -45,7 +45,8 @@ public static partial class GuestInspector
         }
     }
 
-    public static GuestInspection Inspect(GuestfsSession s, string root, Action<string> log)
+    /// <param name="files">How the guest's files are probed (a <see cref="PrefetchedGuestFileSystem"/> over <paramref name="s"/>: one listing instead of a call per path).</param>
+    public static GuestInspection Inspect(GuestfsSession s, string root, Action<string> log, IGuestFileSystem? files = null)
     {
         var warnings = new List<string>();
         var mounts = s.InspectMountpoints(root);
@@ -64,7 +65,7 @@ public static partial class GuestInspector
         }
 
         var pkgFormat = s.InspectPackageFormat(root);
-        var files = Detect(s, pkgFormat, warnings);
+        var found = Detect(files ?? s, pkgFormat, warnings);
         var result = new GuestInspection
         {
             Root = root,
@@ -80,12 +81,12 @@ public static partial class GuestInspector
             LogicalVolumes = Try(s.LogicalVolumes) ?? [],
             PackageFormat = pkgFormat,
             PackageManager = s.InspectPackageManagement(root),
-            InitramfsTool = files.Initramfs,
-            Bootloader = files.Bootloader,
-            Kernels = files.Kernels,
-            VmwareTools = files.Tools,
-            Network = files.Network,
-            HasSystemd = files.HasSystemd,
+            InitramfsTool = found.Initramfs,
+            Bootloader = found.Bootloader,
+            Kernels = found.Kernels,
+            VmwareTools = found.Tools,
+            Network = found.Network,
+            HasSystemd = found.HasSystemd,
             Warnings = warnings,
         };
         log($"inspection: {result.ProductName} ({result.Distro} {result.Version}, {result.Arch}), root {root}, {result.PackageFormat}/{result.PackageManager}, " +
