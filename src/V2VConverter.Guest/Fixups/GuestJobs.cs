@@ -78,11 +78,13 @@ public static class GuestJobRunner
         string dump;
         try
         {
-            dump = guest.Shell($"for f in {dir}/*; do echo \"{Separator}$f\"; cat \"$f\"; echo; done");
+            // Read everything back and remove the folder in the same call (each appliance call costs time under TCG).
+            dump = guest.Shell($"for f in {dir}/*; do echo \"{Separator}$f\"; cat \"$f\"; echo; done; rm -rf {dir}");
         }
-        finally
+        catch (GuestfsException)
         {
             guest.Shell($"rm -rf {dir}");
+            throw;
         }
 
         return Parse(dump, dir, jobs, sw.Elapsed);

@@ -79,8 +79,10 @@ public sealed class GuestJobRunnerTests
         Assert.True(b.Succeeded(2));
 
         // Its working folder is gone.
-        Assert.StartsWith("rm -rf /tmp/v2v-jobs.", g.Scripts[^1], StringComparison.Ordinal);
-        Assert.False(Directory.Exists(g.Scripts[^1]["rm -rf ".Length..]));
+        var dir = g.Scripts[^1][(g.Scripts[^1].LastIndexOf("rm -rf ", StringComparison.Ordinal) + "rm -rf ".Length)..];
+        Assert.StartsWith("/tmp/v2v-jobs.", dir, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
+        Assert.Equal(2, g.Scripts.Count); // start + wait, then read back + remove
     }
 
     [Fact]
