@@ -52,7 +52,13 @@ public static partial class GuestInspector
         var mounts = s.InspectMountpoints(root);
         var fs = new List<GuestFilesystem>();
         // The OS's own filesystems from inspection's cache: list_filesystems would probe every device again (seconds under TCG).
-        foreach (var dev in s.InspectFilesystems(root))
+        // In device order (sda1, sda2, ..., sdb1, then LVs), as list_filesystems gave them: inspection's own order is a hash's.
+        var devices = s.InspectFilesystems(root)
+            .OrderBy(d => BlockDeviceName.TryParse(d) is null ? 1 : 0)
+            .ThenBy(d => (BlockDeviceName.TryParse(d)?.Disk ?? d).Length)
+            .ThenBy(d => BlockDeviceName.TryParse(d)?.Disk ?? d, StringComparer.Ordinal)
+            .ThenBy(d => BlockDeviceName.TryParse(d)?.Partition ?? 0);
+        foreach (var dev in devices)
         {
             var type = Try(() => s.VfsType(dev)) ?? "unknown";
             if (type is "unknown")
