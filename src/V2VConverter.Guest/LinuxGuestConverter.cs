@@ -134,6 +134,12 @@ public static class LinuxGuestConverter
                 pending.Clear();
             }
 
+            FixupResult Failed(IGuestFixup fixup, Exception e)
+            {
+                log($"{fixup.Name}: FAILED: {e.Message}");
+                return new FixupResult(fixup.Name, FixupStatus.Failed, [], [], [], [$"{fixup.Name} failed: {e.Message}"]);
+            }
+
             FixupResult Finish(IGuestFixup fixup, Func<FixupResult> step, Stopwatch sw)
             {
                 FixupResult r;
@@ -143,8 +149,7 @@ public static class LinuxGuestConverter
                 }
                 catch (Exception e) when (e is GuestfsException or InvalidDataException or IOException)
                 {
-                    log($"{fixup.Name}: FAILED: {e.Message}");
-                    r = new FixupResult(fixup.Name, FixupStatus.Failed, [], [], [], [$"{fixup.Name} failed: {e.Message}"]);
+                    r = Failed(fixup, e);
                 }
 
                 log($"{fixup.Name}: {r.Status} in {sw.Elapsed.TotalSeconds:F1} s");
@@ -168,8 +173,7 @@ public static class LinuxGuestConverter
                     }
                     catch (Exception e) when (e is GuestfsException or InvalidDataException or IOException)
                     {
-                        log($"{fixup.Name}: FAILED: {e.Message}");
-                        pending.Add((staged, StagedFixup.Done(new FixupResult(fixup.Name, FixupStatus.Failed, [], [], [], [$"{fixup.Name} failed: {e.Message}"])), sw, results.Count));
+                        pending.Add((staged, StagedFixup.Done(Failed(fixup, e)), sw, results.Count));
                     }
 
                     results.Add(null);

@@ -1,6 +1,5 @@
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Formats.Disk;
-using V2VConverter.Formats.Vmdk;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Output.Templates;
 using V2VConverter.Pipeline;
@@ -20,11 +19,7 @@ public sealed class ConvertCommand : ICommand
     public int Run(CliContext context, ArgReader args)
     {
         var output = args.Value("-o", "--output-mode") ?? "local";
-        var compress = args.Flag("-c", "--compress");
-        var fsync = args.Flag("--fsync");
-        var machineReadable = args.Flag("--machine-readable");
-        var ignoreCid = args.Flag("--ignore-cid");
-        var allowAbsolute = args.Flag("--allow-absolute-extents");
+        var (compress, fsync, machineReadable, vmdk) = CopyArgs.Read(args);
         var noGuestFixups = args.Flag("--no-guest-fixups");
         var fstabStyle = args.Value("--fstab-style");
         var naming = fstabStyle is null ? V2VConverter.Guest.Transforms.DeviceNamingStyle.Uuid : V2VConverter.Guest.GuestConversionOptions.ParseDeviceNaming(fstabStyle);
@@ -63,7 +58,7 @@ public sealed class ConvertCommand : ICommand
         var options = new LocalConversionOptions
         {
             Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync, Format = format == "raw" ? DiskOutputFormat.Raw : DiskOutputFormat.Qcow2 },
-            Vmdk = new VmdkOpenOptions { IgnoreCid = ignoreCid, AllowAbsoluteExtents = allowAbsolute },
+            Vmdk = vmdk,
             Disks = remoteVm?.Disks ?? (IDiskOpener)LocalDiskOpener.Instance,
             Templates = request.TemplatesDirectory is null ? TemplateSet.Embedded : new TemplateSet(request.TemplatesDirectory),
             Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming },

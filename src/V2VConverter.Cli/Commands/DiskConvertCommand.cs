@@ -18,15 +18,11 @@ public sealed class DiskConvertCommand : ICommand
     {
         // Every option is checked before a byte is copied.
         var formatText = args.Value("-O", "--output-format") ?? "raw";
-        var compress = args.Flag("-c", "--compress");
+        var (compress, fsync, machineReadable, vmdk) = CopyArgs.Read(args);
         var clusterText = args.Value("--cluster-size");
         var preallocText = args.Value("--preallocation");
-        var fsync = args.Flag("--fsync");
-        var machineReadable = args.Flag("--machine-readable");
         var inputFormat = args.Value("-f", "--input-format");
         var levelText = args.Value("--compression-level");
-        var ignoreCid = args.Flag("--ignore-cid");
-        var allowAbsolute = args.Flag("--allow-absolute-extents");
         var parallelText = args.Value("--parallel");
         var requestText = args.Value("--request-size");
         var paths = args.Positionals(2, 2, "input and output file names (disk convert IN OUT)");
@@ -100,7 +96,7 @@ public sealed class DiskConvertCommand : ICommand
             throw new UsageException($"output directory {outDir} does not exist");
         }
 
-        using var disk = DiskImage.Open(input, inputFormat, new V2VConverter.Formats.Vmdk.VmdkOpenOptions { IgnoreCid = ignoreCid, AllowAbsoluteExtents = allowAbsolute });
+        using var disk = DiskImage.Open(input, inputFormat, vmdk);
         context.Debug($"input {input}: {disk.Format}, {disk.Length} bytes");
         var display = new ProgressDisplay(context, machineReadable, Path.GetFileName(output));
         try

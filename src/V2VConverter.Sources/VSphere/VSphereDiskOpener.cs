@@ -71,7 +71,11 @@ public sealed class VSphereDiskOpener : IDiskOpener
         _ = VSphereModel.DatastorePathOf(_vm, disk);
     }
 
-    public string Describe(VirtualDisk disk) => $"{VSphereModel.DatastorePathOf(_vm, disk)} on {_datastore.FolderUri(VSphereModel.DatastorePathOf(_vm, disk)).Authority}";
+    public string Describe(VirtualDisk disk)
+    {
+        var path = VSphereModel.DatastorePathOf(_vm, disk);
+        return $"{path} on {_datastore.FolderUri(path).Authority}";
+    }
 
     public IVirtualDisk Open(VirtualDisk disk, VmdkOpenOptions options, CancellationToken cancellationToken) =>
         Task.Run(() => OpenAsync(disk, options, cancellationToken), cancellationToken).GetAwaiter().GetResult();
@@ -104,23 +108,31 @@ public sealed class VSphereDiskOpener : IDiskOpener
             return new RemoteDiskLayout(descriptor, [], $"a binary VMDK of {listed.Size} bytes (hosted sparse or streamOptimized)");
         }
 
+        var d = await ReadDescriptorAsync(datastore, descriptor, ct).ConfigureAwait(false);
+        if (d is null)
+        {
+            return new RemoteDiskLayout(descriptor, [], $"a binary sparse VMDK (or a file over {MaxDescriptorBytes} bytes)");
+        }
+
+        return Layout(descriptor, d);
+    }
+
+    /// <summary>The text descriptor at <paramref name="path"/>; null when the file is a binary VMDK (KDMV, COWD) or too large to be a descriptor.</summary>
+    private static async Task<VmdkDescriptor?> ReadDescriptorAsync(DatastoreDownloader datastore, DatastorePath path, CancellationToken ct)
+    {
         byte[] bytes;
         try
         {
-            bytes = await datastore.ReadAllBytesAsync(descriptor, MaxDescriptorBytes, ct).ConfigureAwait(false);
+            bytes = await datastore.ReadAllBytesAsync(path, MaxDescriptorBytes, ct).ConfigureAwait(false);
         }
         catch (DatastoreFileTooLargeException)
         {
-            return new RemoteDiskLayout(descriptor, [], $"larger than {MaxDescriptorBytes} bytes, so a binary VMDK");
+            return null;
         }
 
-        if (bytes.Length >= 4 && (bytes.AsSpan(0, 4).SequenceEqual("KDMV"u8) || bytes.AsSpan(0, 4).SequenceEqual("COWD"u8)))
-        {
-            return new RemoteDiskLayout(descriptor, [], "a binary sparse VMDK");
-        }
-
-        var d = VmdkDescriptor.Parse(bytes, descriptor.ToString());
-        return Layout(descriptor, d);
+        return bytes.Length >= 4 && (bytes.AsSpan(0, 4).SequenceEqual("KDMV"u8) || bytes.AsSpan(0, 4).SequenceEqual("COWD"u8))
+            ? null
+            : VmdkDescriptor.Parse(bytes, path.ToString());
     }
 
     /// <summary>The streamable layout of a parsed descriptor, or the reason it is not streamable.</summary>
@@ -257,22 +269,11 @@ public sealed class VSphereDiskOpener : IDiskOpener
         var current = descriptor;
         for (var depth = 0; depth < VmdkLimits.DefaultMaxChainDepth; depth++)
         {
-            byte[] bytes;
-            try
-            {
-                bytes = await _datastore.ReadAllBytesAsync(current, MaxDescriptorBytes, ct).ConfigureAwait(false);
-            }
-            catch (DatastoreFileTooLargeException)
+            if (await ReadDescriptorAsync(_datastore, current, ct).ConfigureAwait(false) is not { } d)
             {
                 return found; // a binary sparse file: it is its own extent
             }
 
-            if (bytes.Length >= 4 && (bytes.AsSpan(0, 4).SequenceEqual("KDMV"u8) || bytes.AsSpan(0, 4).SequenceEqual("COWD"u8)))
-            {
-                return found;
-            }
-
-            var d = VmdkDescriptor.Parse(bytes, current.ToString());
             var dir = current.Directory;
             DatastorePath Near(string name) => new(current.Datastore, dir.Length == 0 ? name : dir + "/" + name);
             found.AddRange(d.Extents.Where(e => e.FileName is { Length: > 0 } && !e.FileName.StartsWith('/')).Select(e => Near(e.FileName!)));
