@@ -61,32 +61,32 @@ public static class LinuxGuestConverter
 
         using (session)
         {
-            string? root;
             GuestInspection inspection;
-            var files = new PrefetchedGuestFileSystem(session, log);
+            OsIdentity id;
+            // The session itself: stat, glob and pread are daemon calls of a few milliseconds; only guest commands cost seconds.
+            IGuestFileSystem files = session;
             try
             {
-                root = GuestInspector.FindRoot(session, log);
-                if (root is null)
+                var found = GuestInspector.Identify(session, readOnly: false, log);
+                if (found is null)
                 {
                     return Compatibility("no operating system was found on the disks", log, total, session);
                 }
 
-                var type = session.InspectType(root);
-                if (type != "linux")
+                id = found;
+                if (id.OsType != "linux")
                 {
-                    return Compatibility($"the guest is {type}, not Linux; only Linux guests are converted", log, total, session);
+                    return Compatibility($"the guest is {id.OsType}, not Linux; only Linux guests are converted", log, total, session);
                 }
 
-                GuestInspector.MountAll(session, root, readOnly: false, log);
-                inspection = GuestInspector.Inspect(session, root, log, files);
+                inspection = GuestInspector.Inspect(session, id, log, files);
             }
             catch (GuestfsException e)
             {
                 return Compatibility($"the guest could not be inspected: {e.Message}", log, total, session);
             }
 
-            var (sourceMap, applianceMap, devices) = BuildMaps(session, inspection, deviceMap, options.DeviceNaming, log);
+            var (sourceMap, applianceMap, devices) = BuildMaps(session, id, inspection, deviceMap, options.DeviceNaming, log);
             foreach (var d in devices)
             {
                 log($"device: {d.SourceDevice} (appliance {d.ApplianceDevice}) -> {d.TargetDevice}, referenced as {d.NewReference}{(d.MountPoint is null ? "" : $", mounted on {d.MountPoint}")}");
@@ -197,7 +197,7 @@ public static class LinuxGuestConverter
 
             Flush();
             var done = results.Select(r => r!).ToList();
-            session.Sync();
+            session.Shutdown(); // unmounts, syncs and flushes; throws when it cannot
             log($"guest conversion finished in {total.Elapsed.TotalSeconds:F1} s (appliance launch {session.LaunchTime.TotalSeconds:F1} s, {session.Accelerator})");
             return new GuestConversionReport
             {
@@ -220,17 +220,11 @@ public static class LinuxGuestConverter
     public static GuestInspection? Inspect(IReadOnlyList<ApplianceDisk> disks, ApplianceAccelerator accel, Action<string> log)
     {
         using var session = GuestfsSession.Launch(disks.Select(d => d with { ReadOnly = true }).ToList(), accel, log);
-        var root = GuestInspector.FindRoot(session, log);
-        if (root is null)
-        {
-            return null;
-        }
-
-        GuestInspector.MountAll(session, root, readOnly: true, log);
-        return GuestInspector.Inspect(session, root, log, new PrefetchedGuestFileSystem(session, log));
+        var id = GuestInspector.Identify(session, readOnly: true, log);
+        return id is null ? null : GuestInspector.Inspect(session, id, log);
     }
 
-    private static (DeviceRemapper Source, DeviceRemapper Appliance, List<DeviceMapping> Devices) BuildMaps(GuestfsSession session, GuestInspection inspection, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, DeviceNamingStyle style, Action<string> log)
+    private static (DeviceRemapper Source, DeviceRemapper Appliance, List<DeviceMapping> Devices) BuildMaps(GuestfsSession session, OsIdentity id, GuestInspection inspection, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, DeviceNamingStyle style, Action<string> log)
     {
         var applianceDisks = session.ListDevices().Select(d => d[5..]).ToList();
         var uuids = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -256,7 +250,7 @@ public static class LinuxGuestConverter
         }
 
         var sourceMap = new DeviceRemapper(deviceMap.Select(m => new KeyValuePair<string, string>(m.SourceDevice, m.TargetDevice)), uuids, style);
-        var kernelDisks = KernelNames(session, applianceDisks, inspection, log);
+        var kernelDisks = KernelNames(session, applianceDisks, id, inspection, log);
         var applianceMap = new DeviceRemapper(
             kernelDisks.Take(deviceMap.Count).Select((k, i) => (k, i)).Where(p => p.k is not null).Select(p => new KeyValuePair<string, string>(p.k!, deviceMap[p.i].TargetDevice)),
             uuids,
@@ -265,11 +259,17 @@ public static class LinuxGuestConverter
     }
 
     /// <summary>
-    /// The appliance kernel's names for the disks (what grub-mkconfig writes), read from the
-    /// guest-side mountinfo; the API names when that cannot be read.
+    /// The appliance kernel's names for the disks (what grub-mkconfig writes): from blkid's DEVNAME
+    /// when the quick inspection saw it, else from the guest-side mountinfo; the API names when
+    /// neither can be read.
     /// </summary>
-    private static IReadOnlyList<string?> KernelNames(GuestfsSession session, IReadOnlyList<string> apiDisks, GuestInspection inspection, Action<string> log)
+    private static IReadOnlyList<string?> KernelNames(GuestfsSession session, IReadOnlyList<string> apiDisks, OsIdentity id, GuestInspection inspection, Action<string> log)
     {
+        if (id.KernelDevices.Count > 0)
+        {
+            return KernelDiskNames.FromDevices(id.KernelDevices.Select(kv => (kv.Key, kv.Value)), apiDisks, "blkid", log);
+        }
+
         string mountinfo;
         try
         {

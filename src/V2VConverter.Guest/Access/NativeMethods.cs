@@ -122,6 +122,18 @@ internal static partial class NativeMethods
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr guestfs_vfs_label(IntPtr g, string mountable);
 
+    [LibraryImport(Lib, EntryPoint = "guestfs_list_partitions")]
+    internal static partial IntPtr ListPartitions(IntPtr g);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_blkid(IntPtr g, string device);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_file_architecture(IntPtr g, string filename);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_umount(IntPtr g, string pathordevice);
+
     [LibraryImport(Lib, EntryPoint = "guestfs_vgs")]
     internal static partial IntPtr Vgs(IntPtr g);
 
@@ -137,9 +149,6 @@ internal static partial class NativeMethods
     [LibraryImport(Lib, EntryPoint = "guestfs_umount_all")]
     internal static partial int UmountAll(IntPtr g);
 
-    [LibraryImport(Lib, EntryPoint = "guestfs_sync")]
-    internal static partial int Sync(IntPtr g);
-
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int guestfs_exists(IntPtr g, string path);
 
@@ -150,7 +159,7 @@ internal static partial class NativeMethods
     internal static partial int guestfs_is_dir(IntPtr g, string path);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_read_file(IntPtr g, string path, out nuint size);
+    internal static partial IntPtr guestfs_pread(IntPtr g, string path, int count, long offset, out nuint size);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int guestfs_write(IntPtr g, string path, byte[] content, nuint size);

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Network;
 using V2VConverter.Guest.Transforms;
@@ -6,13 +5,44 @@ using V2VConverter.Guest.Transforms;
 namespace V2VConverter.Guest.Inspection;
 
 /// <summary>
-/// Inspects a guest through a launched appliance: libguestfs inspection for the OS identity and
-/// mountpoints, then the guest's own files (mounted by <see cref="MountAll"/>) for the rest.
+/// Inspects a guest through a launched appliance: the OS identity and mountpoints first
+/// (<see cref="Identify"/>: the quick path, or libguestfs inspection when the layout needs it), then
+/// the guest's own files (mounted by then) for the rest.
 /// </summary>
 public static partial class GuestInspector
 {
-    /// <summary>The single OS root, or null when libguestfs finds none (or several: then the first, with a warning).</summary>
-    public static string? FindRoot(GuestfsSession s, Action<string> log)
+    /// <summary>
+    /// Finds the OS root and mounts it and its fstab's filesystems (read-only when asked): the quick
+    /// path (<see cref="QuickInspection"/>) when the layout is a plain one, else libguestfs's
+    /// <c>inspect_os</c>. Null, with the reason logged, when no operating system is found.
+    /// </summary>
+    public static OsIdentity? Identify(GuestfsSession s, bool readOnly, Action<string> log)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        OsIdentity? quick;
+        try
+        {
+            quick = QuickInspection.TryIdentify(s, readOnly, log);
+        }
+        catch (GuestfsException e)
+        {
+            log($"inspection: quick path failed ({e.Message}); using libguestfs inspect_os");
+            s.UnmountAll();
+            quick = null;
+        }
+
+        var id = quick ?? IdentifyWithLibguestfs(s, readOnly, log);
+        if (id is not null)
+        {
+            log($"inspection: {id.OsType} root {id.Root} found by {(id.Method == IdentificationMethod.Quick ? "the quick path" : "libguestfs inspect_os")} in {sw.Elapsed.TotalSeconds:F1} s; " +
+                $"mounted {string.Join(", ", id.MountPoints.Select(m => $"{m.Device} on {m.MountPoint}"))}");
+        }
+
+        return id;
+    }
+
+    /// <summary>libguestfs's inspection: every layout it knows (LVM, btrfs, RAID, several OSes, Windows).</summary>
+    public static OsIdentity? IdentifyWithLibguestfs(GuestfsSession s, bool readOnly, Action<string> log)
     {
         var roots = s.InspectOs();
         if (roots.Count == 0)
@@ -21,18 +51,17 @@ public static partial class GuestInspector
             return null;
         }
 
+        var warnings = new List<string>();
         if (roots.Count > 1)
         {
             log($"inspection: {roots.Count} operating systems found ({string.Join(", ", roots)}); converting the first");
+            warnings.Add($"{roots.Count} operating systems found ({string.Join(", ", roots)}); converting the first");
         }
 
-        return roots[0];
-    }
-
-    /// <summary>Mounts the guest's filesystems as its fstab does (shortest mountpoint first); unmountable ones are logged and skipped.</summary>
-    public static void MountAll(GuestfsSession s, string root, bool readOnly, Action<string> log)
-    {
-        foreach (var (mp, dev) in s.InspectMountpoints(root).OrderBy(p => p.MountPoint.Length).ThenBy(p => p.MountPoint, StringComparer.Ordinal))
+        var root = roots[0];
+        var type = s.InspectType(root);
+        var mounts = s.InspectMountpoints(root);
+        foreach (var (mp, dev) in mounts.OrderBy(p => p.MountPoint.Length).ThenBy(p => p.MountPoint, StringComparer.Ordinal))
         {
             try
             {
@@ -43,50 +72,82 @@ public static partial class GuestInspector
                 log($"inspection: could not mount {dev} on {mp}: {e.Message}");
             }
         }
-    }
 
-    /// <param name="files">How the guest's files are probed (a <see cref="PrefetchedGuestFileSystem"/> over <paramref name="s"/>: one listing instead of a call per path).</param>
-    public static GuestInspection Inspect(GuestfsSession s, string root, Action<string> log, IGuestFileSystem? files = null)
-    {
-        var warnings = new List<string>();
-        var mounts = s.InspectMountpoints(root);
-        var fs = new List<GuestFilesystem>();
         // The OS's own filesystems from inspection's cache: list_filesystems would probe every device again (seconds under TCG).
         // In device order (sda1, sda2, ..., sdb1, then LVs), as list_filesystems gave them: inspection's own order is a hash's.
-        var devices = s.InspectFilesystems(root)
-            .OrderBy(d => BlockDeviceName.TryParse(d) is null ? 1 : 0)
-            .ThenBy(d => (BlockDeviceName.TryParse(d)?.Disk ?? d).Length)
-            .ThenBy(d => BlockDeviceName.TryParse(d)?.Disk ?? d, StringComparer.Ordinal)
-            .ThenBy(d => BlockDeviceName.TryParse(d)?.Partition ?? 0);
-        foreach (var dev in devices)
+        var fs = new List<GuestFilesystem>();
+        foreach (var dev in s.InspectFilesystems(root).OrderBy(d => d, DeviceOrder))
         {
-            var type = Try(() => s.VfsType(dev)) ?? "unknown";
-            if (type is "unknown")
+            var vfs = Try(() => s.VfsType(dev)) ?? "unknown";
+            if (vfs is "unknown")
             {
                 continue;
             }
 
             var mp = mounts.FirstOrDefault(m => m.Device == dev).MountPoint;
-            fs.Add(new GuestFilesystem(dev, type, Try(() => s.VfsUuid(dev)), Try(() => s.VfsLabel(dev)), mp));
+            fs.Add(new GuestFilesystem(dev, vfs, Try(() => s.VfsUuid(dev)), Try(() => s.VfsLabel(dev)), mp));
         }
 
-        var pkgFormat = s.InspectPackageFormat(root);
-        var found = Detect(files ?? s, pkgFormat, warnings);
-        var result = new GuestInspection
+        return new OsIdentity
         {
             Root = root,
-            OsType = s.InspectType(root),
+            OsType = type,
             Distro = s.InspectDistro(root),
             ProductName = s.InspectProductName(root),
             MajorVersion = s.InspectMajorVersion(root),
             MinorVersion = s.InspectMinorVersion(root),
             Arch = s.InspectArch(root),
             Hostname = Try(() => s.InspectHostname(root)),
+            MountPoints = mounts,
             Filesystems = fs,
             VolumeGroups = Try(s.VolumeGroups) ?? [],
             LogicalVolumes = Try(s.LogicalVolumes) ?? [],
-            PackageFormat = pkgFormat,
+            PackageFormat = s.InspectPackageFormat(root),
             PackageManager = s.InspectPackageManagement(root),
+            Method = IdentificationMethod.Libguestfs,
+            Warnings = warnings,
+        };
+    }
+
+    /// <summary>sda1, sda2, ..., sdb1, ..., then anything else (LVs) by name.</summary>
+    public static readonly IComparer<string> DeviceOrder = Comparer<string>.Create((a, b) =>
+    {
+        var (x, y) = (BlockDeviceName.TryParse(a), BlockDeviceName.TryParse(b));
+        if ((x is null) != (y is null))
+        {
+            return x is null ? 1 : -1;
+        }
+
+        if (x is null || y is null)
+        {
+            return string.CompareOrdinal(a, b);
+        }
+
+        var c = x.Disk.Length.CompareTo(y.Disk.Length);
+        c = c != 0 ? c : string.CompareOrdinal(x.Disk, y.Disk);
+        return c != 0 ? c : (x.Partition ?? 0).CompareTo(y.Partition ?? 0);
+    });
+
+    /// <param name="files">How the guest's files are probed (the session itself unless a test gives another).</param>
+    public static GuestInspection Inspect(GuestfsSession s, OsIdentity id, Action<string> log, IGuestFileSystem? files = null)
+    {
+        var warnings = new List<string>(id.Warnings);
+        var found = Detect(files ?? s, id.PackageFormat, warnings);
+        var result = new GuestInspection
+        {
+            Root = id.Root,
+            OsType = id.OsType,
+            Distro = id.Distro,
+            ProductName = id.ProductName,
+            MajorVersion = id.MajorVersion,
+            MinorVersion = id.MinorVersion,
+            Arch = id.Arch,
+            Hostname = id.Hostname,
+            Filesystems = id.Filesystems.OrderBy(f => f.Device, DeviceOrder).ToList(),
+            VolumeGroups = id.VolumeGroups,
+            LogicalVolumes = id.LogicalVolumes,
+            PackageFormat = id.PackageFormat,
+            PackageManager = id.PackageManager,
             InitramfsTool = found.Initramfs,
             Bootloader = found.Bootloader,
             Kernels = found.Kernels,
@@ -95,7 +156,7 @@ public static partial class GuestInspector
             HasSystemd = found.HasSystemd,
             Warnings = warnings,
         };
-        log($"inspection: {result.ProductName} ({result.Distro} {result.Version}, {result.Arch}), root {root}, {result.PackageFormat}/{result.PackageManager}, " +
+        log($"inspection: {result.ProductName} ({result.Distro} {result.Version}, {result.Arch}), root {result.Root}, {result.PackageFormat}/{result.PackageManager}, " +
             $"initramfs {result.InitramfsTool}, bootloader {result.Bootloader.Kind}, kernels {string.Join(" ", result.Kernels.Select(k => k.Version))}, " +
             $"VMware Tools {result.VmwareTools.Flavour}, network {string.Join("+", result.Network.Systems)} ({string.Join(", ", result.Network.Interfaces.Select(i => i.Name ?? i.MacAddress))})");
         return result;

@@ -19,18 +19,27 @@ public static class KernelDiskNames
     public static IReadOnlyList<string?> Resolve(string mountinfo, IReadOnlyList<string> apiDisks, IEnumerable<(string ApiDevice, string MountPoint)> mounted, Action<string>? log = null)
     {
         var sources = MountSources(mountinfo);
+        return FromDevices(mounted.Where(m => sources.ContainsKey(m.MountPoint)).Select(m => (m.ApiDevice, sources[m.MountPoint])), apiDisks, "mountinfo", log);
+    }
+
+    /// <summary>
+    /// The same from (API device, kernel device) pairs known another way: blkid's DEVNAME is the
+    /// kernel's name of the device it was given (/dev/sda1 to the API, DEVNAME=/dev/sdb1).
+    /// </summary>
+    public static IReadOnlyList<string?> FromDevices(IEnumerable<(string ApiDevice, string KernelDevice)> devices, IReadOnlyList<string> apiDisks, string source, Action<string>? log = null)
+    {
         var kernelByApi = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (apiDevice, mountPoint) in mounted)
+        foreach (var (apiDevice, kernelDevice) in devices)
         {
             var api = BlockDeviceName.TryParse(apiDevice);
-            if (api is null || !sources.TryGetValue(mountPoint, out var source) || BlockDeviceName.TryParse(source) is not { } kernel || kernel.Partition != api.Partition)
+            if (api is null || BlockDeviceName.TryParse(kernelDevice) is not { } kernel || kernel.Partition != api.Partition)
             {
                 continue;
             }
 
             if (kernelByApi.TryGetValue(api.Disk, out var seen) && seen != kernel.Disk)
             {
-                log?.Invoke($"device: the kernel names disk {api.Disk} both {seen} and {kernel.Disk} (mountinfo); keeping {seen}");
+                log?.Invoke($"device: the kernel names disk {api.Disk} both {seen} and {kernel.Disk} ({source}); keeping {seen}");
                 continue;
             }
 

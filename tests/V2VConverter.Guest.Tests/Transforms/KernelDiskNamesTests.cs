@@ -29,6 +29,17 @@ public sealed class KernelDiskNamesTests
     }
 
     [Fact]
+    public void Blkid_devnames_give_the_same_answer_as_mountinfo()
+    {
+        // blkid /dev/sda1 in that appliance printed DEVNAME=/dev/sdb1: the kernel's name of the device it was given.
+        var log = new List<string>();
+        var names = KernelDiskNames.FromDevices([("/dev/sda1", "/dev/sdb1"), ("/dev/sda2", "/dev/sdb2"), ("/dev/sdb1", "/dev/sda1")], ["sda", "sdb"], "blkid", log.Add);
+        Assert.Equal(["sdb", "sda"], names);
+        Assert.Equal(KernelDiskNames.Resolve(Swapped, ["sda"], [("/dev/sda1", "/"), ("/dev/sda2", "/data")]), KernelDiskNames.FromDevices([("/dev/sda1", "/dev/sdb1"), ("/dev/sda2", "/dev/sdb2")], ["sda"], "blkid"));
+        Assert.Contains(log, l => l.Contains("calls disk /dev/sdb /dev/sda", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_kernel_name_of_a_disk_comes_from_its_mounted_partitions()
     {
         var log = new List<string>();
