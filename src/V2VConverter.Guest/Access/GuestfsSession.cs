@@ -317,7 +317,7 @@ public sealed class GuestfsSession : IGuestFileSystem, IDisposable
 
         try
         {
-            var bytes = new byte[Math.Min((int)Math.Min(size, (nuint)count), count)];
+            var bytes = new byte[(int)Math.Min(size, (nuint)count)];
             Marshal.Copy(p, bytes, 0, bytes.Length);
             return bytes;
         }
@@ -326,6 +326,8 @@ public sealed class GuestfsSession : IGuestFileSystem, IDisposable
             NativeMethods.Free(p);
         }
     }
+
+    public Stream OpenRead(string path) => new PreadStream(this, path);
 
     public void WriteText(string path, string text)
     {
@@ -503,5 +505,63 @@ public sealed class GuestfsSession : IGuestFileSystem, IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>A guest file read front to back in pread chunks (bounded memory, one daemon call per MiB).</summary>
+    private sealed class PreadStream(GuestfsSession session, string path) : Stream
+    {
+        private byte[] _chunk = [];
+        private int _at;
+        private long _offset;
+        private bool _end;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => _offset - (_chunk.Length - _at);
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_at == _chunk.Length)
+            {
+                if (_end)
+                {
+                    return 0;
+                }
+
+                _chunk = session.ReadBytes(path, ReadChunkBytes, _offset);
+                _at = 0;
+                _offset += _chunk.Length;
+                _end = _chunk.Length < ReadChunkBytes;
+                if (_chunk.Length == 0)
+                {
+                    return 0;
+                }
+            }
+
+            var n = Math.Min(count, _chunk.Length - _at);
+            Array.Copy(_chunk, _at, buffer, offset, n);
+            _at += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -20,6 +20,9 @@ public interface IGuestFileSystem
 
     void WriteText(string path, string text);
 
+    /// <summary>The file's bytes as a forward-only stream (for binary files such as initramfs images).</summary>
+    Stream OpenRead(string path);
+
     /// <summary>Paths matching a shell glob, sorted; empty when nothing matches.</summary>
     IReadOnlyList<string> Glob(string pattern);
 

@@ -92,6 +92,9 @@ public sealed class FixupRecorder(string name, GuestFixupContext context)
         context.Log($"{name}: verify: {text}");
     }
 
+    /// <summary>A note for the log only (how something was done), not an action, check or warning.</summary>
+    public void Log(string text) => context.Log($"{name}: {text}");
+
     public void Warn(string text)
     {
         _warnings.Add(text);

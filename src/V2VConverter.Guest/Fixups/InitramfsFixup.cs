@@ -76,7 +76,9 @@ public sealed class InitramfsFixup : IStagedGuestFixup
         }
 
         var images = kernels.Select(k => k.InitrdPath ?? DefaultImage(tool, k.Version)).ToList();
-        var jobs = kernels.Select((k, i) => new GuestJob($"initramfs {k.Version}", [RebuildCommand(tool, k, images[i], wanted), ListCommand(tool, images[i])])).ToList();
+        // The rebuild only: the new image is listed on the host afterwards (InitramfsArchive), which takes
+        // the guest's lsinitramfs/lsinitrd (~2 s under TCG) off the critical path; the guest lists only what the host cannot read.
+        var jobs = kernels.Select((k, i) => new GuestJob($"initramfs {k.Version}", [RebuildCommand(tool, k, images[i], wanted)])).ToList();
         return new StagedFixup(jobs, results =>
         {
             for (var i = 0; i < kernels.Count; i++)
@@ -90,17 +92,47 @@ public sealed class InitramfsFixup : IStagedGuestFixup
                 }
 
                 rec.Action($"rebuilt {images[i]} for {k.Version} ({r.Elapsed.TotalSeconds:F1} s): {VmwareToolsFixup.LastLine(r.Steps[0].Output)}");
-                if (!r.Succeeded(2))
+                if (List(g, rec, tool, images[i]) is not { } listing)
                 {
-                    rec.Warn($"could not list {images[i]}: {VmwareToolsFixup.LastLine(r.Steps.ElementAtOrDefault(1)?.Output ?? "did not run")}");
                     continue;
                 }
 
-                VerifyImage(g, rec, k.Version, images[i], r.Steps[1].Output, wanted.Where(available[k.Version].Contains).ToList());
+                VerifyImage(g, rec, k.Version, images[i], listing, wanted.Where(available[k.Version].Contains).ToList());
             }
 
             return rec.Finish();
         });
+    }
+
+    /// <summary>The image's file names, one per line: read on the host when it can, else by the guest's own tool; null (warned) when neither can.</summary>
+    internal static string? List(IGuestFileSystem g, FixupRecorder rec, InitramfsTool tool, string image)
+    {
+        string reason;
+        try
+        {
+            using var s = g.OpenRead(image);
+            if (InitramfsArchive.TryList(s, out var why) is { } names)
+            {
+                return string.Join('\n', names);
+            }
+
+            reason = why!;
+        }
+        catch (Exception e) when (e is InvalidDataException or GuestfsException or EndOfStreamException or IOException)
+        {
+            reason = e.Message;
+        }
+
+        rec.Log($"{image}: listing it with the guest's tool ({reason})");
+        try
+        {
+            return g.Shell(ListCommand(tool, image));
+        }
+        catch (GuestfsException e)
+        {
+            rec.Warn($"could not list {image}: {VmwareToolsFixup.LastLine(e.Message)}");
+            return null;
+        }
     }
 
     /// <summary>The guest command that lists an initramfs image's files.</summary>

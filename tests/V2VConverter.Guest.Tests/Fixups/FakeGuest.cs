@@ -7,6 +7,9 @@ internal sealed class FakeGuest : IGuestFileSystem
 {
     public Dictionary<string, string> Files { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Binary files (initramfs images); a path here is also a file.</summary>
+    public Dictionary<string, byte[]> Binary { get; } = new(StringComparer.Ordinal);
+
     public List<string> Commands { get; } = [];
 
     /// <summary>Answers for commands, by prefix of the joined command line.</summary>
@@ -23,6 +26,9 @@ internal sealed class FakeGuest : IGuestFileSystem
     public string ReadText(string path) => Files.TryGetValue(path, out var t) ? t : throw new GuestfsException($"read_file {path}: No such file or directory");
 
     public void WriteText(string path, string text) => Files[path] = text;
+
+    public Stream OpenRead(string path) =>
+        Binary.TryGetValue(path, out var b) ? new MemoryStream(b) : new MemoryStream(System.Text.Encoding.UTF8.GetBytes(ReadText(path)));
 
     public IReadOnlyList<string> Glob(string pattern)
     {

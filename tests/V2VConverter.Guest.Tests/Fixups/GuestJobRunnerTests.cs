@@ -41,6 +41,8 @@ public sealed class GuestJobRunnerTests
 
         public string ReadText(string path) => throw new NotSupportedException();
 
+        public Stream OpenRead(string path) => throw new NotSupportedException();
+
         public void WriteText(string path, string text) => throw new NotSupportedException();
 
         public IReadOnlyList<string> Glob(string pattern) => throw new NotSupportedException();
