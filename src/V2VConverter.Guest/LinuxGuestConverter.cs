@@ -109,13 +109,14 @@ public static class LinuxGuestConverter
                 var jobs = pending.SelectMany(p => p.Staged.Jobs).ToList();
                 if (jobs.Count > 1)
                 {
-                    log($"guest commands: running {string.Join(", ", jobs.Select(j => j.Name))} side by side on {GuestfsSession.ApplianceCpus} vCPUs");
+                    var lanes = GuestJobRunner.Lanes(jobs, GuestfsSession.ApplianceCpus);
+                    log($"guest commands: {GuestfsSession.ApplianceCpus} vCPUs, side by side: {string.Join(" | ", lanes.Select(l => string.Join(" then ", l.Select(i => jobs[i].Name))))}");
                 }
 
                 IReadOnlyList<GuestJobResult> all;
                 try
                 {
-                    all = GuestJobRunner.Run(files, jobs);
+                    all = GuestJobRunner.Run(files, jobs, GuestfsSession.ApplianceCpus);
                 }
                 catch (GuestfsException e)
                 {

@@ -40,7 +40,7 @@ public sealed class BootloaderFixup : IStagedGuestFixup
                     return StagedFixup.Done(FinishGrub2(context, rec, original, regenerated: false));
                 }
 
-                return new StagedFixup([new GuestJob("grub-mkconfig", [bl.RegenerateCommand])], results =>
+                return new StagedFixup([new GuestJob("grub-mkconfig", [bl.RegenerateCommand], GuestJobWeights.Bootloader)], results =>
                 {
                     var r = results[0];
                     var regenerated = r.Succeeded(1);

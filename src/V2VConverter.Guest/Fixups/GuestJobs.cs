@@ -6,9 +6,23 @@ namespace V2VConverter.Guest.Fixups;
 
 /// <summary>
 /// A slow guest command a fixup wants run (grub-mkconfig, an initramfs rebuild): its steps run in
-/// order, each only if the one before succeeded.
+/// order, each only if the one before succeeded. <paramref name="Weight"/> is its expected cost
+/// relative to the others (see <see cref="GuestJobWeights"/>), used to share the vCPUs out.
 /// </summary>
-public sealed record GuestJob(string Name, IReadOnlyList<string> Steps);
+public sealed record GuestJob(string Name, IReadOnlyList<string> Steps, int Weight = GuestJobWeights.Light);
+
+/// <summary>Relative costs of guest jobs under TCG, measured on the Debian fixture (bench/RESULTS.md).</summary>
+public static class GuestJobWeights
+{
+    /// <summary>A package removal (dpkg --purge open-vm-tools: ~10 s).</summary>
+    public const int Light = 1;
+
+    /// <summary>grub-mkconfig (~20 s).</summary>
+    public const int Bootloader = 2;
+
+    /// <summary>An initramfs rebuild (~50 s): the critical path, so it gets a vCPU of its own.</summary>
+    public const int Initramfs = 5;
+}
 
 /// <summary>What one step printed (stdout and stderr together) and its exit code.</summary>
 public sealed record GuestStepResult(int ExitCode, string Output);
@@ -61,7 +75,10 @@ public static class GuestJobRunner
 
     private const string DirMark = "@@v2v-job-dir ";
 
-    public static IReadOnlyList<GuestJobResult> Run(IGuestFileSystem guest, IReadOnlyList<GuestJob> jobs)
+    /// <param name="lanes">How many jobs run at once (the appliance's vCPUs): jobs are dealt out longest first to the
+    /// least loaded lane, and a lane runs its jobs one after another, so the longest job never shares a vCPU
+    /// while shorter ones queue behind each other on the rest.</param>
+    public static IReadOnlyList<GuestJobResult> Run(IGuestFileSystem guest, IReadOnlyList<GuestJob> jobs, int lanes = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(guest);
         ArgumentNullException.ThrowIfNull(jobs);
@@ -72,7 +89,7 @@ public static class GuestJobRunner
 
         var sw = System.Diagnostics.Stopwatch.StartNew();
         // One call runs the jobs, reads their files back and removes the folder (each guest shell costs about a second under TCG).
-        var dump = guest.Shell(Script(jobs));
+        var dump = guest.Shell(Script(jobs, Lanes(jobs, lanes)));
         var first = dump.Split('\n', 2)[0];
         var dir = first.StartsWith(DirMark, StringComparison.Ordinal) ? first[DirMark.Length..].Trim() : "";
         if (!dir.StartsWith("/tmp/v2v-jobs.", StringComparison.Ordinal))
@@ -106,22 +123,47 @@ public static class GuestJobRunner
     }
 
     /// <summary>
-    /// The script that runs every job at once (job i step k writes i.k.out, i.k.rc; job i writes i.ms),
-    /// then prints the folder and every file in it, and removes it.
+    /// Deals jobs (by index) out to at most <paramref name="lanes"/> lanes: heaviest first (ties in
+    /// order), each to the lane with the least weight so far (the first such lane).
     /// </summary>
-    internal static string Script(IReadOnlyList<GuestJob> jobs)
+    public static IReadOnlyList<IReadOnlyList<int>> Lanes(IReadOnlyList<GuestJob> jobs, int lanes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
+        var result = Enumerable.Range(0, Math.Min(lanes, jobs.Count)).Select(_ => new List<int>()).ToList();
+        var load = new long[result.Count];
+        foreach (var i in Enumerable.Range(0, jobs.Count).OrderByDescending(i => jobs[i].Weight).ThenBy(i => i))
+        {
+            var lane = Array.IndexOf(load, load.Min());
+            result[lane].Add(i);
+            load[lane] += Math.Max(1, jobs[i].Weight);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The script that runs the lanes at once, each lane's jobs one after another (job i step k writes
+    /// i.k.out, i.k.rc; job i writes i.ms), then prints the folder and every file in it, and removes it.
+    /// </summary>
+    internal static string Script(IReadOnlyList<GuestJob> jobs, IReadOnlyList<IReadOnlyList<int>> lanes)
     {
         var sb = new StringBuilder("d=$(mktemp -d /tmp/v2v-jobs.XXXXXX) || exit 1\n");
-        for (var i = 0; i < jobs.Count; i++)
+        foreach (var lane in lanes)
         {
-            sb.Append("(\n  s=$(date +%s%N)\n");
-            for (var k = 0; k < jobs[i].Steps.Count; k++)
+            sb.Append("(\n");
+            foreach (var i in lane)
             {
-                sb.Append(CultureInfo.InvariantCulture, $"  ( {jobs[i].Steps[k]} ) > \"$d/{i}.{k}.out\" 2>&1 < /dev/null; r=$?; echo $r > \"$d/{i}.{k}.rc\"\n");
-                sb.Append(CultureInfo.InvariantCulture, $"  [ $r -eq 0 ] || {{ echo $(( ($(date +%s%N) - s) / 1000000 )) > \"$d/{i}.ms\"; exit 0; }}\n");
+                sb.Append(" (\n  s=$(date +%s%N)\n");
+                for (var k = 0; k < jobs[i].Steps.Count; k++)
+                {
+                    sb.Append(CultureInfo.InvariantCulture, $"  ( {jobs[i].Steps[k]} ) > \"$d/{i}.{k}.out\" 2>&1 < /dev/null; r=$?; echo $r > \"$d/{i}.{k}.rc\"\n");
+                    sb.Append(CultureInfo.InvariantCulture, $"  [ $r -eq 0 ] || {{ echo $(( ($(date +%s%N) - s) / 1000000 )) > \"$d/{i}.ms\"; exit 0; }}\n");
+                }
+
+                sb.Append(CultureInfo.InvariantCulture, $"  echo $(( ($(date +%s%N) - s) / 1000000 )) > \"$d/{i}.ms\"\n )\n");
             }
 
-            sb.Append(CultureInfo.InvariantCulture, $"  echo $(( ($(date +%s%N) - s) / 1000000 )) > \"$d/{i}.ms\"\n) &\n");
+            sb.Append(") &\n");
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"wait\necho \"{DirMark}$d\"\n");

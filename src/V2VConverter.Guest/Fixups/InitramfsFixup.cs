@@ -78,7 +78,7 @@ public sealed class InitramfsFixup : IStagedGuestFixup
         var images = kernels.Select(k => k.InitrdPath ?? DefaultImage(tool, k.Version)).ToList();
         // The rebuild only: the new image is listed on the host afterwards (InitramfsArchive), which takes
         // the guest's lsinitramfs/lsinitrd (~2 s under TCG) off the critical path; the guest lists only what the host cannot read.
-        var jobs = kernels.Select((k, i) => new GuestJob($"initramfs {k.Version}", [RebuildCommand(tool, k, images[i], wanted)])).ToList();
+        var jobs = kernels.Select((k, i) => new GuestJob($"initramfs {k.Version}", [RebuildCommand(tool, k, images[i], wanted)], GuestJobWeights.Initramfs)).ToList();
         return new StagedFixup(jobs, results =>
         {
             for (var i = 0; i < kernels.Count; i++)

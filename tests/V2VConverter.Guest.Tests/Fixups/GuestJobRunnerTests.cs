@@ -100,4 +100,37 @@ public sealed class GuestJobRunnerTests
         Assert.Equal(1, r.Steps[1].ExitCode);
         Assert.Equal(["echo one 2>&1", "false 2>&1"], g.Scripts);
     }
+
+    [Fact]
+    public void Lanes_give_the_heaviest_job_its_own_vcpu_and_queue_the_rest()
+    {
+        GuestJob J(string name, int weight) => new(name, ["true"], weight);
+        var purge = J("dpkg --purge", GuestJobWeights.Light);
+        var grub = J("grub-mkconfig", GuestJobWeights.Bootloader);
+        var initrd = J("initramfs 6.1", GuestJobWeights.Initramfs);
+        var initrd2 = J("initramfs 6.5", GuestJobWeights.Initramfs);
+
+        Assert.Equal([[2], [1, 0]], GuestJobRunner.Lanes([purge, grub, initrd], 2));
+        Assert.Equal([[2], [1], [0]], GuestJobRunner.Lanes([purge, grub, initrd], 4));
+        Assert.Equal([[2, 1], [3, 0]], GuestJobRunner.Lanes([purge, grub, initrd, initrd2], 2));
+        Assert.Equal([[0, 1, 2]], GuestJobRunner.Lanes([purge, grub, initrd], 1).Select(l => l.Order().ToList()).ToList());
+    }
+
+    [Fact]
+    public void Two_lanes_run_the_heavy_job_beside_the_light_ones_which_run_one_after_another()
+    {
+        var g = new HostShell();
+        var dir = V2VConverter.TestSupport.RepoPaths.NewTempDir();
+        // heavy meets light1 (so they run at once); light2 starts only after light1 finished (same lane, in order).
+        var heavy = new GuestJob("heavy", [$"touch {dir}/heavy; i=0; while [ ! -e {dir}/light1 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; [ -e {dir}/light1 ] && echo met"], GuestJobWeights.Initramfs);
+        var light1 = new GuestJob("light1", [$"touch {dir}/light1; i=0; while [ ! -e {dir}/heavy ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; sleep 0.3; touch {dir}/light1.done"], GuestJobWeights.Bootloader);
+        var light2 = new GuestJob("light2", [$"[ -e {dir}/light1.done ] && echo after-light1"], GuestJobWeights.Light);
+
+        var r = GuestJobRunner.Run(g, [light2, heavy, light1], lanes: 2);
+
+        Assert.Equal(["light2", "heavy", "light1"], r.Select(x => x.Name));
+        Assert.All(r, x => Assert.True(x.Succeeded(1), $"{x.Name}: {x.Steps.FirstOrDefault()?.Output}"));
+        Assert.Equal("met\n", r[1].Steps[0].Output);
+        Assert.Equal("after-light1\n", r[0].Steps[0].Output);
+    }
 }
