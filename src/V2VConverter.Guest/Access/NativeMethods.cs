@@ -65,6 +65,13 @@ internal static partial class NativeMethods
     [LibraryImport(Lib, EntryPoint = "guestfs_set_smp")]
     internal static partial int SetSmp(IntPtr g, int smp);
 
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_set_append(IntPtr g, string? append);
+
+    /// <summary>Returns a string owned by the handle (may be NULL): not to be freed.</summary>
+    [LibraryImport(Lib, EntryPoint = "guestfs_get_append")]
+    internal static partial IntPtr GetAppend(IntPtr g);
+
     [LibraryImport(Lib, EntryPoint = "guestfs_launch")]
     internal static partial int Launch(IntPtr g);
 
