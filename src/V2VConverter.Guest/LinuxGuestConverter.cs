@@ -107,16 +107,16 @@ public static class LinuxGuestConverter
                 }
 
                 var jobs = pending.SelectMany(p => p.Staged.Jobs).ToList();
+                var lanes = GuestJobRunner.Lanes(jobs, GuestfsSession.ApplianceCpus);
                 if (jobs.Count > 1)
                 {
-                    var lanes = GuestJobRunner.Lanes(jobs, GuestfsSession.ApplianceCpus);
                     log($"guest commands: {GuestfsSession.ApplianceCpus} vCPUs, side by side: {string.Join(" | ", lanes.Select(l => string.Join(" then ", l.Select(i => jobs[i].Name))))}");
                 }
 
                 IReadOnlyList<GuestJobResult> all;
                 try
                 {
-                    all = GuestJobRunner.Run(files, jobs, GuestfsSession.ApplianceCpus);
+                    all = GuestJobRunner.Run(files, jobs, lanes);
                 }
                 catch (GuestfsException e)
                 {

@@ -292,30 +292,14 @@ public sealed class GuestfsSession : IGuestFileSystem, IDisposable
         using var buffer = new MemoryStream();
         while (true)
         {
-            var p = NativeMethods.guestfs_pread(Handle, path, ReadChunkBytes, buffer.Length, out var size);
-            if (p == IntPtr.Zero)
+            var chunk = ReadBytes(path, ReadChunkBytes, buffer.Length);
+            if (buffer.Length + chunk.Length > MaxTextFileBytes)
             {
-                throw new GuestfsException($"libguestfs pread {path}: {LastError(Handle)}");
+                throw new InvalidDataException($"guest file {path} is over {MaxTextFileBytes >> 20} MiB, too big to edit as text");
             }
 
-            try
-            {
-                if (size > ReadChunkBytes || buffer.Length + (long)size > MaxTextFileBytes)
-                {
-                    throw new InvalidDataException($"guest file {path} is over {MaxTextFileBytes >> 20} MiB, too big to edit as text");
-                }
-
-                unsafe
-                {
-                    buffer.Write(new ReadOnlySpan<byte>((void*)p, (int)size));
-                }
-            }
-            finally
-            {
-                NativeMethods.Free(p);
-            }
-
-            if ((int)size < ReadChunkBytes)
+            buffer.Write(chunk);
+            if (chunk.Length < ReadChunkBytes)
             {
                 return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
             }

@@ -78,7 +78,11 @@ public static class GuestJobRunner
     /// <param name="lanes">How many jobs run at once (the appliance's vCPUs): jobs are dealt out longest first to the
     /// least loaded lane, and a lane runs its jobs one after another, so the longest job never shares a vCPU
     /// while shorter ones queue behind each other on the rest.</param>
-    public static IReadOnlyList<GuestJobResult> Run(IGuestFileSystem guest, IReadOnlyList<GuestJob> jobs, int lanes = int.MaxValue)
+    public static IReadOnlyList<GuestJobResult> Run(IGuestFileSystem guest, IReadOnlyList<GuestJob> jobs, int lanes = int.MaxValue) =>
+        Run(guest, jobs, Lanes(jobs, lanes));
+
+    /// <summary>Runs <paramref name="jobs"/> dealt out as <paramref name="lanes"/> says (from <see cref="Lanes"/>).</summary>
+    public static IReadOnlyList<GuestJobResult> Run(IGuestFileSystem guest, IReadOnlyList<GuestJob> jobs, IReadOnlyList<IReadOnlyList<int>> lanes)
     {
         ArgumentNullException.ThrowIfNull(guest);
         ArgumentNullException.ThrowIfNull(jobs);
@@ -89,7 +93,7 @@ public static class GuestJobRunner
 
         var sw = System.Diagnostics.Stopwatch.StartNew();
         // One call runs the jobs, reads their files back and removes the folder (each guest shell costs about a second under TCG).
-        var dump = guest.Shell(Script(jobs, Lanes(jobs, lanes)));
+        var dump = guest.Shell(Script(jobs, lanes));
         var first = dump.Split('\n', 2)[0];
         var dir = first.StartsWith(DirMark, StringComparison.Ordinal) ? first[DirMark.Length..].Trim() : "";
         if (!dir.StartsWith("/tmp/v2v-jobs.", StringComparison.Ordinal))

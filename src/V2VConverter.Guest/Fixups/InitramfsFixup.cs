@@ -118,7 +118,7 @@ public sealed class InitramfsFixup : IStagedGuestFixup
 
             reason = why!;
         }
-        catch (Exception e) when (e is InvalidDataException or GuestfsException or EndOfStreamException or IOException)
+        catch (Exception e) when (e is InvalidDataException or GuestfsException or IOException)
         {
             reason = e.Message;
         }

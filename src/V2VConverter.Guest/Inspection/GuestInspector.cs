@@ -61,17 +61,7 @@ public static partial class GuestInspector
         var root = roots[0];
         var type = s.InspectType(root);
         var mounts = s.InspectMountpoints(root);
-        foreach (var (mp, dev) in mounts.OrderBy(p => p.MountPoint.Length).ThenBy(p => p.MountPoint, StringComparer.Ordinal))
-        {
-            try
-            {
-                s.Mount(dev, mp, readOnly);
-            }
-            catch (GuestfsException e) when (mp != "/")
-            {
-                log($"inspection: could not mount {dev} on {mp}: {e.Message}");
-            }
-        }
+        MountAll(s, mounts, readOnly, log);
 
         // The OS's own filesystems from inspection's cache: list_filesystems would probe every device again (seconds under TCG).
         // In device order (sda1, sda2, ..., sdb1, then LVs), as list_filesystems gave them: inspection's own order is a hash's.
@@ -107,6 +97,25 @@ public static partial class GuestInspector
             Method = IdentificationMethod.Libguestfs,
             Warnings = warnings,
         };
+    }
+
+    /// <summary>
+    /// Mounts (mountpoint, device) pairs parents first (shortest mountpoint first); a failure on "/" is
+    /// an error, on any other mountpoint a logged note (the guest is converted without it).
+    /// </summary>
+    public static void MountAll(GuestfsSession s, IEnumerable<(string MountPoint, string Device)> mounts, bool readOnly, Action<string> log)
+    {
+        foreach (var (mp, dev) in mounts.OrderBy(p => p.MountPoint.Length).ThenBy(p => p.MountPoint, StringComparer.Ordinal))
+        {
+            try
+            {
+                s.Mount(dev, mp, readOnly);
+            }
+            catch (GuestfsException e) when (mp != "/")
+            {
+                log($"inspection: could not mount {dev} on {mp}: {e.Message}");
+            }
+        }
     }
 
     /// <summary>sda1, sda2, ..., sdb1, ..., then anything else (LVs) by name.</summary>

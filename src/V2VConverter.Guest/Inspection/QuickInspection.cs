@@ -190,19 +190,7 @@ public static class QuickInspection
         }
 
         var format = PackageFormat(probe.Exists);
-        var warnings = new List<string>();
-        foreach (var (mp, dev) in mounts.Where(m => m.MountPoint != "/").OrderBy(m => m.MountPoint.Length).ThenBy(m => m.MountPoint, StringComparer.Ordinal))
-        {
-            try
-            {
-                s.Mount(dev, mp, readOnly);
-            }
-            catch (GuestfsException e)
-            {
-                log($"inspection: could not mount {dev} on {mp}: {e.Message}");
-            }
-        }
-
+        GuestInspector.MountAll(s, mounts.Where(m => m.MountPoint != "/"), readOnly, log); // "/" is mounted already
         var hostname = probe.Files.GetValueOrDefault("/etc/hostname")?.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0 && !l.StartsWith('#'));
         var vgs = lvs.Count == 0 ? [] : s.VolumeGroups();
         reason = null;
@@ -227,7 +215,6 @@ public static class QuickInspection
             PackageManager = PackageManager(format, probe.Exists),
             Method = IdentificationMethod.Quick,
             KernelDevices = filesystems.Where(f => f.KernelDevice is not null).ToDictionary(f => f.Device, f => f.KernelDevice!, StringComparer.Ordinal),
-            Warnings = warnings,
         };
     }
 
