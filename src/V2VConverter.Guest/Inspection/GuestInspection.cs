@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using V2VConverter.Guest.Network;
 using V2VConverter.Guest.Transforms;
 
@@ -34,25 +35,13 @@ public sealed record NetworkInfo(IReadOnlyList<NetworkConfigSystem> Systems, IRe
 /// What the converter learned about a guest before changing it: everything the fixups decide on,
 /// and what <c>v2v inspect X.vmx --guest</c> prints.
 /// </summary>
-public sealed record GuestInspection
+/// <param name="Os">
+/// Who the guest is: root, OS type, distribution, product, version, architecture, hostname. Not
+/// serialized as an object: the JSON of <c>inspect --guest --json</c> and of the report keeps the
+/// identity's keys at the top level of the inspection (the private <c>Json*</c> members below).
+/// </param>
+public sealed record GuestInspection([property: JsonIgnore] OsIdentity Os)
 {
-    /// <summary>The root filesystem device (appliance name, /dev/sda1).</summary>
-    public required string Root { get; init; }
-
-    /// <summary>linux, windows, ... (libguestfs inspect_get_type).</summary>
-    public required string OsType { get; init; }
-
-    public required string Distro { get; init; }
-
-    public required string ProductName { get; init; }
-
-    public required int MajorVersion { get; init; }
-
-    public required int MinorVersion { get; init; }
-
-    public required string Arch { get; init; }
-
-    public string? Hostname { get; init; }
 
     public IReadOnlyList<GuestFilesystem> Filesystems { get; init; } = [];
 
@@ -79,5 +68,31 @@ public sealed record GuestInspection
 
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
-    public string Version => $"{MajorVersion}.{MinorVersion}";
+    /// <summary>"major.minor" of <see cref="Os"/>.</summary>
+    [JsonPropertyOrder(1)]
+    public string Version => $"{Os.MajorVersion}.{Os.MinorVersion}";
+
+    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("root")]
+    private string JsonRoot => Os.Root;
+
+    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("osType")]
+    private string JsonOsType => Os.OsType;
+
+    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("distro")]
+    private string JsonDistro => Os.Distro;
+
+    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("productName")]
+    private string JsonProductName => Os.ProductName;
+
+    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("majorVersion")]
+    private int JsonMajorVersion => Os.MajorVersion;
+
+    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("minorVersion")]
+    private int JsonMinorVersion => Os.MinorVersion;
+
+    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("arch")]
+    private string JsonArch => Os.Arch;
+
+    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("hostname")]
+    private string? JsonHostname => Os.Hostname;
 }

@@ -25,10 +25,10 @@ public static class GuestInspectionPrinter
         var sb = new StringBuilder();
         void Row(string k, string v) => sb.Append("  ").Append(k.PadRight(18)).Append(v).Append('\n');
         sb.Append("Guest operating system\n");
-        Row("os", $"{i.OsType} / {i.Distro} {i.Version} / {i.Arch}");
-        Row("product", i.ProductName);
-        Row("hostname", i.Hostname ?? "-");
-        Row("root", i.Root);
+        Row("os", $"{i.Os.OsType} / {i.Os.Distro} {i.Version} / {i.Os.Arch}");
+        Row("product", i.Os.ProductName);
+        Row("hostname", i.Os.Hostname ?? "-");
+        Row("root", i.Os.Root);
         Row("packages", $"{i.PackageFormat} ({i.PackageManager})");
         Row("initramfs", Name(i.InitramfsTool));
         Row("bootloader", $"{Name(i.Bootloader.Kind)}{(i.Bootloader.ConfigPath is null ? "" : $" ({i.Bootloader.ConfigPath})")}");

@@ -142,16 +142,8 @@ public static partial class GuestInspector
     {
         var warnings = new List<string>(id.Warnings);
         var found = Detect(files ?? s, id.PackageFormat, warnings);
-        var result = new GuestInspection
+        var result = new GuestInspection(id)
         {
-            Root = id.Root,
-            OsType = id.OsType,
-            Distro = id.Distro,
-            ProductName = id.ProductName,
-            MajorVersion = id.MajorVersion,
-            MinorVersion = id.MinorVersion,
-            Arch = id.Arch,
-            Hostname = id.Hostname,
             Filesystems = id.Filesystems.OrderBy(f => f.Device, DeviceOrder).ToList(),
             VolumeGroups = id.VolumeGroups,
             LogicalVolumes = id.LogicalVolumes,
@@ -165,7 +157,7 @@ public static partial class GuestInspector
             HasSystemd = found.HasSystemd,
             Warnings = warnings,
         };
-        log($"inspection: {result.ProductName} ({result.Distro} {result.Version}, {result.Arch}), root {result.Root}, {result.PackageFormat}/{result.PackageManager}, " +
+        log($"inspection: {id.ProductName} ({id.Distro} {result.Version}, {id.Arch}), root {id.Root}, {result.PackageFormat}/{result.PackageManager}, " +
             $"initramfs {result.InitramfsTool}, bootloader {result.Bootloader.Kind}, kernels {string.Join(" ", result.Kernels.Select(k => k.Version))}, " +
             $"VMware Tools {result.VmwareTools.Flavour}, network {string.Join("+", result.Network.Systems)} ({string.Join(", ", result.Network.Interfaces.Select(i => i.Name ?? i.MacAddress))})");
         return result;

@@ -12,9 +12,13 @@ public sealed class FixupTests
     {
         var warnings = new List<string>();
         var f = GuestInspector.Detect(g, pkgFormat, warnings);
-        var insp = new GuestInspection
+        var os = new OsIdentity
         {
             Root = "/dev/sda2", OsType = "linux", Distro = "rhel", ProductName = "test", MajorVersion = 9, MinorVersion = 3, Arch = "x86_64",
+            MountPoints = [], Filesystems = [], PackageFormat = pkgFormat, PackageManager = "dnf", Method = IdentificationMethod.Quick,
+        };
+        var insp = new GuestInspection(os)
+        {
             PackageFormat = pkgFormat, PackageManager = "dnf", InitramfsTool = f.Initramfs, Bootloader = f.Bootloader, Kernels = f.Kernels,
             VmwareTools = f.Tools, Network = f.Network, HasSystemd = f.HasSystemd,
             Filesystems = [new GuestFilesystem("/dev/sda1", "xfs", "1111", null, "/boot")],

@@ -17,12 +17,12 @@ public sealed class ConversionTests(GuestFixture fixture)
     public void Inspection_finds_debian12_with_everything_the_fixups_need()
     {
         var i = fixture.Get("plain").Report.Inspection!;
-        Assert.Equal("linux", i.OsType);
-        Assert.Equal("debian", i.Distro);
-        Assert.Equal(12, i.MajorVersion);
-        Assert.Equal("x86_64", i.Arch);
-        Assert.Equal("/dev/sda1", i.Root);
-        Assert.Equal("vmware-deb12", i.Hostname);
+        Assert.Equal("linux", i.Os.OsType);
+        Assert.Equal("debian", i.Os.Distro);
+        Assert.Equal(12, i.Os.MajorVersion);
+        Assert.Equal("x86_64", i.Os.Arch);
+        Assert.Equal("/dev/sda1", i.Os.Root);
+        Assert.Equal("vmware-deb12", i.Os.Hostname);
         Assert.Equal("deb", i.PackageFormat);
         Assert.Equal("apt", i.PackageManager);
         Assert.Equal(InitramfsTool.InitramfsTools, i.InitramfsTool);
