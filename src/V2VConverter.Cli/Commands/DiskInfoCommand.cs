@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Formats.Vmdk;
+using V2VConverter.Model;
 using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Cli.Commands;
@@ -45,29 +46,14 @@ internal sealed class DiskInfoCommand : ICommand
 
     private static string Cid(uint? cid) => cid is { } c ? c.ToString("x8", CultureInfo.InvariantCulture) : "-";
 
-    internal static string Size(long bytes)
-    {
-        string[] units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
-        double v = bytes;
-        var u = 0;
-        while (v >= 1024 && u < units.Length - 1)
-        {
-            v /= 1024;
-            u++;
-        }
-
-        var human = u == 0 ? $"{bytes} bytes" : string.Create(CultureInfo.InvariantCulture, $"{Math.Round(v, 3):0.###} {units[u]}");
-        return u == 0 ? human : string.Create(CultureInfo.InvariantCulture, $"{human} ({bytes} bytes)");
-    }
-
     private static void WriteText(TextWriter w, VmdkDisk disk)
     {
         w.WriteLine($"image: {disk.Path}");
         w.WriteLine($"file format: {disk.Format}");
         w.WriteLine($"subformat: {disk.Subformat}");
-        w.WriteLine($"virtual size: {Size(disk.Length)}");
-        w.WriteLine($"allocated: {Size(disk.AllocatedBytes)}");
-        w.WriteLine($"disk size (all files of the chain): {Size(disk.FileBytes)}");
+        w.WriteLine($"virtual size: {ByteSize.Format(disk.Length)}");
+        w.WriteLine($"allocated: {ByteSize.Format(disk.AllocatedBytes)}");
+        w.WriteLine($"disk size (all files of the chain): {ByteSize.Format(disk.FileBytes)}");
         w.WriteLine($"adapter type: {disk.AdapterType ?? "-"}");
         w.WriteLine($"cid: {Cid(disk.Cid)}");
         w.WriteLine($"parent cid: {Cid(disk.ParentCid)}");
@@ -92,7 +78,7 @@ internal sealed class DiskInfoCommand : ICommand
                 sb.Append(CultureInfo.InvariantCulture, $" {e.OffsetSectors}");
             }
 
-            sb.Append(CultureInfo.InvariantCulture, $"  ({e.Kind}, {Size(e.SizeSectors * 512)})");
+            sb.Append(CultureInfo.InvariantCulture, $"  ({e.Kind}, {ByteSize.Format(e.SizeSectors * 512)})");
             w.WriteLine(sb.ToString());
         }
 
@@ -100,7 +86,7 @@ internal sealed class DiskInfoCommand : ICommand
         for (var i = 0; i < disk.Chain.Count; i++)
         {
             var l = disk.Chain[i];
-            w.WriteLine($"  [{i}] {l.Path}  ({l.CreateType}, CID {Cid(l.Cid)}, parent CID {Cid(l.ParentCid)}, {Size(l.Length)})");
+            w.WriteLine($"  [{i}] {l.Path}  ({l.CreateType}, CID {Cid(l.Cid)}, parent CID {Cid(l.ParentCid)}, {ByteSize.Format(l.Length)})");
         }
 
         if (disk.Warnings.Count > 0)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using V2VConverter.Cli.Infrastructure;
+using V2VConverter.Model;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Sources.VSphere;
 
@@ -82,8 +83,8 @@ internal sealed class InventoryCommand : ICommand
             v.PowerState,
             v.GuestId ?? "-",
             v.NumCpu.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            VSphereCommandSupport.Size(v.MemoryMiB * 1024 * 1024),
-            v.Disks.Count == 0 ? "-" : string.Join(", ", v.Disks.Select(d => $"{d.Slot} {VSphereCommandSupport.Size(d.CapacityBytes)}{(d.IsRawDevice ? " (RDM)" : "")}")),
+            ByteSize.Format(v.MemoryMiB * 1024 * 1024),
+            v.Disks.Count == 0 ? "-" : string.Join(", ", v.Disks.Select(d => $"{d.Slot} {ByteSize.Format(d.CapacityBytes)}{(d.IsRawDevice ? " (RDM)" : "")}")),
             v.Nics.Count == 0 ? "-" : string.Join(", ", v.Nics.Select(n => $"{n.Model} {n.MacAddress ?? "(no MAC)"} on {n.Network ?? n.PortGroupKey ?? "?"}")),
             v.Snapshots.Count == 0 ? "-" : string.Join(", ", v.Snapshots.Select(s => new string('>', s.Depth) + s.Name)),
             v.Datastores.Count == 0 ? "-" : string.Join(", ", v.Datastores),

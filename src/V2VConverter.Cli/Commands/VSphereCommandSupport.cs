@@ -1,4 +1,3 @@
-using System.Globalization;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
@@ -70,20 +69,6 @@ internal static class VSphereCommandSupport
                 context.Error.WriteLine($"v2v: {d}");
             }
         };
-    }
-
-    public static string Size(long bytes)
-    {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-        double v = bytes;
-        var u = 0;
-        while (v >= 1024 && u < units.Length - 1)
-        {
-            v /= 1024;
-            u++;
-        }
-
-        return u == 0 ? $"{bytes} B" : v.ToString(v < 10 && v != Math.Floor(v) ? "0.#" : "0", CultureInfo.InvariantCulture) + " " + units[u];
     }
 }
 

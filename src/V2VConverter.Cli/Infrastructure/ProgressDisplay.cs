@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using V2VConverter.Model;
 
 namespace V2VConverter.Cli.Infrastructure;
 
@@ -58,7 +59,7 @@ public sealed class ProgressDisplay
                 var rate = now.TotalSeconds > 0 ? done / now.TotalSeconds : 0;
                 _bar.Write(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"\r{_label} [{new string('#', filled)}{new string('-', BarWidth - filled)}] {fraction * 100,5:0.0}% {FormatSize(done)}/{FormatSize(total)} {FormatSize((long)rate)}/s "));
+                    $"\r{_label} [{new string('#', filled)}{new string('-', BarWidth - filled)}] {fraction * 100,5:0.0}% {ByteSize.Format(done)}/{ByteSize.Format(total)} {ByteSize.Format((long)rate)}/s "));
                 _bar.Flush();
                 _barDrawn = true;
             }
@@ -76,19 +77,5 @@ public sealed class ProgressDisplay
                 _barDrawn = false;
             }
         }
-    }
-
-    public static string FormatSize(long bytes)
-    {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
-        double v = bytes;
-        var u = 0;
-        while (v >= 1024 && u < units.Length - 1)
-        {
-            v /= 1024;
-            u++;
-        }
-
-        return string.Create(CultureInfo.InvariantCulture, $"{v:0.#} {units[u]}");
     }
 }
