@@ -27,8 +27,8 @@ internal static class CowdHeaderLayout
 /// <summary>The 2048-byte header of a COWD extent (ESX redo log / snapshot, VMware 3 disks).</summary>
 public readonly struct CowdHeader
 {
-    /// <summary>"COWD" read as a little-endian u32.</summary>
-    public const uint MagicNumber = 0x44574F43;
+    /// <summary>"COWD" read as a little-endian u32 (detection: <see cref="VmdkSniffer"/>).</summary>
+    public const uint MagicNumber = VmdkSniffer.CowdMagic;
 
     public uint Version { get; init; }
 
@@ -47,9 +47,6 @@ public readonly struct CowdHeader
     public uint Generation { get; init; }
 
     public uint UncleanShutdown { get; init; }
-
-    public static bool HasMagic(ReadOnlySpan<byte> data) =>
-        data.Length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(data) == MagicNumber;
 
     public static CowdHeader Parse(ReadOnlySpan<byte> data, string source = "VMDK")
     {

@@ -250,7 +250,7 @@ internal sealed partial class SparseExtent
         var footerMarker = StreamMarker.Parse(tail[..VmdkLimits.SectorSize]);
         var eos = StreamMarker.Parse(tail[(2 * VmdkLimits.SectorSize)..]);
         var body = tail.Slice(VmdkLimits.SectorSize, VmdkLimits.SectorSize);
-        if (footerMarker.IsGrain || footerMarker.Type != StreamMarkerType.Footer || !SparseExtentHeader.HasMagic(body)
+        if (footerMarker.IsGrain || footerMarker.Type != StreamMarkerType.Footer || VmdkSniffer.DetectBinary(body) != VmdkFileKind.HostedSparse
             || eos.IsGrain || eos.Value != 0 || eos.Type != StreamMarkerType.EndOfStream)
         {
             return false;

@@ -40,8 +40,8 @@ public enum SparseExtentFlags : uint
 /// <summary>The 512-byte <c>KDMV</c> header at sector 0 of a hosted sparse or streamOptimized extent.</summary>
 public readonly struct SparseExtentHeader
 {
-    /// <summary>"KDMV" read as a little-endian u32.</summary>
-    public const uint MagicNumber = 0x564D444B;
+    /// <summary>"KDMV" read as a little-endian u32 (detection: <see cref="VmdkSniffer"/>).</summary>
+    public const uint MagicNumber = VmdkSniffer.HostedSparseMagic;
 
     /// <summary>gdOffset value meaning "the grain directory is at the end, see the footer".</summary>
     public const ulong GdAtEnd = 0xFFFFFFFFFFFFFFFF;
@@ -84,9 +84,6 @@ public readonly struct SparseExtentHeader
     public bool HasZeroedGrainGte => (Flags & SparseExtentFlags.ZeroedGrainGte) != 0;
 
     public bool HasRedundantGd => (Flags & SparseExtentFlags.RedundantGrainTable) != 0;
-
-    public static bool HasMagic(ReadOnlySpan<byte> data) =>
-        data.Length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(data) == MagicNumber;
 
     /// <summary>Reads the fields; checks only the size and the magic (call <see cref="Validate"/> next).</summary>
     public static SparseExtentHeader Parse(ReadOnlySpan<byte> data, string source = "VMDK")

@@ -1,13 +1,9 @@
-using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 
 namespace V2VConverter.Formats.Vmdk;
 
 public sealed partial class VmdkLayer
 {
-    /// <summary>seSparse constant-header magic (u64 LE).</summary>
-    private const ulong SeSparseMagic = 0x00000000CAFEBABE;
-
     internal const string ConsolidateAdvice =
         "consolidate the snapshots in vSphere (Snapshots > Consolidate) or run 'vmkfstools -i' to clone to a thick disk, or export the VM as OVF";
 
@@ -44,13 +40,13 @@ public sealed partial class VmdkLayer
         var extents = new List<VmdkExtent>();
         try
         {
-            Span<byte> probe = stackalloc byte[8];
+            Span<byte> probe = stackalloc byte[VmdkSniffer.MagicBytes];
             var n = RandomAccess.Read(handle, probe, 0);
-            probe = probe[..n];
+            var kind = VmdkSniffer.DetectBinary(probe[..n]);
             VmdkDescriptor? descriptor;
             string createType;
             var infos = new List<VmdkExtentInfo>();
-            if (SparseExtentHeader.HasMagic(probe))
+            if (kind == VmdkFileKind.HostedSparse)
             {
                 owned = false;
                 var extent = SparseExtent.OpenHosted(handle, full, null, options, warnings, out var header);
@@ -65,7 +61,7 @@ public sealed partial class VmdkLayer
 
                 infos.Add(new VmdkExtentInfo(line?.AccessText ?? "RW", extent.Length / VmdkLimits.SectorSize, "SPARSE", line?.FileName ?? System.IO.Path.GetFileName(full), 0, full, extent.Kind, extent.FileLength));
             }
-            else if (CowdHeader.HasMagic(probe))
+            else if (kind == VmdkFileKind.Cowd)
             {
                 owned = false;
                 var extent = SparseExtent.OpenCowd(handle, full, null, options, warnings, out _);
@@ -74,7 +70,7 @@ public sealed partial class VmdkLayer
                 createType = "vmfsSparse";
                 infos.Add(new VmdkExtentInfo("RW", extent.Length / VmdkLimits.SectorSize, "VMFSSPARSE", System.IO.Path.GetFileName(full), 0, full, extent.Kind, extent.FileLength));
             }
-            else if (probe.Length == 8 && BinaryPrimitives.ReadUInt64LittleEndian(probe) == SeSparseMagic)
+            else if (kind == VmdkFileKind.SeSparse)
             {
                 throw new NotSupportedException($"{full}: seSparse extents are not supported; {ConsolidateAdvice}");
             }
@@ -232,14 +228,15 @@ public sealed partial class VmdkLayer
                 warnings.Add($"{where}: offset {line.OffsetSectors} on a {line.Type} extent ignored");
             }
 
-            Span<byte> probe = stackalloc byte[4];
+            Span<byte> probe = stackalloc byte[VmdkSniffer.MagicBytes];
             var n = RandomAccess.Read(handle, probe, 0);
+            var magic = VmdkSniffer.DetectBinary(probe[..n]);
             SparseExtent extent;
-            if (SparseExtentHeader.HasMagic(probe[..n]))
+            if (magic == VmdkFileKind.HostedSparse)
             {
                 extent = SparseExtent.OpenHosted(handle, file, line.SizeSectors, options, warnings, out _);
             }
-            else if (CowdHeader.HasMagic(probe[..n]))
+            else if (magic == VmdkFileKind.Cowd)
             {
                 extent = SparseExtent.OpenCowd(handle, file, line.SizeSectors, options, warnings, out _);
             }

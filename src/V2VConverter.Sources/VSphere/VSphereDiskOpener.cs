@@ -130,7 +130,7 @@ public sealed class VSphereDiskOpener : IDiskOpener
             return null;
         }
 
-        return bytes.Length >= 4 && (bytes.AsSpan(0, 4).SequenceEqual("KDMV"u8) || bytes.AsSpan(0, 4).SequenceEqual("COWD"u8))
+        return VmdkSniffer.DetectBinary(bytes) is VmdkFileKind.HostedSparse or VmdkFileKind.Cowd
             ? null
             : VmdkDescriptor.Parse(bytes, path.ToString());
     }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using V2VConverter.Formats.Vmdk;
 using V2VConverter.Formats.Vmx;
 using V2VConverter.Model.Catalog;
 using V2VConverter.Model.Diagnostics;
@@ -360,7 +361,7 @@ public static partial class VmxSource
                 state = DiskFileState.Missing;
                 ctx.Diagnostics.Warn($"{key}.fileName = \"{fileName}\": {resolved} does not exist; the disk is listed but cannot be copied", doc.Where($"{key}.fileName"));
             }
-            else if (!VmdkProbe.LooksLikeVmdk(resolved))
+            else if (!VmdkSniffer.IsSupported(VmdkSniffer.Detect(resolved)))
             {
                 throw new InvalidDataException($"{doc.Where($"{key}.fileName")}: {key}.fileName = \"{fileName}\" resolves to {resolved}, which is not a VMDK (no descriptor, KDMV or COWD signature)");
             }

@@ -38,7 +38,8 @@ internal static class FuzzTargets
     /// <summary>Hosted sparse and COWD header parsing and validation (the file length is the input length).</summary>
     public static void Header(byte[] data)
     {
-        if (SparseExtentHeader.HasMagic(data))
+        var kind = VmdkSniffer.DetectBinary(data);
+        if (kind == VmdkFileKind.HostedSparse)
         {
             var h = SparseExtentHeader.Parse(data, "fuzz");
             h.Validate("fuzz", data.Length);
@@ -51,7 +52,7 @@ internal static class FuzzTargets
                 throw new InvalidOperationException("header round trip changed the capacity");
             }
         }
-        else if (CowdHeader.HasMagic(data))
+        else if (kind == VmdkFileKind.Cowd)
         {
             var h = CowdHeader.Parse(data, "fuzz");
             h.Validate("fuzz", data.Length);
