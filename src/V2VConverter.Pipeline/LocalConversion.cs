@@ -120,10 +120,10 @@ public static class LocalConversion
 
             // 4. The report and the domain XML, last.
             var reportPath = Path.ChangeExtension(xmlPath, ".report.json");
-            AtomicFile.WriteAllText(reportPath, ConversionReport.ToJson(finalPlan, converted, guest, diagnostics));
+            AtomicOutputFile.WriteAllText(reportPath, ConversionReport.ToJson(finalPlan, converted, guest, diagnostics));
             written.Add(reportPath);
             var xml = new DomainXmlBuilder(options.Templates).BuildString(finalPlan);
-            AtomicFile.WriteAllText(xmlPath, xml);
+            AtomicOutputFile.WriteAllText(xmlPath, xml);
             return new LocalConversionResult(xmlPath, reportPath, finalPlan, converted, guest);
         }
         catch

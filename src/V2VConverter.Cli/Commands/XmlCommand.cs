@@ -1,4 +1,5 @@
 using V2VConverter.Cli.Infrastructure;
+using V2VConverter.Formats.Disk;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Output.Libvirt;
 using V2VConverter.Output.Templates;
@@ -32,7 +33,7 @@ public sealed class XmlCommand : ICommand
         }
         else
         {
-            AtomicFile.WriteAllText(context.ResolvePath(output), xml);
+            AtomicOutputFile.WriteAllText(context.ResolvePath(output), xml);
             context.Error.WriteLine($"v2v: wrote {output}");
         }
 

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Win32.SafeHandles;
 
 namespace V2VConverter.Formats.Disk;
@@ -5,7 +6,9 @@ namespace V2VConverter.Formats.Disk;
 /// <summary>
 /// An output file written under a temporary name in the same directory (<c>.NAME.v2v-tmp-PID</c>) and renamed to its
 /// final name only by <see cref="Commit"/>. Disposing without a commit closes and deletes the temporary file, so a
-/// failed or cancelled write never leaves anything under the final name.
+/// failed or cancelled write never leaves anything under the final name. <see cref="WriteAllText"/> and
+/// <see cref="WriteAllBytes"/> do the whole round for small files (XML, reports): temporary file, fsync, rename,
+/// fsync of the directory.
 /// </summary>
 public sealed class AtomicOutputFile : IDisposable
 {
@@ -66,6 +69,28 @@ public sealed class AtomicOutputFile : IDisposable
 
         return new AtomicOutputFile(full, temp, handle);
     }
+
+    /// <summary>
+    /// Writes <paramref name="bytes"/> to <paramref name="path"/>, replacing any old file: written under the temporary
+    /// name, flushed to disk, renamed, then the directory flushed, so a crash leaves the old file or the new one.
+    /// </summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        using var file = Create(path);
+        try
+        {
+            RandomAccess.Write(file.Handle, bytes, 0);
+        }
+        catch (Exception ex) when (IsNoSpace(ex))
+        {
+            throw NoSpace(file.FinalPath, ex);
+        }
+
+        file.Commit(fsync: true);
+    }
+
+    /// <summary><see cref="WriteAllBytes"/> of <paramref name="text"/> in UTF-8 without a byte-order mark (as <see cref="File.WriteAllText(string, string)"/>).</summary>
+    public static void WriteAllText(string path, string text) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
 
     /// <summary>True for the out-of-space errors of Linux (ENOSPC) and Windows (ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL).</summary>
     public static bool IsNoSpace(Exception ex) =>
