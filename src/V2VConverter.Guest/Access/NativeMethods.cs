@@ -36,170 +36,156 @@ internal static partial class NativeMethods
     }
 
     [LibraryImport(Lib, EntryPoint = "guestfs_create")]
-    internal static partial IntPtr Create();
+    internal static partial GuestfsHandle Create();
 
+    /// <summary>Only for <see cref="GuestfsHandle.ReleaseHandle"/>: everything else takes the <see cref="GuestfsHandle"/>.</summary>
     [LibraryImport(Lib, EntryPoint = "guestfs_close")]
     internal static partial void Close(IntPtr g);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_set_error_handler")]
-    internal static partial void SetErrorHandler(IntPtr g, IntPtr cb, IntPtr data);
+    internal static partial void SetErrorHandler(GuestfsHandle g, IntPtr cb, IntPtr data);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_last_error")]
-    internal static partial IntPtr LastError(IntPtr g);
+    internal static partial IntPtr LastError(GuestfsHandle g);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_add_drive_opts_argv", StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int AddDriveOptsArgv(IntPtr g, string filename, ref AddDriveOpts optargs);
+    internal static partial int AddDriveOptsArgv(GuestfsHandle g, string filename, ref AddDriveOpts optargs);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_set_backend_settings")]
-    internal static partial int SetBackendSettings(IntPtr g, IntPtr settings);
-
-    [LibraryImport(Lib, EntryPoint = "guestfs_get_backend")]
-    internal static partial IntPtr GetBackend(IntPtr g);
-
-    [LibraryImport(Lib, EntryPoint = "guestfs_get_backend_settings")]
-    internal static partial IntPtr GetBackendSettings(IntPtr g);
-
-    [LibraryImport(Lib, EntryPoint = "guestfs_set_memsize")]
-    internal static partial int SetMemsize(IntPtr g, int memsize);
+    internal static partial int SetBackendSettings(GuestfsHandle g, IntPtr settings);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_set_smp")]
-    internal static partial int SetSmp(IntPtr g, int smp);
+    internal static partial int SetSmp(GuestfsHandle g, int smp);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_set_append(IntPtr g, string? append);
+    internal static partial int guestfs_set_append(GuestfsHandle g, string? append);
 
     /// <summary>Returns a string owned by the handle (may be NULL): not to be freed.</summary>
     [LibraryImport(Lib, EntryPoint = "guestfs_get_append")]
-    internal static partial IntPtr GetAppend(IntPtr g);
+    internal static partial IntPtr GetAppend(GuestfsHandle g);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_launch")]
-    internal static partial int Launch(IntPtr g);
+    internal static partial int Launch(GuestfsHandle g);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_shutdown")]
-    internal static partial int Shutdown(IntPtr g);
+    internal static partial int Shutdown(GuestfsHandle g);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_list_devices")]
-    internal static partial IntPtr ListDevices(IntPtr g);
+    internal static partial IntPtr ListDevices(GuestfsHandle g);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_list_filesystems")]
-    internal static partial IntPtr ListFilesystems(IntPtr g);
+    internal static partial IntPtr ListFilesystems(GuestfsHandle g);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_inspect_os")]
-    internal static partial IntPtr InspectOs(IntPtr g);
+    internal static partial IntPtr InspectOs(GuestfsHandle g);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_inspect_get_type(IntPtr g, string root);
+    internal static partial IntPtr guestfs_inspect_get_type(GuestfsHandle g, string root);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_inspect_get_distro(IntPtr g, string root);
+    internal static partial IntPtr guestfs_inspect_get_distro(GuestfsHandle g, string root);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_inspect_get_product_name(IntPtr g, string root);
+    internal static partial IntPtr guestfs_inspect_get_product_name(GuestfsHandle g, string root);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_inspect_get_arch(IntPtr g, string root);
+    internal static partial IntPtr guestfs_inspect_get_arch(GuestfsHandle g, string root);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_inspect_get_hostname(IntPtr g, string root);
+    internal static partial IntPtr guestfs_inspect_get_hostname(GuestfsHandle g, string root);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_inspect_get_package_format(IntPtr g, string root);
+    internal static partial IntPtr guestfs_inspect_get_package_format(GuestfsHandle g, string root);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_inspect_get_package_management(IntPtr g, string root);
+    internal static partial IntPtr guestfs_inspect_get_package_management(GuestfsHandle g, string root);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_inspect_get_major_version(IntPtr g, string root);
+    internal static partial int guestfs_inspect_get_major_version(GuestfsHandle g, string root);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_inspect_get_minor_version(IntPtr g, string root);
+    internal static partial int guestfs_inspect_get_minor_version(GuestfsHandle g, string root);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_inspect_get_mountpoints(IntPtr g, string root);
+    internal static partial IntPtr guestfs_inspect_get_mountpoints(GuestfsHandle g, string root);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_inspect_get_filesystems(IntPtr g, string root);
+    internal static partial IntPtr guestfs_inspect_get_filesystems(GuestfsHandle g, string root);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_vfs_type(IntPtr g, string mountable);
+    internal static partial IntPtr guestfs_vfs_type(GuestfsHandle g, string mountable);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_vfs_uuid(IntPtr g, string mountable);
+    internal static partial IntPtr guestfs_vfs_uuid(GuestfsHandle g, string mountable);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_vfs_label(IntPtr g, string mountable);
+    internal static partial IntPtr guestfs_vfs_label(GuestfsHandle g, string mountable);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_list_partitions")]
-    internal static partial IntPtr ListPartitions(IntPtr g);
+    internal static partial IntPtr ListPartitions(GuestfsHandle g);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_blkid(IntPtr g, string device);
+    internal static partial IntPtr guestfs_blkid(GuestfsHandle g, string device);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_file_architecture(IntPtr g, string filename);
+    internal static partial IntPtr guestfs_file_architecture(GuestfsHandle g, string filename);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_umount(IntPtr g, string pathordevice);
+    internal static partial int guestfs_umount(GuestfsHandle g, string pathordevice);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_vgs")]
-    internal static partial IntPtr Vgs(IntPtr g);
+    internal static partial IntPtr Vgs(GuestfsHandle g);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_lvs")]
-    internal static partial IntPtr Lvs(IntPtr g);
+    internal static partial IntPtr Lvs(GuestfsHandle g);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_mount(IntPtr g, string mountable, string mountpoint);
+    internal static partial int guestfs_mount(GuestfsHandle g, string mountable, string mountpoint);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_mount_ro(IntPtr g, string mountable, string mountpoint);
+    internal static partial int guestfs_mount_ro(GuestfsHandle g, string mountable, string mountpoint);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_umount_all")]
-    internal static partial int UmountAll(IntPtr g);
+    internal static partial int UmountAll(GuestfsHandle g);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_exists(IntPtr g, string path);
+    internal static partial int guestfs_exists(GuestfsHandle g, string path);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_is_file(IntPtr g, string path);
+    internal static partial int guestfs_is_file(GuestfsHandle g, string path);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_is_dir(IntPtr g, string path);
+    internal static partial int guestfs_is_dir(GuestfsHandle g, string path);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_pread(IntPtr g, string path, int count, long offset, out nuint size);
+    internal static partial IntPtr guestfs_pread(GuestfsHandle g, string path, int count, long offset, out nuint size);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_write(IntPtr g, string path, byte[] content, nuint size);
+    internal static partial int guestfs_write(GuestfsHandle g, string path, byte[] content, nuint size);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_ls(IntPtr g, string directory);
+    internal static partial IntPtr guestfs_find(GuestfsHandle g, string directory);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_find(IntPtr g, string directory);
+    internal static partial IntPtr guestfs_glob_expand(GuestfsHandle g, string pattern);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_glob_expand(IntPtr g, string pattern);
+    internal static partial int guestfs_rm_f(GuestfsHandle g, string path);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_rm_f(IntPtr g, string path);
+    internal static partial int guestfs_mkdir_p(GuestfsHandle g, string path);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_rm_rf(IntPtr g, string path);
+    internal static partial int guestfs_chmod(GuestfsHandle g, int mode, string path);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_mkdir_p(IntPtr g, string path);
-
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_chmod(IntPtr g, int mode, string path);
-
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int guestfs_is_symlink(IntPtr g, string path);
+    internal static partial int guestfs_is_symlink(GuestfsHandle g, string path);
 
     [LibraryImport(Lib, EntryPoint = "guestfs_command")]
-    internal static partial IntPtr Command(IntPtr g, IntPtr argv);
+    internal static partial IntPtr Command(GuestfsHandle g, IntPtr argv);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr guestfs_sh(IntPtr g, string command);
+    internal static partial IntPtr guestfs_sh(GuestfsHandle g, string command);
 
     [LibraryImport(LibC, EntryPoint = "free")]
     internal static partial void Free(IntPtr p);
