@@ -52,14 +52,6 @@ internal static class VSphereCommandSupport
         Diagnostics = context.Diagnostics,
     };
 
-    /// <summary>Parses the URI (usage error when malformed), connects and logs in; warnings print at once.</summary>
-    public static VSphereSource Connect(CliContext context, string uriText, string? passwordFile, string? thumbprint)
-    {
-        var uri = VSphereUri.Parse(uriText);
-        PrintWarningsAsTheyCome(context);
-        return VSphereSource.ConnectAsync(uri, Options(context, passwordFile, thumbprint), context.Cancellation).GetAwaiter().GetResult();
-    }
-
     public static void PrintWarningsAsTheyCome(CliContext context)
     {
         context.Diagnostics.Added += d =>

@@ -86,10 +86,7 @@ public sealed record DiskConvertOptions
 }
 
 /// <summary>Progress of one copy: guest bytes handled (copied or skipped) out of the virtual size.</summary>
-public readonly record struct DiskProgress(long Done, long Total)
-{
-    public double Fraction => Total == 0 ? 1 : (double)Done / Total;
-}
+public readonly record struct DiskProgress(long Done, long Total);
 
 /// <summary>What a finished copy did.</summary>
 public sealed record DiskConvertResult(string OutputPath, long VirtualSize, long DataBytesRead, long OutputFileSize, TimeSpan Elapsed);

@@ -43,9 +43,6 @@ public readonly struct Qcow2Header
 
     public long ClusterSize => 1L << ClusterBits;
 
-    /// <summary>L2 entries per table (8-byte entries, no extended L2).</summary>
-    public long L2Entries => ClusterSize / 8;
-
     /// <summary>Number of L1 entries needed to map <paramref name="size"/> bytes with 2^<paramref name="clusterBits"/> clusters.</summary>
     public static long RequiredL1Size(ulong size, int clusterBits)
     {

@@ -66,9 +66,6 @@ internal sealed partial class SparseExtent : VmdkExtent
 
     public override long FileLength => _fileLength;
 
-    /// <summary>Grain size in bytes.</summary>
-    public long GrainBytes => _grainBytes;
-
     public override void Dispose() => _file.Dispose();
 
     private int GtSectors => ((_gtEntries * 4) + VmdkLimits.SectorSize - 1) / VmdkLimits.SectorSize;

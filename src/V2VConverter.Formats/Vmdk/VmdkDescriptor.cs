@@ -81,17 +81,4 @@ public sealed partial class VmdkDescriptor
 
         return null;
     }
-
-    public string? GetHeader(string key)
-    {
-        foreach (var kv in Header)
-        {
-            if (string.Equals(kv.Key, key, StringComparison.OrdinalIgnoreCase))
-            {
-                return kv.Value;
-            }
-        }
-
-        return null;
-    }
 }

@@ -64,8 +64,6 @@ public sealed class TlsPolicy
     /// <summary>Colon-separated upper-case hex, as vSphere and openssl print fingerprints.</summary>
     public static string ColonHex(ReadOnlySpan<byte> bytes) => string.Join(':', bytes.ToArray().Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
 
-    public static string Sha1Of(X509Certificate cert) => ColonHex(SHA1.HashData(cert.GetRawCertData()));
-
     public static string Sha256Of(X509Certificate cert) => ColonHex(SHA256.HashData(cert.GetRawCertData()));
 
     /// <summary>The <see cref="SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/>.</summary>
