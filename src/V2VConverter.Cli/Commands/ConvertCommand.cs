@@ -1,13 +1,14 @@
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Formats.Disk;
+using V2VConverter.Guest;
+using V2VConverter.Guest.Transforms;
 using V2VConverter.Model.Diagnostics;
-using V2VConverter.Output.Templates;
 using V2VConverter.Pipeline;
-using V2VConverter.Sources.Disks;
+using V2VConverter.Pipeline.Contracts;
 
 namespace V2VConverter.Cli.Commands;
 
-/// <summary><c>v2v convert X.vmx -o local -os DIR [-of qcow2|raw] [-c]</c>: copy every disk, then write DIR/NAME.xml.</summary>
+/// <summary><c>v2v convert X.vmx -o local -os DIR [-of qcow2|raw] [-c]</c>: parses the options into a <see cref="ConversionJob"/> and shows its progress.</summary>
 public sealed class ConvertCommand : ICommand
 {
     public string Name => "convert";
@@ -18,106 +19,101 @@ public sealed class ConvertCommand : ICommand
 
     public int Run(CliContext context, ArgReader args)
     {
-        var output = args.Value("-o", "--output-mode") ?? "local";
+        var outputKind = args.Value("-o", "--output-mode") ?? "local";
         var (compress, fsync, machineReadable, vmdk) = CopyArgs.Read(args);
         var noGuestFixups = args.Flag("--no-guest-fixups");
         var fstabStyle = args.Value("--fstab-style");
-        var naming = fstabStyle is null ? V2VConverter.Guest.Transforms.DeviceNamingStyle.Uuid : V2VConverter.Guest.GuestConversionOptions.ParseDeviceNaming(fstabStyle);
-        var request = PlanArgs.Read(args, context, compatibilityMode: noGuestFixups);
-        var remote = VSphereCommandSupport.ReadRemoteOptions(context, args);
-        var allowRunning = args.Flag("--allow-running");
-        var source = args.Positionals(1, 1, "the .vmx file or esx:// / vpx:// URI")[0];
-        if (output != "local")
+        var naming = fstabStyle is null ? DeviceNamingStyle.Uuid : GuestConversionOptions.ParseDeviceNaming(fstabStyle);
+        var plan = PlanArgs.Read(args, context, compatibilityMode: noGuestFixups);
+        var source = VSphereCommandSupport.ReadSourceSpec(context, args, allowRunningOption: true);
+        var request = new ConversionRequest
         {
-            throw new UsageException($"-o {output}: only -o local is supported");
-        }
-
-        if (request.Options.OutputDirectory is null)
-        {
-            throw new UsageException("-o local needs -os DIR");
-        }
-
-        var format = request.Options.OutputFormat ?? "qcow2";
-        if (compress && format != "qcow2")
-        {
-            throw new UsageException("-c needs -of qcow2");
-        }
-
-        request = request with { Options = request.Options with { OutputFormat = format } };
-        DiagnosticsPrinter.Attach(context);
-        // A vSphere VM's flat disks stream from the datastore into the writer; other layouts are fetched under -os when their turn comes.
-        using var remoteVm = remote.IsRemote(source) ? remote.OpenForConversion(source, context, request.Options.OutputDirectory!, allowRunning) : null;
-        var vm = remoteVm?.Model ?? SourceOpener.Open(source, args, context);
-        var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
-        // Disks copied one after another get a bar each; copied in parallel (a vSphere source), one bar sums them.
-        var parallelCopy = plan.Disks.Count > 1 && (remoteVm?.Disks.MaxParallelDisks ?? 1) > 1;
-        var displays = parallelCopy
-            ? [new ProgressDisplay(context, machineReadable, $"{plan.Disks.Count} disks")]
-            : plan.Disks.Select(d => new ProgressDisplay(context, machineReadable, d.OutputFileName)).ToList();
-        var perDisk = plan.Disks.Select(d => (Done: 0L, Total: d.Source.CapacityBytes ?? 0L)).ToArray();
-        var options = new LocalConversionOptions
-        {
-            Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync, Format = format == "raw" ? DiskOutputFormat.Raw : DiskOutputFormat.Qcow2 },
+            Source = source,
+            // -os is the output's business: the output turns it into the plan's output directory (or pool).
+            Plan = plan with { Options = plan.Options with { OutputDirectory = null } },
+            Output = new OutputSpec { Kind = outputKind, Storage = plan.Options.OutputDirectory },
+            Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync },
             Vmdk = vmdk,
-            Disks = remoteVm?.Disks ?? (IDiskOpener)LocalDiskOpener.Instance,
-            Templates = request.TemplatesDirectory is null ? TemplateSet.Embedded : new TemplateSet(request.TemplatesDirectory),
             Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming },
-            CompatibilityPlan = () => ConversionPlanner.Plan(vm, request with { Options = request.Options with { CompatibilityMode = true } }, context.Diagnostics),
         };
-        var last = -1;
-        try
+        DiagnosticsPrinter.Attach(context);
+        using var progress = new ConvertProgress(context, machineReadable);
+        var result = new ConversionJob(VSphereCommandSupport.JobContext(context)).Run(request, progress);
+        foreach (var d in result.Disks)
         {
-            var result = LocalConversion.Run(plan, options, context.Diagnostics, (i, p) =>
-            {
-                if (parallelCopy)
-                {
-                    lock (perDisk)
-                    {
-                        perDisk[i] = (p.Done, p.Total);
-                        last = 0;
-                        displays[0].Report(perDisk.Sum(x => x.Done), perDisk.Sum(x => x.Total));
-                    }
+            context.Error.WriteLine($"v2v: wrote {d.OutputPath} ({d.OutputFileSize} bytes)");
+        }
 
+        if (result.Guest is { } g)
+        {
+            context.Error.WriteLine(g.Report.CompatibilityMode
+                ? $"v2v: guest: compatibility copy ({g.Report.CompatibilityReason})"
+                : $"v2v: guest: {g.Report.Fixups.Count} fixup(s) applied by the {g.Facts.Converter} converter; see {result.ReportPath}");
+        }
+
+        foreach (var doc in result.Documents)
+        {
+            context.Error.WriteLine($"v2v: wrote {doc}");
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>One bar per disk as disks are copied one after another; one bar summing them when they copy in parallel.</summary>
+    private sealed class ConvertProgress(CliContext context, bool machineReadable) : IConversionProgress, IDisposable
+    {
+        private readonly Lock _gate = new();
+        private List<ProgressDisplay> _displays = [];
+        private (long Done, long Total)[] _perDisk = [];
+        private bool _parallel;
+        private int _last = -1;
+
+        public void CopyStarting(IReadOnlyList<DiskCopyInfo> disks, int parallelDisks)
+        {
+            lock (_gate)
+            {
+                _parallel = disks.Count > 1 && parallelDisks > 1;
+                _perDisk = disks.Select(d => (0L, d.VirtualSize ?? 0L)).ToArray();
+                _displays = _parallel
+                    ? [new ProgressDisplay(context, machineReadable, $"{disks.Count} disks")]
+                    : disks.Select(d => new ProgressDisplay(context, machineReadable, d.Label)).ToList();
+            }
+        }
+
+        public void DiskProgress(int index, DiskProgress p)
+        {
+            lock (_gate)
+            {
+                if (_parallel)
+                {
+                    _perDisk[index] = (p.Done, p.Total);
+                    _last = 0;
+                    _displays[0].Report(_perDisk.Sum(x => x.Done), _perDisk.Sum(x => x.Total));
                     return;
                 }
 
-                if (last >= 0 && last != i)
+                if (_last >= 0 && _last != index)
                 {
-                    displays[last].Complete();
+                    _displays[_last].Complete();
                 }
 
-                last = i;
-                displays[i].Report(p.Done, p.Total);
-            }, context.Cancellation);
-            if (last >= 0)
-            {
-                displays[last].Complete();
+                _last = index;
+                _displays[index].Report(p.Done, p.Total);
             }
-
-            foreach (var d in result.Disks)
-            {
-                context.Error.WriteLine($"v2v: wrote {d.OutputPath} ({d.OutputFileSize} bytes)");
-            }
-
-            if (result.Guest is { } g)
-            {
-                context.Error.WriteLine(g.CompatibilityMode
-                    ? $"v2v: guest: compatibility copy ({g.CompatibilityReason})"
-                    : $"v2v: guest: {g.Fixups.Count} fixup(s) applied; see {result.ReportPath}");
-            }
-
-            context.Error.WriteLine($"v2v: wrote {result.ReportPath}");
-            context.Error.WriteLine($"v2v: wrote {result.XmlPath}");
-            return ExitCodes.Success;
         }
-        catch
-        {
-            if (last >= 0)
-            {
-                displays[last].Complete();
-            }
 
-            throw;
+        public void CopyFinished() => Dispose();
+
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                if (_last >= 0)
+                {
+                    _displays[_last].Complete();
+                    _last = -1;
+                }
+            }
         }
     }
 }

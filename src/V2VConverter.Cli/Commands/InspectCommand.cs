@@ -10,20 +10,7 @@ public sealed class InspectCommand : ICommand
 {
     public string Name => "inspect";
 
-    public string Usage => $"inspect {VSphereRemoteOptions.Usage} {VSphereCommandSupport.OptionsUsage} [--json] [--guest] {PlanArgs.Usage}";
-
-    /// <summary>--guest: look inside the source disks, read-only, in one appliance launch.</summary>
-    private static V2VConverter.Guest.Inspection.GuestInspection? InspectGuest(V2VConverter.Model.Vm.VirtualMachine vm, CliContext context)
-    {
-        var disks = vm.Disks.Where(d => d.FileState == V2VConverter.Model.Vm.DiskFileState.Present && d.ResolvedPath is not null)
-            .Select(d => new V2VConverter.Guest.Access.ApplianceDisk(d.ResolvedPath!, "vmdk", ReadOnly: true)).ToList();
-        if (disks.Count == 0)
-        {
-            throw new FileNotFoundException($"{vm.Origin}: --guest needs the VM's disk files, and none is present here");
-        }
-
-        return V2VConverter.Guest.LinuxGuestConverter.Inspect(disks, V2VConverter.Guest.Access.ApplianceAccelerator.Auto, line => context.Debug("guest: " + line));
-    }
+    public string Usage => $"inspect {VSphereCommandSupport.SourceUsage} {VSphereCommandSupport.OptionsUsage} [--json] [--guest] {PlanArgs.Usage}";
 
     public string Summary => "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.";
 
@@ -32,13 +19,12 @@ public sealed class InspectCommand : ICommand
         var json = args.Flag("--json");
         var guestInspect = args.Flag("--guest");
         var request = PlanArgs.Read(args, context);
-        var remote = VSphereCommandSupport.ReadRemoteOptions(context, args);
-        var source = args.Positionals(1, 1, "the .vmx file")[0];
+        var source = VSphereCommandSupport.ReadSourceSpec(context, args);
         DiagnosticsPrinter.Attach(context);
-        var vm = remote.IsRemote(source) ? remote.Load(source, context) : SourceOpener.Open(source, args, context);
-        var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
+        using var planned = new ConversionJob(VSphereCommandSupport.JobContext(context)).Plan(new ConversionRequest { Source = source, Plan = request });
+        var (vm, plan) = (planned.Vm, planned.Plan);
         var rows = PlanReport.Rows(plan);
-        var guest = guestInspect ? InspectGuest(vm, context) : null;
+        var guest = guestInspect ? ConversionJob.InspectSourceGuest(vm, line => context.Debug("guest: " + line)) : null;
         if (json)
         {
             var doc = new

@@ -1,6 +1,7 @@
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
-using V2VConverter.Model.Vm;
+using V2VConverter.Pipeline;
+using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Sources.VSphere;
 
 namespace V2VConverter.Cli.Commands;
@@ -32,16 +33,31 @@ internal static class VSphereCommandSupport
         return (file is null ? null : context.ResolvePath(file), thumbprint);
     }
 
+    /// <summary>Every command taking a source spec (inspect, xml, convert) accepts these forms.</summary>
+    public const string SourceUsage = "X.vmx | esx://host/ --vm NAME | vpx://vcenter/DC/Cluster/Host --vm NAME";
+
     /// <summary>
     /// For commands that take a local .vmx or a vSphere URI (inspect, xml, convert): reads
-    /// <c>--vm</c>, <c>--password-file</c>, <c>--thumbprint</c> before the positionals are taken.
+    /// <c>--vm</c>, <c>--password-file</c>, <c>--thumbprint</c> (and <c>--allow-running</c> where it applies)
+    /// before the positionals are taken, then the source itself.
     /// </summary>
-    public static VSphereRemoteOptions ReadRemoteOptions(CliContext context, ArgReader args)
+    public static SourceSpec ReadSourceSpec(CliContext context, ArgReader args, bool allowRunningOption = false)
     {
         var vm = args.Value("--vm");
         var (file, thumbprint) = ReadOptions(context, args);
-        return new VSphereRemoteOptions(vm, file, thumbprint);
+        var allowRunning = allowRunningOption && args.Flag("--allow-running");
+        var location = args.Positionals(1, 1, "the .vmx file or esx:// / vpx:// URI")[0];
+        return new SourceSpec { Location = location, VmName = vm, PasswordFile = file, Thumbprint = thumbprint, AllowRunning = allowRunning };
     }
+
+    /// <summary>The job's view of the CLI context.</summary>
+    public static JobContext JobContext(CliContext context) => new()
+    {
+        Diagnostics = context.Diagnostics,
+        WorkingDirectory = context.WorkingDirectory,
+        GetEnv = context.GetEnv,
+        Cancellation = context.Cancellation,
+    };
 
     public static VSphereConnectOptions Options(CliContext context, string? passwordFile, string? thumbprint) => new()
     {
@@ -61,90 +77,5 @@ internal static class VSphereCommandSupport
                 context.Error.WriteLine($"v2v: {d}");
             }
         };
-    }
-}
-
-/// <summary>The vSphere options of a command whose source may be a URI.</summary>
-internal sealed record VSphereRemoteOptions(string? VmName, string? PasswordFile, string? Thumbprint)
-{
-    public const string Usage = "X.vmx | esx://host/ --vm NAME | vpx://vcenter/DC/Cluster/Host --vm NAME";
-
-    /// <summary>Checks the --vm option against the source kind; true when the source is a vSphere URI.</summary>
-    public bool IsRemote(string source)
-    {
-        var remote = VSphereUri.IsVSphereUri(source);
-        if (remote && VmName is null)
-        {
-            throw new UsageException($"--vm NAME is required with a vSphere source ({source}); run 'v2v inventory {source}' to list the VMs");
-        }
-
-        if (!remote && (VmName ?? PasswordFile ?? Thumbprint) is not null)
-        {
-            throw new UsageException("--vm, --password-file and --thumbprint apply only to esx:// and vpx:// sources");
-        }
-
-        return remote;
-    }
-
-    /// <summary>Fetches the VM's .vmx through /folder and builds the model from it (same parser as a local .vmx).</summary>
-    public VirtualMachine Load(string source, CliContext context)
-    {
-        var fetched = Fetch(source, context);
-        return VSphereModel.ToModel(fetched, context.Diagnostics);
-    }
-
-    /// <summary>Connects, fetches the VM (its .vmx bytes, datastore and datacenter), logs out.</summary>
-    public VSphereVm Fetch(string source, CliContext context)
-    {
-        var uri = VSphereUri.Parse(source);
-        var options = VSphereCommandSupport.Options(context, PasswordFile, Thumbprint);
-        return Task.Run(async () =>
-        {
-            await using var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
-            return await vs.FetchVmAsync(VmName!, context.Cancellation).ConfigureAwait(false);
-        }).GetAwaiter().GetResult();
-    }
-
-    /// <summary>
-    /// For <c>convert URI --vm NAME</c>: connects (kept open for the copy), fetches the VM, refuses it
-    /// when running unless <paramref name="allowRunning"/>, and returns its model with a disk opener
-    /// that streams flat disks from the datastore (or fetches other layouts under
-    /// <paramref name="stagingParent"/> when their turn comes). Dispose it after the conversion: that logs out.
-    /// </summary>
-    public RemoteConversionSource OpenForConversion(string source, CliContext context, string stagingParent, bool allowRunning)
-    {
-        var uri = VSphereUri.Parse(source);
-        var options = VSphereCommandSupport.Options(context, PasswordFile, Thumbprint);
-        return Task.Run(async () =>
-        {
-            var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
-            try
-            {
-                var vm = await vs.FetchVmAsync(VmName!, context.Cancellation).ConfigureAwait(false);
-                VSphereSource.CheckPowerState(vm.Info, allowRunning, context.Diagnostics);
-                var model = VSphereModel.ToModel(vm, context.Diagnostics);
-                var opener = new VSphereDiskOpener(vs.Datastore, vm, stagingParent, line => context.Diagnostics.Info(line));
-                return new RemoteConversionSource(vs, model, opener);
-            }
-            catch
-            {
-                await vs.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-        }).GetAwaiter().GetResult();
-    }
-}
-
-/// <summary>A connected vSphere VM ready for the copy: its model and its disk opener. Dispose removes any staging folder and logs out.</summary>
-internal sealed class RemoteConversionSource(VSphereSource source, VirtualMachine model, VSphereDiskOpener disks) : IDisposable
-{
-    public VirtualMachine Model { get; } = model;
-
-    public VSphereDiskOpener Disks { get; } = disks;
-
-    public void Dispose()
-    {
-        Disks.Dispose();
-        source.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 }

@@ -1,8 +1,6 @@
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Formats.Disk;
 using V2VConverter.Model.Diagnostics;
-using V2VConverter.Output.Libvirt;
-using V2VConverter.Output.Templates;
 using V2VConverter.Pipeline;
 
 namespace V2VConverter.Cli.Commands;
@@ -12,7 +10,7 @@ public sealed class XmlCommand : ICommand
 {
     public string Name => "xml";
 
-    public string Usage => $"xml {VSphereRemoteOptions.Usage} {VSphereCommandSupport.OptionsUsage} [-o FILE] {PlanArgs.Usage}";
+    public string Usage => $"xml {VSphereCommandSupport.SourceUsage} {VSphereCommandSupport.OptionsUsage} [-o FILE] {PlanArgs.Usage}";
 
     public string Summary => "Write the libvirt KVM domain XML for the VM to stdout or FILE, without copying any disk.";
 
@@ -20,13 +18,10 @@ public sealed class XmlCommand : ICommand
     {
         var output = args.Value("-o", "--output");
         var request = PlanArgs.Read(args, context);
-        var remote = VSphereCommandSupport.ReadRemoteOptions(context, args);
-        var source = args.Positionals(1, 1, "the .vmx file")[0];
+        var source = VSphereCommandSupport.ReadSourceSpec(context, args);
         DiagnosticsPrinter.Attach(context);
-        var vm = remote.IsRemote(source) ? remote.Load(source, context) : SourceOpener.Open(source, args, context);
-        var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
-        var templates = request.TemplatesDirectory is null ? TemplateSet.Embedded : new TemplateSet(request.TemplatesDirectory);
-        var xml = new DomainXmlBuilder(templates).BuildString(plan);
+        using var planned = new ConversionJob(VSphereCommandSupport.JobContext(context)).Plan(new ConversionRequest { Source = source, Plan = request });
+        var xml = planned.DomainXml();
         if (output is null)
         {
             context.Out.Write(xml);
