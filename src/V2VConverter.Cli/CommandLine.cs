@@ -13,9 +13,14 @@ public static class CommandLine
     public static int Run(string[] args, CliContext context)
     {
         var list = args.ToList();
-        if (list.Remove("-v") | list.Remove("--verbose"))
+        while (list.Remove("-v") | list.Remove("--verbose"))
         {
-            context.Verbose = true;
+            context.Verbosity++;
+        }
+
+        while (list.Remove("-vv"))
+        {
+            context.Verbosity += 2;
         }
 
         if (list.Count == 0 || list[0] is "-h" or "--help" or "help")
@@ -60,7 +65,12 @@ public static class CommandLine
         }
         catch (Exception ex)
         {
+            context.Logger.ForContext(V2VConverter.Pipeline.Logging.RunLog.ShownElsewhere, true).Error(ex, "{Text:l}", ErrorReporter.Classify(ex).Message); // the JSON log file keeps it too
             return ErrorReporter.Report(ex, context);
+        }
+        finally
+        {
+            context.Dispose();
         }
     }
 

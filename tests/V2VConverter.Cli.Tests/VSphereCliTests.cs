@@ -100,7 +100,7 @@ public sealed class VSphereCliTests(CliVcsimFixture sim) : IClassFixture<CliVcsi
         // Only the results: no staging folder, no temporary file.
         Assert.Equal(
             new[] { Path.GetFileName(qcow2), "ha-host_VM0.report.json", "ha-host_VM0.xml" }.Order(),
-            Directory.GetFileSystemEntries(os).Select(Path.GetFileName).Order());
+            RunLogFiles.OutputsIn(os).Select(Path.GetFileName).Order());
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public sealed class VSphereCliTests(CliVcsimFixture sim) : IClassFixture<CliVcsi
         Assert.Contains("ha-host_VM1", r.Err, StringComparison.Ordinal);
         Assert.Contains("--allow-running", r.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", r.Err, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFileSystemEntries(os));
+        Assert.Empty(RunLogFiles.OutputsIn(os));
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class ConvertCommand : ICommand
 {
     public string Name => "convert";
 
-    public string Usage => $"convert X.vmx|URI [--vm NAME] [--allow-running] -o local -os DIR [-of qcow2|raw] [-c] [--no-guest-fixups] [--fstab-style uuid|vd] [--fsync] [--machine-readable] [--ignore-cid] {PlanArgs.Usage}";
+    public string Usage => $"convert X.vmx|URI [--vm NAME] [--allow-running] -o local -os DIR [-of qcow2|raw] [-c] [--no-guest-fixups] [--fstab-style uuid|vd] [--fsync] [--machine-readable] [--ignore-cid] {PlanArgs.Usage} {RunLogFile.OptionUsage}";
 
     public string Summary => "Convert the VM: copy every disk into DIR, convert the guest (virtio drivers, fstab/grub, VMware Tools, NIC names), write DIR/<name>.report.json and DIR/<name>.xml.";
 
@@ -25,6 +25,7 @@ public sealed class ConvertCommand : ICommand
         var fstabStyle = args.Value("--fstab-style");
         var naming = fstabStyle is null ? DeviceNamingStyle.Uuid : GuestConversionOptions.ParseDeviceNaming(fstabStyle);
         var plan = PlanArgs.Read(args, context, compatibilityMode: noGuestFixups);
+        var logDir = args.Value("--log-dir");
         var source = VSphereCommandSupport.ReadSourceSpec(context, args, allowRunningOption: true);
         var request = new ConversionRequest
         {
@@ -36,7 +37,7 @@ public sealed class ConvertCommand : ICommand
             Vmdk = vmdk,
             Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming },
         };
-        DiagnosticsPrinter.Attach(context);
+        context.StartLog(RunLogFile.ForConversion(context, source, request.Output.Storage, logDir));
         using var progress = new ConvertProgress(context, machineReadable);
         var result = new ConversionJob(VSphereCommandSupport.JobContext(context)).Run(request, progress);
         foreach (var d in result.Disks)

@@ -97,13 +97,13 @@ public sealed class DiskConvertCommand : ICommand
         }
 
         using var disk = DiskImage.Open(input, inputFormat, vmdk);
-        context.Debug($"input {input}: {disk.Format}, {disk.Length} bytes");
+        context.Logger.Info($"input {input}: {disk.Format}, {disk.Length} bytes");
         var display = new ProgressDisplay(context, machineReadable, Path.GetFileName(output));
         try
         {
             var result = DiskConverter.Convert(disk, output, options, p => display.Report(p.Done, p.Total), context.Cancellation);
             display.Complete();
-            context.Debug($"wrote {result.OutputPath}: {result.OutputFileSize} bytes, {result.DataBytesRead} data bytes read in {result.Elapsed.TotalSeconds:0.00} s");
+            context.Logger.Info($"wrote {result.OutputPath}: {result.OutputFileSize} bytes, {result.DataBytesRead} data bytes read in {result.Elapsed.TotalSeconds:0.00} s");
             if (machineReadable)
             {
                 context.Out.WriteLine(string.Create(

@@ -10,7 +10,7 @@ public sealed class InspectCommand : ICommand
 {
     public string Name => "inspect";
 
-    public string Usage => $"inspect {VSphereCommandSupport.SourceUsage} {VSphereCommandSupport.OptionsUsage} [--json] [--guest] {PlanArgs.Usage}";
+    public string Usage => $"inspect {VSphereCommandSupport.SourceUsage} {VSphereCommandSupport.OptionsUsage} [--json] [--guest] {PlanArgs.Usage} {RunLogFile.OptionUsage}";
 
     public string Summary => "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.";
 
@@ -19,12 +19,13 @@ public sealed class InspectCommand : ICommand
         var json = args.Flag("--json");
         var guestInspect = args.Flag("--guest");
         var request = PlanArgs.Read(args, context);
+        var logDir = args.Value("--log-dir");
         var source = VSphereCommandSupport.ReadSourceSpec(context, args);
-        DiagnosticsPrinter.Attach(context);
+        context.StartLog(RunLogFile.InDirectory(context, source, logDir));
         using var planned = new ConversionJob(VSphereCommandSupport.JobContext(context)).Plan(new ConversionRequest { Source = source, Plan = request });
         var (vm, plan) = (planned.Vm, planned.Plan);
         var rows = PlanReport.Rows(plan);
-        var guest = guestInspect ? ConversionJob.InspectSourceGuest(vm, line => context.Debug("guest: " + line)) : null;
+        var guest = guestInspect ? ConversionJob.InspectSourceGuest(vm, line => context.Logger.Info("guest: " + line)) : null;
         if (json)
         {
             var doc = new
@@ -34,7 +35,7 @@ public sealed class InspectCommand : ICommand
                 source = vm.Origin,
                 rows = rows.Select(r => new { device = r.Device, source = r.Source, target = r.Target, rule = r.Rule }),
                 decisions = plan.Decisions.Select(d => new { subject = d.Subject, from = d.From, to = d.To, rule = d.Rule }),
-                warnings = context.Diagnostics.Warnings.Select(w => w.ToString()),
+                warnings = context.Log.Warnings.Lines,
                 ruleFiles = plan.RuleFiles,
             };
             context.Out.WriteLine(JsonSerializer.Serialize(doc, JsonOutput.Options));
@@ -59,14 +60,14 @@ public sealed class InspectCommand : ICommand
             context.Out.WriteLine("Guest:");
             context.Out.WriteLine(guest is null ? "  no operating system was found on the disks" : V2VConverter.Guest.Inspection.GuestInspectionPrinter.ToText(guest));
         }
-        var warnings = context.Diagnostics.Warnings.ToList();
+        var warnings = context.Log.Warnings.Texts;
         if (warnings.Count > 0)
         {
             context.Out.WriteLine();
             context.Out.WriteLine($"Warnings ({warnings.Count}):");
             foreach (var w in warnings)
             {
-                context.Out.WriteLine($"  {w.Message}");
+                context.Out.WriteLine($"  {w}");
             }
         }
 

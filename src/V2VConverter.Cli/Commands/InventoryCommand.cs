@@ -28,7 +28,6 @@ internal sealed class InventoryCommand : ICommand
         }
 
         var uri = VSphereUri.Parse(uriText);
-        VSphereCommandSupport.PrintWarningsAsTheyCome(context);
         var options = VSphereCommandSupport.Options(context, passwordFile, thumbprint) with { PageSize = pageSize ?? 500 };
         var vms = Task.Run(async () =>
         {

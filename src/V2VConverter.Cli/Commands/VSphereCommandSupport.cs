@@ -54,7 +54,9 @@ internal static class VSphereCommandSupport
     /// <summary>The job's view of the CLI context.</summary>
     public static JobContext JobContext(CliContext context) => new()
     {
-        Diagnostics = context.Diagnostics,
+        Log = context.Logger,
+        Warnings = context.Log.Warnings,
+        Properties = context.Log.Properties,
         WorkingDirectory = context.WorkingDirectory,
         GetEnv = context.GetEnv,
         Cancellation = context.Cancellation,
@@ -65,27 +67,14 @@ internal static class VSphereCommandSupport
         PasswordFile = passwordFile,
         Thumbprint = thumbprint,
         GetEnv = context.GetEnv,
-        Log = context.Debug,
-        Diagnostics = context.Diagnostics,
+        Log = context.Logger,
     };
 
     /// <summary>Parses the URI (usage error when malformed), connects and logs in; warnings print at once.</summary>
     public static VSphereSource Connect(CliContext context, string uriText, string? passwordFile, string? thumbprint)
     {
         var uri = VSphereUri.Parse(uriText);
-        PrintWarningsAsTheyCome(context);
         return VSphereSource.ConnectAsync(uri, Options(context, passwordFile, thumbprint), context.Cancellation).GetAwaiter().GetResult();
-    }
-
-    public static void PrintWarningsAsTheyCome(CliContext context)
-    {
-        context.Diagnostics.Added += d =>
-        {
-            if (d.Severity == Severity.Warning)
-            {
-                context.Error.WriteLine($"v2v: {d}");
-            }
-        };
     }
 
     public static string Size(long bytes)

@@ -9,7 +9,7 @@ public sealed class XmlCommand : ICommand
 {
     public string Name => "xml";
 
-    public string Usage => $"xml {VSphereCommandSupport.SourceUsage} {VSphereCommandSupport.OptionsUsage} [-o FILE] {PlanArgs.Usage}";
+    public string Usage => $"xml {VSphereCommandSupport.SourceUsage} {VSphereCommandSupport.OptionsUsage} [-o FILE] {PlanArgs.Usage} {RunLogFile.OptionUsage}";
 
     public string Summary => "Write the libvirt KVM domain XML for the VM to stdout or FILE, without copying any disk.";
 
@@ -17,8 +17,9 @@ public sealed class XmlCommand : ICommand
     {
         var output = args.Value("-o", "--output");
         var request = PlanArgs.Read(args, context);
+        var logDir = args.Value("--log-dir");
         var source = VSphereCommandSupport.ReadSourceSpec(context, args);
-        DiagnosticsPrinter.Attach(context);
+        context.StartLog(RunLogFile.InDirectory(context, source, logDir));
         using var planned = new ConversionJob(VSphereCommandSupport.JobContext(context)).Plan(new ConversionRequest { Source = source, Plan = request });
         var xml = planned.DomainXml();
         if (output is null)
