@@ -1,3 +1,4 @@
+using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Formats.Disk;
 using V2VConverter.Model.Diagnostics;
@@ -7,26 +8,63 @@ using V2VConverter.Sources.Disks;
 
 namespace V2VConverter.Cli.Commands;
 
+/// <summary>The options of <c>v2v convert</c>, as parsed.</summary>
+internal sealed record ConvertCliOptions(
+    string Source,
+    string OutputMode,
+    CopyArgs Copy,
+    bool NoGuestFixups,
+    string? FstabStyle,
+    bool AllowRunning,
+    PlanCliOptions Plan,
+    VSphereRemoteOptions Remote);
+
 /// <summary><c>v2v convert X.vmx -o local -os DIR [-of qcow2|raw] [-c]</c>: copy every disk, then write DIR/NAME.xml.</summary>
-public sealed class ConvertCommand : ICommand
+internal static class ConvertCommand
 {
-    public string Name => "convert";
-
-    public string Usage => $"convert X.vmx|URI [--vm NAME] [--allow-running] -o local -os DIR [-of qcow2|raw] [-c] [--no-guest-fixups] [--fstab-style uuid|vd] [--fsync] [--machine-readable] [--ignore-cid] {PlanArgs.Usage}";
-
-    public string Summary => "Convert the VM: copy every disk into DIR, convert the guest (virtio drivers, fstab/grub, VMware Tools, NIC names), write DIR/<name>.report.json and DIR/<name>.xml.";
-
-    public int Run(CliContext context, ArgReader args)
+    public static Command Create(CliContext context)
     {
-        var output = args.Value("-o", "--output-mode") ?? "local";
-        var (compress, fsync, machineReadable, vmdk) = CopyArgs.Read(args);
-        var noGuestFixups = args.Flag("--no-guest-fixups");
-        var fstabStyle = args.Value("--fstab-style");
+        var source = CommandTable.SourceArgument();
+        var outputMode = CliOptions.OneOf("-o", ["--output-mode"], "output mode (only local: files in -os DIR)", "local");
+        var noGuestFixups = CliOptions.Flag("--no-guest-fixups", "copy only: a compatibility copy (SATA disks, e1000 NICs) without converting the guest");
+        var fstabStyle = CliOptions.OneOf("--fstab-style", [], "how fstab/crypttab and the bootloader name devices (default uuid)", "uuid", "vd");
+        var allowRunning = CliOptions.Flag("--allow-running", "convert a powered-on vSphere VM (the copy may be inconsistent)");
+        var copy = new CopyOptionSet();
+        var plan = new PlanOptionSet();
+        var remote = new VSphereOptionSet(withVm: true);
+        var command = new Command("convert", "Convert the VM: copy every disk into DIR, convert the guest (virtio drivers, fstab/grub, VMware Tools, NIC names), write DIR/<name>.report.json and DIR/<name>.xml.")
+        {
+            source, outputMode,
+        };
+        copy.AddTo(command);
+        command.Options.Add(noGuestFixups);
+        command.Options.Add(fstabStyle);
+        command.Options.Add(allowRunning);
+        remote.AddTo(command);
+        plan.AddTo(command);
+        command.SetAction(r => Run(context, new ConvertCliOptions(
+            r.GetRequiredValue(source),
+            r.GetValue(outputMode) ?? "local",
+            copy.Bind(r),
+            r.GetValue(noGuestFixups),
+            r.GetValue(fstabStyle),
+            r.GetValue(allowRunning),
+            plan.Bind(r),
+            remote.BindRemote(r, context))));
+        return command;
+    }
+
+    public static int Run(CliContext context, ConvertCliOptions o)
+    {
+        var output = o.OutputMode;
+        var (compress, fsync, machineReadable, vmdk) = o.Copy;
+        var noGuestFixups = o.NoGuestFixups;
+        var fstabStyle = o.FstabStyle;
         var naming = fstabStyle is null ? V2VConverter.Guest.Transforms.DeviceNamingStyle.Uuid : V2VConverter.Guest.GuestConversionOptions.ParseDeviceNaming(fstabStyle);
-        var request = PlanArgs.Read(args, context, compatibilityMode: noGuestFixups);
-        var remote = VSphereCommandSupport.ReadRemoteOptions(context, args);
-        var allowRunning = args.Flag("--allow-running");
-        var source = args.Positionals(1, 1, "the .vmx file or esx:// / vpx:// URI")[0];
+        var request = PlanArgs.Read(o.Plan, context, compatibilityMode: noGuestFixups);
+        var remote = o.Remote;
+        var allowRunning = o.AllowRunning;
+        var source = o.Source;
         if (output != "local")
         {
             throw new UsageException($"-o {output}: only -o local is supported");
@@ -47,14 +85,11 @@ public sealed class ConvertCommand : ICommand
         DiagnosticsPrinter.Attach(context);
         // A vSphere VM's flat disks stream from the datastore into the writer; other layouts are fetched under -os when their turn comes.
         using var remoteVm = remote.IsRemote(source) ? remote.OpenForConversion(source, context, request.Options.OutputDirectory!, allowRunning) : null;
-        var vm = remoteVm?.Model ?? SourceOpener.Open(source, args, context);
+        var vm = remoteVm?.Model ?? SourceOpener.Open(source, context);
         var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
-        // Disks copied one after another get a bar each; copied in parallel (a vSphere source), one bar sums them.
+        // A bar per disk and a total; the JSON lines (--machine-readable) sum the disks when they copy in parallel (a vSphere source).
         var parallelCopy = plan.Disks.Count > 1 && (remoteVm?.Disks.MaxParallelDisks ?? 1) > 1;
-        var displays = parallelCopy
-            ? [new ProgressDisplay(context, machineReadable, $"{plan.Disks.Count} disks")]
-            : plan.Disks.Select(d => new ProgressDisplay(context, machineReadable, d.OutputFileName)).ToList();
-        var perDisk = plan.Disks.Select(d => (Done: 0L, Total: d.Source.CapacityBytes ?? 0L)).ToArray();
+        using var progress = new CopyProgress(context, machineReadable, plan.Disks.Select(d => (d.OutputFileName, d.Source.CapacityBytes ?? 0L)).ToList(), parallelCopy);
         var options = new LocalConversionOptions
         {
             Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync, Format = format == "raw" ? DiskOutputFormat.Raw : DiskOutputFormat.Qcow2 },
@@ -64,60 +99,21 @@ public sealed class ConvertCommand : ICommand
             Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming },
             CompatibilityPlan = () => ConversionPlanner.Plan(vm, request with { Options = request.Options with { CompatibilityMode = true } }, context.Diagnostics),
         };
-        var last = -1;
-        try
+        var result = LocalConversion.Run(plan, options, context.Diagnostics, (i, p) => progress.Report(i, p.Done, p.Total), context.Cancellation);
+        foreach (var d in result.Disks)
         {
-            var result = LocalConversion.Run(plan, options, context.Diagnostics, (i, p) =>
-            {
-                if (parallelCopy)
-                {
-                    lock (perDisk)
-                    {
-                        perDisk[i] = (p.Done, p.Total);
-                        last = 0;
-                        displays[0].Report(perDisk.Sum(x => x.Done), perDisk.Sum(x => x.Total));
-                    }
-
-                    return;
-                }
-
-                if (last >= 0 && last != i)
-                {
-                    displays[last].Complete();
-                }
-
-                last = i;
-                displays[i].Report(p.Done, p.Total);
-            }, context.Cancellation);
-            if (last >= 0)
-            {
-                displays[last].Complete();
-            }
-
-            foreach (var d in result.Disks)
-            {
-                context.Error.WriteLine($"v2v: wrote {d.OutputPath} ({d.OutputFileSize} bytes)");
-            }
-
-            if (result.Guest is { } g)
-            {
-                context.Error.WriteLine(g.CompatibilityMode
-                    ? $"v2v: guest: compatibility copy ({g.CompatibilityReason})"
-                    : $"v2v: guest: {g.Fixups.Count} fixup(s) applied; see {result.ReportPath}");
-            }
-
-            context.Error.WriteLine($"v2v: wrote {result.ReportPath}");
-            context.Error.WriteLine($"v2v: wrote {result.XmlPath}");
-            return ExitCodes.Success;
+            context.Error.WriteLine($"v2v: wrote {d.OutputPath} ({d.OutputFileSize} bytes)");
         }
-        catch
+
+        if (result.Guest is { } g)
         {
-            if (last >= 0)
-            {
-                displays[last].Complete();
-            }
-
-            throw;
+            context.Error.WriteLine(g.CompatibilityMode
+                ? $"v2v: guest: compatibility copy ({g.CompatibilityReason})"
+                : $"v2v: guest: {g.Fixups.Count} fixup(s) applied; see {result.ReportPath}");
         }
+
+        context.Error.WriteLine($"v2v: wrote {result.ReportPath}");
+        context.Error.WriteLine($"v2v: wrote {result.XmlPath}");
+        return ExitCodes.Success;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
@@ -5,12 +6,25 @@ using V2VConverter.Pipeline;
 
 namespace V2VConverter.Cli.Commands;
 
-/// <summary><c>v2v inspect X.vmx [--json]</c>: the source devices beside their planned targets, and why.</summary>
-public sealed class InspectCommand : ICommand
-{
-    public string Name => "inspect";
+/// <summary>The options of <c>v2v inspect</c>, as parsed.</summary>
+internal sealed record InspectCliOptions(string Source, bool Json, bool Guest, PlanCliOptions Plan, VSphereRemoteOptions Remote);
 
-    public string Usage => $"inspect {VSphereRemoteOptions.Usage} {VSphereCommandSupport.OptionsUsage} [--json] [--guest] {PlanArgs.Usage}";
+/// <summary><c>v2v inspect X.vmx [--json]</c>: the source devices beside their planned targets, and why.</summary>
+internal static class InspectCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var source = CommandTable.SourceArgument();
+        var json = CliOptions.Flag("--json", "the same content as JSON");
+        var guest = CliOptions.Flag("--guest", "also look inside the source disks (read-only): OS, filesystems, bootloader, kernels, VMware Tools");
+        var plan = new PlanOptionSet();
+        var remote = new VSphereOptionSet(withVm: true);
+        var command = new Command("inspect", "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.") { source, json, guest };
+        remote.AddTo(command);
+        plan.AddTo(command);
+        command.SetAction(r => Run(context, new InspectCliOptions(r.GetRequiredValue(source), r.GetValue(json), r.GetValue(guest), plan.Bind(r), remote.BindRemote(r, context))));
+        return command;
+    }
 
     /// <summary>--guest: look inside the source disks, read-only, in one appliance launch.</summary>
     private static V2VConverter.Guest.Inspection.GuestInspection? InspectGuest(V2VConverter.Model.Vm.VirtualMachine vm, CliContext context)
@@ -25,17 +39,15 @@ public sealed class InspectCommand : ICommand
         return V2VConverter.Guest.LinuxGuestConverter.Inspect(disks, V2VConverter.Guest.Access.ApplianceAccelerator.Auto, line => context.Debug("guest: " + line));
     }
 
-    public string Summary => "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.";
-
-    public int Run(CliContext context, ArgReader args)
+    public static int Run(CliContext context, InspectCliOptions options)
     {
-        var json = args.Flag("--json");
-        var guestInspect = args.Flag("--guest");
-        var request = PlanArgs.Read(args, context);
-        var remote = VSphereCommandSupport.ReadRemoteOptions(context, args);
-        var source = args.Positionals(1, 1, "the .vmx file")[0];
+        var json = options.Json;
+        var guestInspect = options.Guest;
+        var request = PlanArgs.Read(options.Plan, context);
+        var remote = options.Remote;
+        var source = options.Source;
         DiagnosticsPrinter.Attach(context);
-        var vm = remote.IsRemote(source) ? remote.Load(source, context) : SourceOpener.Open(source, args, context);
+        var vm = remote.IsRemote(source) ? remote.Load(source, context) : SourceOpener.Open(source, context);
         var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
         var rows = PlanReport.Rows(plan);
         var guest = guestInspect ? InspectGuest(vm, context) : null;

@@ -1,3 +1,4 @@
+using Spectre.Console;
 using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Cli.Infrastructure;
@@ -5,6 +6,8 @@ namespace V2VConverter.Cli.Infrastructure;
 /// <summary>Everything a command touches outside itself, injectable so tests run without a terminal.</summary>
 public sealed class CliContext(TextWriter stdout, TextWriter stderr, string workingDirectory, IReadOnlyDictionary<string, string?>? environment = null)
 {
+    private IAnsiConsole? _errorConsole;
+
     public TextWriter Out { get; } = stdout;
 
     public TextWriter Error { get; } = stderr;
@@ -14,10 +17,31 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr, string work
     /// <summary>Environment overrides; null means the process environment.</summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; } = environment;
 
-    public bool Verbose { get; set; }
+    /// <summary>0 by default, 1 with <c>-v</c> (decisions, full exceptions), 2 with <c>-vv</c> or <c>-v -v</c> (everything).</summary>
+    public int Verbosity { get; set; }
+
+    /// <summary>True from <c>-v</c> up (<see cref="Verbosity"/> of 1 or more).</summary>
+    public bool Verbose
+    {
+        get => Verbosity > 0;
+        set => Verbosity = value ? Math.Max(Verbosity, 1) : 0;
+    }
 
     /// <summary>True when stderr is an interactive terminal (progress bars are drawn only then).</summary>
     public bool IsTerminal { get; init; }
+
+    /// <summary>Where progress bars are drawn when <see cref="IsTerminal"/>: by default a console over <see cref="Error"/>; tests give a TestConsole.</summary>
+    public IAnsiConsole ErrorConsole
+    {
+        get => _errorConsole ??= AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Error),
+            Ansi = AnsiSupport.Detect,
+            ColorSystem = ColorSystemSupport.Detect,
+            Interactive = IsTerminal ? InteractionSupport.Yes : InteractionSupport.No,
+        });
+        init => _errorConsole = value;
+    }
 
     public CancellationToken Cancellation { get; init; }
 

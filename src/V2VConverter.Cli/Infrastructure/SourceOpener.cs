@@ -7,7 +7,7 @@ namespace V2VConverter.Cli.Infrastructure;
 /// <summary>Opens the source named on the command line: a local .vmx, or an esx:// / vpx:// URI with --vm.</summary>
 public static class SourceOpener
 {
-    public static VirtualMachine Open(string source, ArgReader args, CliContext context)
+    public static VirtualMachine Open(string source, CliContext context)
     {
         if (VmLoader.IsRemote(source))
         {
