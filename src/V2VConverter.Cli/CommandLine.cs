@@ -85,6 +85,8 @@ public static class CommandLine
         }
 
         var help = root.Options.OfType<HelpOption>().Single();
+        help.Aliases.Remove("/h"); // Windows spellings: here "/h" and "/?" are paths
+        help.Aliases.Remove("/?");
         help.Action = new HelpWithExitCodes((HelpAction)help.Action!);
         var version = root.Options.OfType<VersionOption>().Single();
         version.Action = new PrintVersion();
