@@ -106,6 +106,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("-of", "xml", "a.vmx", "-of", "vmdk")]
     [InlineData("-of", "convert", "a.vmx", "-os", "/tmp", "-of", "vmdk")]
     [InlineData("--fstab-style", "convert", "a.vmx", "--fstab-style", "label")]
+    [InlineData("-o \"glance\": must be local", "convert", "a.vmx", "-o", "glance", "-os", "/tmp")]
     [InlineData("-O", "disk", "convert", "a", "b", "-O", "vdi")]
     [InlineData("--preallocation", "disk", "convert", "a", "b", "--preallocation", "some")]
     [InlineData("--compression-level", "disk", "convert", "a", "b", "--compression-level", "10")]

@@ -36,7 +36,8 @@ internal static class CliOptions
         {
             if (r.Tokens.Count == 1 && !allowed.Contains(r.Tokens[0].Value.ToLowerInvariant(), StringComparer.Ordinal))
             {
-                r.AddError($"{Given(r)} \"{r.Tokens[0].Value}\": must be {string.Join(", ", allowed[..^1])} or {allowed[^1]}");
+                var choices = allowed.Length == 1 ? allowed[0] : $"{string.Join(", ", allowed[..^1])} or {allowed[^1]}";
+                r.AddError($"{Given(r)} \"{r.Tokens[0].Value}\": must be {choices}");
             }
         });
         return option;
