@@ -61,10 +61,7 @@ public static class LinuxGuestConverter
 
         using (session)
         {
-            GuestInspection inspection;
             OsIdentity id;
-            // The session itself: stat, glob and pread are daemon calls of a few milliseconds; only guest commands cost seconds.
-            IGuestFileSystem files = session;
             try
             {
                 var found = GuestInspector.Identify(session, readOnly: false, log);
@@ -74,11 +71,46 @@ public static class LinuxGuestConverter
                 }
 
                 id = found;
-                if (id.OsType != "linux")
+                if (!Handles(id))
                 {
                     return Compatibility($"the guest is {id.OsType}, not Linux; only Linux guests are converted", log, total, session);
                 }
+            }
+            catch (GuestfsException e)
+            {
+                return Compatibility($"the guest could not be inspected: {e.Message}", log, total, session);
+            }
 
+            var report = ConvertIdentified(session, id, deviceMap, nics, options, log, total, fixups);
+            if (!report.CompatibilityMode)
+            {
+                session.Shutdown(); // unmounts, syncs and flushes; throws when it cannot
+                log($"guest conversion finished in {total.Elapsed.TotalSeconds:F1} s (appliance launch {session.LaunchTime.TotalSeconds:F1} s, {session.Accelerator})");
+            }
+
+            return report with { TotalTime = total.Elapsed };
+        }
+    }
+
+    /// <summary>True for the guests this converter handles: Linux.</summary>
+    public static bool Handles(OsIdentity id) => id.OsType == "linux";
+
+    /// <summary>
+    /// Converts an identified Linux guest in a launched appliance: inspection, then the fixups. The caller
+    /// owns the session, and shuts it down (which flushes the disks) when the report is not in compatibility mode.
+    /// </summary>
+    public static GuestConversionReport ConvertIdentified(GuestfsSession session, OsIdentity id, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, Action<string> log, Stopwatch? total = null, IReadOnlyList<IGuestFixup>? fixups = null)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(options);
+        total ??= Stopwatch.StartNew();
+        {
+            GuestInspection inspection;
+            // The session itself: stat, glob and pread are daemon calls of a few milliseconds; only guest commands cost seconds.
+            IGuestFileSystem files = session;
+            try
+            {
                 inspection = GuestInspector.Inspect(session, id, log, files);
             }
             catch (GuestfsException e)
@@ -198,8 +230,6 @@ public static class LinuxGuestConverter
 
             Flush();
             var done = results.Select(r => r!).ToList();
-            session.Shutdown(); // unmounts, syncs and flushes; throws when it cannot
-            log($"guest conversion finished in {total.Elapsed.TotalSeconds:F1} s (appliance launch {session.LaunchTime.TotalSeconds:F1} s, {session.Accelerator})");
             return new GuestConversionReport
             {
                 Inspection = inspection,
@@ -288,17 +318,6 @@ public static class LinuxGuestConverter
 
     private static string Strip(string s) => s.StartsWith("/dev/", StringComparison.Ordinal) ? s[5..] : s;
 
-    private static GuestConversionReport Compatibility(string reason, Action<string> log, Stopwatch total, GuestfsSession? session = null)
-    {
-        log($"WARNING: guest not converted, falling back to compatibility mode (SATA disks, e1000 NICs): {reason}");
-        return new GuestConversionReport
-        {
-            CompatibilityMode = true,
-            CompatibilityReason = reason,
-            Warnings = [$"guest not converted: {reason}; use a compatibility domain (SATA disks, e1000 NICs)"],
-            Accelerator = session?.Accelerator,
-            ApplianceLaunchTime = session?.LaunchTime ?? TimeSpan.Zero,
-            TotalTime = total.Elapsed,
-        };
-    }
+    private static GuestConversionReport Compatibility(string reason, Action<string> log, Stopwatch total, GuestfsSession? session = null) =>
+        GuestConversionReport.NotConverted(reason, log, total.Elapsed, session?.Accelerator, session?.LaunchTime ?? TimeSpan.Zero);
 }

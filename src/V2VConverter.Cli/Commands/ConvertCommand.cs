@@ -1,25 +1,18 @@
 using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Formats.Disk;
+using V2VConverter.Guest;
+using V2VConverter.Guest.Transforms;
 using V2VConverter.Model.Diagnostics;
-using V2VConverter.Output.Templates;
 using V2VConverter.Pipeline;
-using V2VConverter.Sources.Disks;
+using V2VConverter.Pipeline.Contracts;
 
 namespace V2VConverter.Cli.Commands;
 
 /// <summary>The options of <c>v2v convert</c>, as parsed.</summary>
-internal sealed record ConvertCliOptions(
-    string Source,
-    string OutputMode,
-    CopyArgs Copy,
-    bool NoGuestFixups,
-    string? FstabStyle,
-    bool AllowRunning,
-    PlanCliOptions Plan,
-    VSphereRemoteOptions Remote);
+internal sealed record ConvertCliOptions(SourceSpec Source, string OutputMode, CopyArgs Copy, bool NoGuestFixups, string? FstabStyle, PlanCliOptions Plan);
 
-/// <summary><c>v2v convert X.vmx -o local -os DIR [-of qcow2|raw] [-c]</c>: copy every disk, then write DIR/NAME.xml.</summary>
+/// <summary><c>v2v convert X.vmx -o local -os DIR [-of qcow2|raw] [-c]</c>: parses the options into a <see cref="ConversionJob"/> and shows its progress.</summary>
 internal static class ConvertCommand
 {
     public static Command Create(CliContext context)
@@ -43,63 +36,37 @@ internal static class ConvertCommand
         remote.AddTo(command);
         plan.AddTo(command);
         command.SetAction(r => Run(context, new ConvertCliOptions(
-            r.GetRequiredValue(source),
+            remote.BindSource(r, context, r.GetRequiredValue(source), r.GetValue(allowRunning)),
             r.GetValue(outputMode) ?? "local",
             copy.Bind(r),
             r.GetValue(noGuestFixups),
             r.GetValue(fstabStyle),
-            r.GetValue(allowRunning),
-            plan.Bind(r),
-            remote.BindRemote(r, context))));
+            plan.Bind(r))));
         return command;
     }
 
     public static int Run(CliContext context, ConvertCliOptions o)
     {
-        var output = o.OutputMode;
+        var outputKind = o.OutputMode;
         var (compress, fsync, machineReadable, vmdk) = o.Copy;
         var noGuestFixups = o.NoGuestFixups;
         var fstabStyle = o.FstabStyle;
-        var naming = fstabStyle is null ? V2VConverter.Guest.Transforms.DeviceNamingStyle.Uuid : V2VConverter.Guest.GuestConversionOptions.ParseDeviceNaming(fstabStyle);
-        var request = PlanArgs.Read(o.Plan, context, compatibilityMode: noGuestFixups);
-        var remote = o.Remote;
-        var allowRunning = o.AllowRunning;
+        var naming = fstabStyle is null ? DeviceNamingStyle.Uuid : GuestConversionOptions.ParseDeviceNaming(fstabStyle);
+        var plan = PlanArgs.Read(o.Plan, context, compatibilityMode: noGuestFixups);
         var source = o.Source;
-        if (output != "local")
+        var request = new ConversionRequest
         {
-            throw new UsageException($"-o {output}: only -o local is supported");
-        }
-
-        if (request.Options.OutputDirectory is null)
-        {
-            throw new UsageException("-o local needs -os DIR");
-        }
-
-        var format = request.Options.OutputFormat ?? "qcow2";
-        if (compress && format != "qcow2")
-        {
-            throw new UsageException("-c needs -of qcow2");
-        }
-
-        request = request with { Options = request.Options with { OutputFormat = format } };
-        DiagnosticsPrinter.Attach(context);
-        // A vSphere VM's flat disks stream from the datastore into the writer; other layouts are fetched under -os when their turn comes.
-        using var remoteVm = remote.IsRemote(source) ? remote.OpenForConversion(source, context, request.Options.OutputDirectory!, allowRunning) : null;
-        var vm = remoteVm?.Model ?? SourceOpener.Open(source, context);
-        var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
-        // A bar per disk and a total; the JSON lines (--machine-readable) sum the disks when they copy in parallel (a vSphere source).
-        var parallelCopy = plan.Disks.Count > 1 && (remoteVm?.Disks.MaxParallelDisks ?? 1) > 1;
-        using var progress = new CopyProgress(context, machineReadable, plan.Disks.Select(d => (d.OutputFileName, d.Source.CapacityBytes ?? 0L)).ToList(), parallelCopy);
-        var options = new LocalConversionOptions
-        {
-            Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync, Format = format == "raw" ? DiskOutputFormat.Raw : DiskOutputFormat.Qcow2 },
+            Source = source,
+            // -os is the output's business: the output turns it into the plan's output directory (or pool).
+            Plan = plan with { Options = plan.Options with { OutputDirectory = null } },
+            Output = new OutputSpec { Kind = outputKind, Storage = plan.Options.OutputDirectory },
+            Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync },
             Vmdk = vmdk,
-            Disks = remoteVm?.Disks ?? (IDiskOpener)LocalDiskOpener.Instance,
-            Templates = request.TemplatesDirectory is null ? TemplateSet.Embedded : new TemplateSet(request.TemplatesDirectory),
             Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming },
-            CompatibilityPlan = () => ConversionPlanner.Plan(vm, request with { Options = request.Options with { CompatibilityMode = true } }, context.Diagnostics),
         };
-        var result = LocalConversion.Run(plan, options, context.Diagnostics, (i, p) => progress.Report(i, p.Done, p.Total), context.Cancellation);
+        DiagnosticsPrinter.Attach(context);
+        using var progress = new ConvertProgress(context, machineReadable);
+        var result = new ConversionJob(VSphereCommandSupport.JobContext(context)).Run(request, progress);
         foreach (var d in result.Disks)
         {
             context.Error.WriteLine($"v2v: wrote {d.OutputPath} ({d.OutputFileSize} bytes)");
@@ -107,13 +74,31 @@ internal static class ConvertCommand
 
         if (result.Guest is { } g)
         {
-            context.Error.WriteLine(g.CompatibilityMode
-                ? $"v2v: guest: compatibility copy ({g.CompatibilityReason})"
-                : $"v2v: guest: {g.Fixups.Count} fixup(s) applied; see {result.ReportPath}");
+            context.Error.WriteLine(g.Report.CompatibilityMode
+                ? $"v2v: guest: compatibility copy ({g.Report.CompatibilityReason})"
+                : $"v2v: guest: {g.Report.Fixups.Count} fixup(s) applied by the {g.Facts.Converter} converter; see {result.ReportPath}");
         }
 
-        context.Error.WriteLine($"v2v: wrote {result.ReportPath}");
-        context.Error.WriteLine($"v2v: wrote {result.XmlPath}");
+        foreach (var doc in result.Documents)
+        {
+            context.Error.WriteLine($"v2v: wrote {doc}");
+        }
+
         return ExitCodes.Success;
+    }
+
+    /// <summary>The job's copy stage on <see cref="CopyProgress"/>: a bar per disk plus a total; JSON lines per disk, or summed when the disks copy in parallel.</summary>
+    private sealed class ConvertProgress(CliContext context, bool machineReadable) : IConversionProgress, IDisposable
+    {
+        private CopyProgress? _progress;
+
+        public void CopyStarting(IReadOnlyList<DiskCopyInfo> disks, int parallelDisks) =>
+            _progress = new CopyProgress(context, machineReadable, disks.Select(d => (d.Label, d.VirtualSize ?? 0L)).ToList(), parallel: disks.Count > 1 && parallelDisks > 1);
+
+        public void DiskProgress(int index, DiskProgress progress) => _progress?.Report(index, progress.Done, progress.Total);
+
+        public void CopyFinished() => Dispose();
+
+        public void Dispose() => _progress?.Dispose();
     }
 }

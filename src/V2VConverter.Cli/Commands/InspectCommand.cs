@@ -3,11 +3,12 @@ using System.Text.Json;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline;
+using V2VConverter.Pipeline.Contracts;
 
 namespace V2VConverter.Cli.Commands;
 
 /// <summary>The options of <c>v2v inspect</c>, as parsed.</summary>
-internal sealed record InspectCliOptions(string Source, bool Json, bool Guest, PlanCliOptions Plan, VSphereRemoteOptions Remote);
+internal sealed record InspectCliOptions(SourceSpec Source, bool Json, bool Guest, PlanCliOptions Plan);
 
 /// <summary><c>v2v inspect X.vmx [--json]</c>: the source devices beside their planned targets, and why.</summary>
 internal static class InspectCommand
@@ -22,21 +23,8 @@ internal static class InspectCommand
         var command = new Command("inspect", "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.") { source, json, guest };
         remote.AddTo(command);
         plan.AddTo(command);
-        command.SetAction(r => Run(context, new InspectCliOptions(r.GetRequiredValue(source), r.GetValue(json), r.GetValue(guest), plan.Bind(r), remote.BindRemote(r, context))));
+        command.SetAction(r => Run(context, new InspectCliOptions(remote.BindSource(r, context, r.GetRequiredValue(source)), r.GetValue(json), r.GetValue(guest), plan.Bind(r))));
         return command;
-    }
-
-    /// <summary>--guest: look inside the source disks, read-only, in one appliance launch.</summary>
-    private static V2VConverter.Guest.Inspection.GuestInspection? InspectGuest(V2VConverter.Model.Vm.VirtualMachine vm, CliContext context)
-    {
-        var disks = vm.Disks.Where(d => d.FileState == V2VConverter.Model.Vm.DiskFileState.Present && d.ResolvedPath is not null)
-            .Select(d => new V2VConverter.Guest.Access.ApplianceDisk(d.ResolvedPath!, "vmdk", ReadOnly: true)).ToList();
-        if (disks.Count == 0)
-        {
-            throw new FileNotFoundException($"{vm.Origin}: --guest needs the VM's disk files, and none is present here");
-        }
-
-        return V2VConverter.Guest.LinuxGuestConverter.Inspect(disks, V2VConverter.Guest.Access.ApplianceAccelerator.Auto, line => context.Debug("guest: " + line));
     }
 
     public static int Run(CliContext context, InspectCliOptions options)
@@ -44,13 +32,12 @@ internal static class InspectCommand
         var json = options.Json;
         var guestInspect = options.Guest;
         var request = PlanArgs.Read(options.Plan, context);
-        var remote = options.Remote;
         var source = options.Source;
         DiagnosticsPrinter.Attach(context);
-        var vm = remote.IsRemote(source) ? remote.Load(source, context) : SourceOpener.Open(source, context);
-        var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
+        using var planned = new ConversionJob(VSphereCommandSupport.JobContext(context)).Plan(new ConversionRequest { Source = source, Plan = request });
+        var (vm, plan) = (planned.Vm, planned.Plan);
         var rows = PlanReport.Rows(plan);
-        var guest = guestInspect ? InspectGuest(vm, context) : null;
+        var guest = guestInspect ? ConversionJob.InspectSourceGuest(vm, line => context.Debug("guest: " + line)) : null;
         if (json)
         {
             var doc = new

@@ -2,7 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
-using V2VConverter.Model.Vm;
+using V2VConverter.Pipeline;
+using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Sources.VSphere;
 
 namespace V2VConverter.Cli.Commands;
@@ -46,18 +47,27 @@ internal sealed class VSphereOptionSet(bool withVm)
         return (file is null ? null : context.ResolvePath(file), thumbprint);
     }
 
-    /// <summary>For commands that take a local .vmx or a vSphere URI (inspect, xml, convert): <c>--vm</c> with the credentials.</summary>
-    public VSphereRemoteOptions BindRemote(ParseResult result, CliContext context)
+    /// <summary>For commands that take a local .vmx or a vSphere URI (inspect, xml, convert): the source with <c>--vm</c> and the credentials.</summary>
+    public SourceSpec BindSource(ParseResult result, CliContext context, string location, bool allowRunning = false)
     {
         var vm = _vm is null ? null : result.GetValue(_vm);
         var (file, thumbprint) = BindCredentials(result, context);
-        return new VSphereRemoteOptions(vm, file, thumbprint);
+        return new SourceSpec { Location = location, VmName = vm, PasswordFile = file, Thumbprint = thumbprint, AllowRunning = allowRunning };
     }
 }
 
-/// <summary>What every command taking an <c>esx://</c>/<c>vpx://</c> source shares: the connection, warnings as they come, sizes.</summary>
+/// <summary>What every command taking an <c>esx://</c>/<c>vpx://</c> source shares: the job context, the connection, warnings as they come, sizes.</summary>
 internal static class VSphereCommandSupport
 {
+    /// <summary>The job's view of the CLI context.</summary>
+    public static JobContext JobContext(CliContext context) => new()
+    {
+        Diagnostics = context.Diagnostics,
+        WorkingDirectory = context.WorkingDirectory,
+        GetEnv = context.GetEnv,
+        Cancellation = context.Cancellation,
+    };
+
     public static VSphereConnectOptions Options(CliContext context, string? passwordFile, string? thumbprint) => new()
     {
         PasswordFile = passwordFile,
@@ -98,88 +108,5 @@ internal static class VSphereCommandSupport
         }
 
         return u == 0 ? $"{bytes} B" : v.ToString(v < 10 && v != Math.Floor(v) ? "0.#" : "0", CultureInfo.InvariantCulture) + " " + units[u];
-    }
-}
-
-/// <summary>The vSphere options of a command whose source may be a URI.</summary>
-internal sealed record VSphereRemoteOptions(string? VmName, string? PasswordFile, string? Thumbprint)
-{
-    /// <summary>Checks the --vm option against the source kind; true when the source is a vSphere URI.</summary>
-    public bool IsRemote(string source)
-    {
-        var remote = VSphereUri.IsVSphereUri(source);
-        if (remote && VmName is null)
-        {
-            throw new UsageException($"--vm NAME is required with a vSphere source ({source}); run 'v2v inventory {source}' to list the VMs");
-        }
-
-        if (!remote && (VmName ?? PasswordFile ?? Thumbprint) is not null)
-        {
-            throw new UsageException("--vm, --password-file and --thumbprint apply only to esx:// and vpx:// sources");
-        }
-
-        return remote;
-    }
-
-    /// <summary>Fetches the VM's .vmx through /folder and builds the model from it (same parser as a local .vmx).</summary>
-    public VirtualMachine Load(string source, CliContext context)
-    {
-        var fetched = Fetch(source, context);
-        return VSphereModel.ToModel(fetched, context.Diagnostics);
-    }
-
-    /// <summary>Connects, fetches the VM (its .vmx bytes, datastore and datacenter), logs out.</summary>
-    public VSphereVm Fetch(string source, CliContext context)
-    {
-        var uri = VSphereUri.Parse(source);
-        var options = VSphereCommandSupport.Options(context, PasswordFile, Thumbprint);
-        return Task.Run(async () =>
-        {
-            await using var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
-            return await vs.FetchVmAsync(VmName!, context.Cancellation).ConfigureAwait(false);
-        }).GetAwaiter().GetResult();
-    }
-
-    /// <summary>
-    /// For <c>convert URI --vm NAME</c>: connects (kept open for the copy), fetches the VM, refuses it
-    /// when running unless <paramref name="allowRunning"/>, and returns its model with a disk opener
-    /// that streams flat disks from the datastore (or fetches other layouts under
-    /// <paramref name="stagingParent"/> when their turn comes). Dispose it after the conversion: that logs out.
-    /// </summary>
-    public RemoteConversionSource OpenForConversion(string source, CliContext context, string stagingParent, bool allowRunning)
-    {
-        var uri = VSphereUri.Parse(source);
-        var options = VSphereCommandSupport.Options(context, PasswordFile, Thumbprint);
-        return Task.Run(async () =>
-        {
-            var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
-            try
-            {
-                var vm = await vs.FetchVmAsync(VmName!, context.Cancellation).ConfigureAwait(false);
-                VSphereSource.CheckPowerState(vm.Info, allowRunning, context.Diagnostics);
-                var model = VSphereModel.ToModel(vm, context.Diagnostics);
-                var opener = new VSphereDiskOpener(vs.Datastore, vm, stagingParent, line => context.Diagnostics.Info(line));
-                return new RemoteConversionSource(vs, model, opener);
-            }
-            catch
-            {
-                await vs.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-        }).GetAwaiter().GetResult();
-    }
-}
-
-/// <summary>A connected vSphere VM ready for the copy: its model and its disk opener. Dispose removes any staging folder and logs out.</summary>
-internal sealed class RemoteConversionSource(VSphereSource source, VirtualMachine model, VSphereDiskOpener disks) : IDisposable
-{
-    public VirtualMachine Model { get; } = model;
-
-    public VSphereDiskOpener Disks { get; } = disks;
-
-    public void Dispose()
-    {
-        Disks.Dispose();
-        source.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 }

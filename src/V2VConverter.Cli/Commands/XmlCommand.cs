@@ -1,14 +1,13 @@
 using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
-using V2VConverter.Output.Libvirt;
-using V2VConverter.Output.Templates;
 using V2VConverter.Pipeline;
+using V2VConverter.Pipeline.Contracts;
 
 namespace V2VConverter.Cli.Commands;
 
 /// <summary>The options of <c>v2v xml</c>, as parsed.</summary>
-internal sealed record XmlCliOptions(string Source, string? Output, PlanCliOptions Plan, VSphereRemoteOptions Remote);
+internal sealed record XmlCliOptions(SourceSpec Source, string? Output, PlanCliOptions Plan);
 
 /// <summary><c>v2v xml X.vmx [-o FILE]</c>: the libvirt KVM domain XML for review (a dry run).</summary>
 internal static class XmlCommand
@@ -22,7 +21,7 @@ internal static class XmlCommand
         var command = new Command("xml", "Write the libvirt KVM domain XML for the VM to stdout or FILE, without copying any disk.") { source, output };
         remote.AddTo(command);
         plan.AddTo(command);
-        command.SetAction(r => Run(context, new XmlCliOptions(r.GetRequiredValue(source), r.GetValue(output), plan.Bind(r), remote.BindRemote(r, context))));
+        command.SetAction(r => Run(context, new XmlCliOptions(remote.BindSource(r, context, r.GetRequiredValue(source)), r.GetValue(output), plan.Bind(r))));
         return command;
     }
 
@@ -30,13 +29,10 @@ internal static class XmlCommand
     {
         var output = options.Output;
         var request = PlanArgs.Read(options.Plan, context);
-        var remote = options.Remote;
         var source = options.Source;
         DiagnosticsPrinter.Attach(context);
-        var vm = remote.IsRemote(source) ? remote.Load(source, context) : SourceOpener.Open(source, context);
-        var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
-        var templates = request.TemplatesDirectory is null ? TemplateSet.Embedded : new TemplateSet(request.TemplatesDirectory);
-        var xml = new DomainXmlBuilder(templates).BuildString(plan);
+        using var planned = new ConversionJob(VSphereCommandSupport.JobContext(context)).Plan(new ConversionRequest { Source = source, Plan = request });
+        var xml = planned.DomainXml();
         if (output is null)
         {
             context.Out.Write(xml);

@@ -34,6 +34,7 @@ public static class ErrorReporter
         return ex switch
         {
             UsageException => (ExitCodes.Usage, OneLine(ex.Message)),
+            _ when V2VConverter.Guest.Access.GuestAccessError.IsGuestAccessFailure(ex) => (ExitCodes.Failure, V2VConverter.Guest.Access.GuestAccessError.Describe(ex)),
             OperationCanceledException => (ExitCodes.Interrupted, "interrupted; no output was left under its final name"),
             InvalidDataException or EndOfStreamException or NotSupportedException or FileNotFoundException
                 or DirectoryNotFoundException or UnauthorizedAccessException or IOException or AuthenticationException

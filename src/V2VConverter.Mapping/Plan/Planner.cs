@@ -14,10 +14,20 @@ public sealed partial class Planner(IConfiguration rules, DiagnosticBag diagnost
     public ConversionPlan Plan(VirtualMachine vm, PlanOptions options)
     {
         _decisions.Clear();
-        var guest = options.CompatibilityMode ? vm.Guest with { HasVirtioDrivers = false } : vm.Guest;
+        var guest = vm.Guest;
         if (options.CompatibilityMode)
         {
+            guest = guest with { HasVirtioDrivers = false };
             Decide("guest", "virtio drivers", "compatibility devices (SATA, e1000)", "option --no-guest-fixups");
+        }
+        else if (options.GuestFacts is { } facts0)
+        {
+            guest = guest with { HasVirtioDrivers = facts0.VirtioDriversInstalled };
+            Decide(
+                "guest",
+                vm.Guest.HasVirtioDrivers ? "virtio drivers (guest OS catalog)" : "no virtio drivers (guest OS catalog)",
+                facts0.VirtioDriversInstalled ? "virtio devices" : "compatibility devices (SATA, e1000)",
+                $"guest converter {facts0.Converter}: {facts0.Reason}");
         }
 
         var facts = new RuleFacts(guest);
