@@ -1,27 +1,39 @@
+using System.CommandLine;
 using System.Text.Json;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline;
+using V2VConverter.Pipeline.Contracts;
 
 namespace V2VConverter.Cli.Commands;
 
+/// <summary>The options of <c>v2v inspect</c>, as parsed.</summary>
+internal sealed record InspectCliOptions(SourceSpec Source, bool Json, bool Guest, PlanCliOptions Plan);
+
 /// <summary><c>v2v inspect X.vmx [--json]</c>: the source devices beside their planned targets, and why.</summary>
-public sealed class InspectCommand : ICommand
+internal static class InspectCommand
 {
-    public string Name => "inspect";
-
-    public string Usage => $"inspect {VSphereCommandSupport.SourceUsage} {VSphereCommandSupport.OptionsUsage} [--json] [--guest] {PlanArgs.Usage} {RunLogFile.OptionUsage}";
-
-    public string Summary => "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.";
-
-    public int Run(CliContext context, ArgReader args)
+    public static Command Create(CliContext context)
     {
-        var json = args.Flag("--json");
-        var guestInspect = args.Flag("--guest");
-        var request = PlanArgs.Read(args, context);
-        var logDir = args.Value("--log-dir");
-        var source = VSphereCommandSupport.ReadSourceSpec(context, args);
-        context.StartLog(RunLogFile.InDirectory(context, source, logDir));
+        var source = CommandTable.SourceArgument();
+        var json = CliOptions.Flag("--json", "the same content as JSON");
+        var guest = CliOptions.Flag("--guest", "also look inside the source disks (read-only): OS, filesystems, bootloader, kernels, VMware Tools");
+        var plan = new PlanOptionSet();
+        var remote = new VSphereOptionSet(withVm: true);
+        var command = new Command("inspect", "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.") { source, json, guest };
+        remote.AddTo(command);
+        plan.AddTo(command);
+        command.SetAction(r => Run(context, new InspectCliOptions(remote.BindSource(r, context, r.GetRequiredValue(source)), r.GetValue(json), r.GetValue(guest), plan.Bind(r))));
+        return command;
+    }
+
+    public static int Run(CliContext context, InspectCliOptions options)
+    {
+        var json = options.Json;
+        var guestInspect = options.Guest;
+        var request = PlanArgs.Read(options.Plan, context);
+        var source = options.Source;
+        context.StartLog(RunLogFile.InDirectory(context, source, options.Plan.LogDir));
         using var planned = new ConversionJob(VSphereCommandSupport.JobContext(context)).Plan(new ConversionRequest { Source = source, Plan = request });
         var (vm, plan) = (planned.Vm, planned.Plan);
         var rows = PlanReport.Rows(plan);

@@ -1,4 +1,5 @@
 using Serilog;
+using Spectre.Console;
 using V2VConverter.Pipeline.Logging;
 
 namespace V2VConverter.Cli.Infrastructure;
@@ -7,6 +8,7 @@ namespace V2VConverter.Cli.Infrastructure;
 public sealed class CliContext(TextWriter stdout, TextWriter stderr, string workingDirectory, IReadOnlyDictionary<string, string?>? environment = null) : IDisposable
 {
     private RunLog? _log;
+    private IAnsiConsole? _errorConsole;
 
     public TextWriter Out { get; } = stdout;
 
@@ -17,13 +19,31 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr, string work
     /// <summary>Environment overrides; null means the process environment.</summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; } = environment;
 
-    /// <summary>0: warnings; 1 (-v): decisions and stage steps; 2 (-vv): everything.</summary>
+    /// <summary>0: warnings; 1 (-v): decisions and stage steps, full exceptions; 2 (-vv or -v -v): everything.</summary>
     public int Verbosity { get; set; }
 
-    public bool Verbose => Verbosity > 0;
+    /// <summary>True from <c>-v</c> up (<see cref="Verbosity"/> of 1 or more).</summary>
+    public bool Verbose
+    {
+        get => Verbosity > 0;
+        set => Verbosity = value ? Math.Max(Verbosity, 1) : 0;
+    }
 
     /// <summary>True when stderr is an interactive terminal (progress bars are drawn only then).</summary>
     public bool IsTerminal { get; init; }
+
+    /// <summary>Where progress bars are drawn when <see cref="IsTerminal"/>: by default a console over <see cref="Error"/>; tests give a TestConsole.</summary>
+    public IAnsiConsole ErrorConsole
+    {
+        get => _errorConsole ??= AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Error),
+            Ansi = AnsiSupport.Detect,
+            ColorSystem = ColorSystemSupport.Detect,
+            Interactive = IsTerminal ? InteractionSupport.Yes : InteractionSupport.No,
+        });
+        init => _errorConsole = value;
+    }
 
     public CancellationToken Cancellation { get; init; }
 
