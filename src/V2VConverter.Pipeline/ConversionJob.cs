@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using Serilog;
 using V2VConverter.Formats.Disk;
 using V2VConverter.Formats.Vmdk;
 using V2VConverter.Guest;
@@ -10,6 +11,7 @@ using V2VConverter.Model.Vm;
 using V2VConverter.Output.Libvirt;
 using V2VConverter.Output.Templates;
 using V2VConverter.Pipeline.Contracts;
+using V2VConverter.Pipeline.Logging;
 
 namespace V2VConverter.Pipeline;
 
@@ -31,10 +33,17 @@ public sealed record ConversionRequest
     public GuestStageOptions Guest { get; init; } = new();
 }
 
-/// <summary>The run's surroundings: diagnostics, working directory, environment, cancellation.</summary>
+/// <summary>The run's surroundings: its logger, working directory, environment, cancellation.</summary>
 public sealed record JobContext
 {
-    public required DiagnosticBag Diagnostics { get; init; }
+    /// <summary>The run's one logger (see <see cref="RunLog"/>).</summary>
+    public required ILogger Log { get; init; }
+
+    /// <summary>The run's warnings, for the report (null: the report lists none).</summary>
+    public WarningCollector? Warnings { get; init; }
+
+    /// <summary>Where the job records the VM and the stage that every event carries (null: not recorded).</summary>
+    public RunProperties? Properties { get; init; }
 
     public string WorkingDirectory { get; init; } = Environment.CurrentDirectory;
 
@@ -85,7 +94,18 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
     {
     }
 
-    private DiagnosticBag Diagnostics => context.Diagnostics;
+    private ILogger Log => context.Log;
+
+    private IReadOnlyList<string> Warnings => context.Warnings?.Lines ?? [];
+
+    private void Stage(string stage, string? vm = null)
+    {
+        if (context.Properties is { } p)
+        {
+            p.Stage = stage;
+            p.Vm = vm ?? p.Vm;
+        }
+    }
 
     /// <summary>
     /// A dry run (<c>inspect</c>, <c>xml</c>): opens the source without keeping it for a copy and plans it.
@@ -96,10 +116,12 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         ArgumentNullException.ThrowIfNull(request);
         var templates = LoadTemplates(request.Plan.TemplatesDirectory);
         var catalog = ConversionPlanner.LoadCatalog(request.Plan.Mapping);
+        Stage("source");
         var source = registry.SourceFor(request.Source).Open(request.Source, SourceContext(request, catalog, staging: null));
         try
         {
-            var plan = ConversionPlanner.Plan(source.Vm, request.Plan, Diagnostics);
+            Stage("plan", source.Vm.Name);
+            var plan = ConversionPlanner.Plan(source.Vm, request.Plan, Log);
             return new PlannedConversion(source, plan, templates);
         }
         catch
@@ -117,24 +139,28 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
 
         // 1. Options that cost nothing to check: the output, the templates, the disk writer's options.
         var output = registry.OutputFor(request.Output.Kind);
-        var outputContext = new OutputContext { Diagnostics = Diagnostics, WorkingDirectory = context.WorkingDirectory };
+        Stage("options");
+        var outputContext = new OutputContext { Log = Log, WorkingDirectory = context.WorkingDirectory };
         var planRequest = request.Plan with { Options = output.ConfigurePlan(request.Output, request.Plan.Options, outputContext) };
         var templates = LoadTemplates(request.Plan.TemplatesDirectory);
         (request.Disk with { Format = request.Disk.Compress ? DiskOutputFormat.Qcow2 : request.Disk.Format }).Validate(); // the format itself comes from the plan
         var catalog = ConversionPlanner.LoadCatalog(request.Plan.Mapping);
 
         // 2. The source, kept open for the copy.
+        Stage("source");
         using var source = registry.SourceFor(request.Source).Open(request.Source, SourceContext(request, catalog, output.StagingDirectory(request.Output, outputContext)));
 
         // 3. The plan, and what it implies for the writer.
-        var plan = ConversionPlanner.Plan(source.Vm, planRequest, Diagnostics);
+        Stage("plan", source.Vm.Name);
+        var plan = ConversionPlanner.Plan(source.Vm, planRequest, Log);
         if (request.Disk.Compress && plan.Disks.Any(d => d.Format != "qcow2"))
         {
             throw new UsageException($"-c needs the qcow2 output format; the plan writes {plan.Disks.First(d => d.Format != "qcow2").Format} (-of qcow2 or storage:format)");
         }
 
         // 4. Everything that can fail before the first byte: the documents render, the output accepts them, every disk opens.
-        var preview = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(plan), ConversionReport.ToJson(plan, [], null, Diagnostics));
+        Stage("check");
+        var preview = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(plan), ConversionReport.ToJson(plan, [], null, Warnings));
         using var session = output.Prepare(request.Output, plan, preview, outputContext);
         foreach (var d in plan.Disks)
         {
@@ -147,6 +173,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         }
 
         // 5. Copy: each disk is opened as it is copied (a remote one streams or is fetched then), a few at once when the source allows.
+        Stage("copy");
         var targets = plan.Disks.Select((_, i) => session.DiskTarget(i)).ToList();
         var parallel = Math.Clamp(source.Disks.MaxParallelDisks, 1, Math.Max(1, plan.Disks.Count));
         progress?.CopyStarting(targets.Select((t, i) => new DiskCopyInfo(Path.GetFileName(t.Describe), plan.Disks[i].Source.CapacityBytes)).ToList(), parallel);
@@ -167,19 +194,22 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         {
             if (targets.Any(t => t.LocalPath is null))
             {
-                Diagnostics.Warn("guest: the output disks are not local files; the guest was not converted (compatibility devices)");
+                Log.Warn("guest: the output disks are not local files; the guest was not converted (compatibility devices)");
             }
             else
             {
                 ct.ThrowIfCancellationRequested();
-                guest = GuestStage.Run(plan, targets.Select(t => t.LocalPath!).ToList(), registry.Guests, request.Guest, Diagnostics, line => Diagnostics.Info("guest: " + line));
+                Stage("guest");
+                guest = GuestStage.Run(plan, targets.Select(t => t.LocalPath!).ToList(), registry.Guests, request.Guest, Log);
                 finalPlan = Replan(source.Vm, planRequest, guest.Facts);
             }
         }
 
         // 7. The report and the domain XML, last.
-        var documents = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(finalPlan), ConversionReport.ToJson(finalPlan, results, guest?.Report, Diagnostics));
+        Stage("finalize");
+        var documents = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(finalPlan), ConversionReport.ToJson(finalPlan, results, guest?.Report, Warnings));
         var written = session.Finalize(finalPlan, documents);
+        Stage("done");
         return new ConversionResult(finalPlan, results, written, guest);
     }
 
@@ -217,7 +247,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
 
     private SourceContext SourceContext(ConversionRequest request, Model.Catalog.GuestOsCatalog catalog, string? staging) => new()
     {
-        Diagnostics = Diagnostics,
+        Log = Log,
         Catalog = catalog,
         WorkingDirectory = context.WorkingDirectory,
         GetEnv = context.GetEnv,
@@ -229,11 +259,10 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
     /// <summary>The final plan from the guest's facts. Its decisions repeat the first plan's, so only the guest decision is logged again.</summary>
     private ConversionPlan Replan(VirtualMachine vm, PlanRequest planRequest, GuestFacts facts)
     {
-        var quiet = new DiagnosticBag();
-        var plan = ConversionPlanner.Plan(vm, planRequest with { Options = planRequest.Options with { GuestFacts = facts } }, quiet);
+        var plan = ConversionPlanner.Plan(vm, planRequest with { Options = planRequest.Options with { GuestFacts = facts } }, LogExtensions.None);
         foreach (var d in plan.Decisions.Where(d => d.Subject == "guest"))
         {
-            Diagnostics.Info(d.ToString());
+            Log.Info(d.ToString());
         }
 
         return plan;
@@ -247,7 +276,8 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
             Parallel.For(0, plan.Disks.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct }, i =>
             {
                 var d = plan.Disks[i];
-                Diagnostics.Info($"copying {d.Source.Key} {source.Disks.Describe(d.Source)} -> {targets[i].Describe}");
+                var diskLog = Log.ForContext("Disk", d.Source.Key);
+                diskLog.Info($"copying {d.Source.Key} {source.Disks.Describe(d.Source)} -> {targets[i].Describe}");
                 using var disk = source.Disks.Open(d.Source, request.Vmdk, ct);
                 results[i] = targets[i].Write(disk, request.Disk, p => progress?.DiskProgress(i, p), ct);
             });

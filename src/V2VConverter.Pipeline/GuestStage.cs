@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Serilog;
 using V2VConverter.Guest;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Inspection;
@@ -29,13 +30,14 @@ public sealed record GuestStageOptions
 /// </summary>
 public static class GuestStage
 {
-    public static GuestConversionOutcome Run(ConversionPlan plan, IReadOnlyList<string> outputPaths, IReadOnlyList<IGuestConverter> converters, GuestStageOptions options, DiagnosticBag diagnostics, Action<string> log)
+    public static GuestConversionOutcome Run(ConversionPlan plan, IReadOnlyList<string> outputPaths, IReadOnlyList<IGuestConverter> converters, GuestStageOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(outputPaths);
         ArgumentNullException.ThrowIfNull(converters);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(diagnostics);
+        ArgumentNullException.ThrowIfNull(logger);
+        Action<string> log = line => logger.Info("guest: " + line);
         var total = Stopwatch.StartNew();
         var disks = plan.Disks.Select((d, i) => new ApplianceDisk(outputPaths[i], d.Format, ReadOnly: false)).ToList();
         // A Linux guest on VMware sees its disks as sda, sdb... in the order the plan lists them.
@@ -52,7 +54,7 @@ public static class GuestStage
         catch (Exception e) when (e is GuestfsException or DllNotFoundException)
         {
             outcome = NotConverted(GuestAccessError.Describe(e), log, total);
-            Warn(outcome, diagnostics);
+            Warn(outcome, logger);
             return outcome;
         }
 
@@ -67,7 +69,7 @@ public static class GuestStage
             {
                 os = null;
                 outcome = NotConverted($"the guest could not be inspected: {e.Message}", log, total, session);
-                Warn(outcome, diagnostics);
+                Warn(outcome, logger);
                 return outcome;
             }
 
@@ -75,7 +77,7 @@ public static class GuestStage
             if (os is null || converter is null)
             {
                 outcome = NotConverted(os is null ? "no operating system was found on the disks" : $"no guest converter handles a {os.OsType} guest ({os.ProductName})", log, total, session);
-                Warn(outcome, diagnostics);
+                Warn(outcome, logger);
                 return outcome;
             }
 
@@ -88,7 +90,7 @@ public static class GuestStage
             }
 
             outcome = outcome with { Report = outcome.Report with { TotalTime = total.Elapsed } };
-            Warn(outcome, diagnostics);
+            Warn(outcome, logger);
             return outcome;
         }
     }
@@ -99,11 +101,11 @@ public static class GuestStage
         return new GuestConversionOutcome(report, new GuestFacts { Converter = "none", Converted = false, VirtioDriversInstalled = false, Reason = reason });
     }
 
-    private static void Warn(GuestConversionOutcome outcome, DiagnosticBag diagnostics)
+    private static void Warn(GuestConversionOutcome outcome, ILogger logger)
     {
         foreach (var w in outcome.Report.Warnings)
         {
-            diagnostics.Warn("guest: " + w);
+            logger.Warn("guest: " + w);
         }
     }
 }

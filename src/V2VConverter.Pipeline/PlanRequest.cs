@@ -1,3 +1,4 @@
+using Serilog;
 using V2VConverter.Mapping.Config;
 using V2VConverter.Mapping.Plan;
 using V2VConverter.Model.Catalog;
@@ -21,11 +22,11 @@ public sealed record PlanRequest
 public static class ConversionPlanner
 {
     /// <summary>Plans <paramref name="vm"/>, whose guest OS was already looked up in the run's catalog by its source.</summary>
-    public static ConversionPlan Plan(VirtualMachine vm, PlanRequest request, DiagnosticBag diagnostics)
+    public static ConversionPlan Plan(VirtualMachine vm, PlanRequest request, ILogger log)
     {
         ArgumentNullException.ThrowIfNull(request);
         var config = MappingConfiguration.Load(request.Mapping, out var files);
-        return new Planner(config, diagnostics, files).Plan(vm, request.Options);
+        return new Planner(config, log, files).Plan(vm, request.Options);
     }
 
     /// <summary>

@@ -93,7 +93,7 @@ public sealed class ConvertCliTests : IDisposable
         var c = CliRunner.Run(_dir, "convert", _vmx, "-o", "local", "-os", Path.Combine(_dir, "out2"), "--set", "storage:format=raw", "-c", "--no-guest-fixups");
         Assert.Equal(ExitCodes.Usage, c.ExitCode);
         Assert.Contains("-c needs the qcow2 output format", c.Err, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_dir, "out2")) && Directory.EnumerateFileSystemEntries(Path.Combine(_dir, "out2")).Any());
+        Assert.Empty(RunLogFiles.OutputsIn(Path.Combine(_dir, "out2")));
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class ConvertCliTests : IDisposable
         Assert.Contains("--templates", r.Err, StringComparison.Ordinal);
         Assert.Contains("no-such-templates: no such directory", r.Err, StringComparison.Ordinal);
         Assert.Single(r.Err.Trim().Split('\n'));
-        Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any());
+        Assert.Empty(RunLogFiles.OutputsIn(outDir));
         var x = CliRunner.Run(_dir, "xml", _vmx, "--templates", Path.Combine(_dir, "no-such-templates"));
         Assert.Equal(ExitCodes.Failure, x.ExitCode);
     }
@@ -124,7 +124,7 @@ public sealed class ConvertCliTests : IDisposable
         Assert.Equal(ExitCodes.Failure, r.ExitCode);
         Assert.Contains(Path.GetFileName(file), r.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("wrote", r.Err, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any(), string.Join(", ", Directory.Exists(outDir) ? Directory.GetFileSystemEntries(outDir) : []));
+        Assert.Empty(RunLogFiles.OutputsIn(outDir));
     }
 
     [Fact]
@@ -136,7 +136,14 @@ public sealed class ConvertCliTests : IDisposable
         var r = CliRunner.Run(_dir, "convert", _vmx, "-o", "local", "-os", outDir);
         Assert.Equal(ExitCodes.Failure, r.ExitCode);
         Assert.Contains("scsi0:0", r.Err);
-        Assert.Empty(Directory.GetFileSystemEntries(outDir));
+        Assert.Empty(RunLogFiles.OutputsIn(outDir));
+
+        // The run's log is kept, and says what went wrong, with the stage it happened in.
+        var events = RunLogFiles.SingleLogIn(outDir);
+        var error = events.Single(e => e.TryGetProperty("@l", out var l) && l.GetString() == "Error");
+        Assert.Contains("scsi0:0", error.GetProperty("Text").GetString(), StringComparison.Ordinal);
+        Assert.Equal("check", error.GetProperty("Stage").GetString());
+        Assert.Equal("workstation-demo", error.GetProperty("VM").GetString());
     }
 
     [Fact]

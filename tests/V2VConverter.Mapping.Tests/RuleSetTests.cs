@@ -4,6 +4,7 @@ using V2VConverter.Mapping.Plan;
 using V2VConverter.Mapping.Rules;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
+using V2VConverter.TestSupport;
 
 namespace V2VConverter.Mapping.Tests;
 
@@ -57,7 +58,7 @@ public class RuleSetTests
             Nics = [new NetworkAdapter { Index = 0, VirtualDev = "vmxnet3", NetworkName = "LAN", AddressType = MacAddressType.None }],
         };
         var cfg = Config(new() { ["networks:default"] = "switch:lan" });
-        var ex = Assert.Throws<InvalidDataException>(() => new Planner(cfg, new DiagnosticBag()).Plan(vm, new PlanOptions()));
+        var ex = Assert.Throws<InvalidDataException>(() => new Planner(cfg, new TestLog().Logger).Plan(vm, new PlanOptions()));
         Assert.Contains("switch:lan", ex.Message);
         Assert.Contains("networks#default", ex.Message);
     }
@@ -74,12 +75,12 @@ public class RuleSetTests
             Disks = [new VirtualDisk { Key = "scsi0:0", Bus = DiskBus.Scsi, Controller = 0, Unit = 0, FileName = "x.vmdk" }],
             Nics = [new NetworkAdapter { Index = 0, VirtualDev = "vmxnet3", NetworkName = "LAN", AddressType = MacAddressType.Static, MacAddress = "00:50:56:00:00:01" }],
         };
-        var diags = new DiagnosticBag();
-        var plan = new Planner(Config(), diags).Plan(vm, new PlanOptions { OutputDirectory = "/out" });
+        var diags = new TestLog();
+        var plan = new Planner(Config(), diags.Logger).Plan(vm, new PlanOptions { OutputDirectory = "/out" });
         Assert.Contains(plan.Decisions, d => d.Subject == "scsi0:0" && d.Rule == "devices.disk#virtio-capable");
         Assert.Contains(plan.Decisions, d => d.Subject == "ethernet0 network" && d.Rule == "networks#default");
-        Assert.Equal(plan.Decisions.Count, diags.Items.Count(i => i.Severity == Severity.Info));
-        var compat = new Planner(Config(), new DiagnosticBag()).Plan(vm, new PlanOptions { OutputDirectory = "/out", CompatibilityMode = true });
+        Assert.Equal(plan.Decisions.Count, diags.Infos.Count);
+        var compat = new Planner(Config(), new TestLog().Logger).Plan(vm, new PlanOptions { OutputDirectory = "/out", CompatibilityMode = true });
         Assert.Equal("sata", compat.Disks[0].Bus);
         Assert.Equal("e1000", compat.Nics[0].Model);
     }
@@ -149,7 +150,7 @@ public class GuestFactsPlanningTests
             Nics = [new NetworkAdapter { Index = 0, VirtualDev = "vmxnet3", NetworkName = "LAN", AddressType = MacAddressType.None }],
         };
         var cfg = MappingConfiguration.Load(new MappingSources { Environment = new Dictionary<string, string?>() }, out _);
-        return new Planner(cfg, new DiagnosticBag()).Plan(vm, new PlanOptions { OutputDirectory = "/out", GuestFacts = facts });
+        return new Planner(cfg, new TestLog().Logger).Plan(vm, new PlanOptions { OutputDirectory = "/out", GuestFacts = facts });
     }
 
     [Fact]

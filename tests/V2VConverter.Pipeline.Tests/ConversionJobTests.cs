@@ -7,9 +7,9 @@ namespace V2VConverter.Pipeline.Tests;
 
 public sealed class ConversionJobTests
 {
-    private static JobContext Context(DiagnosticBag diagnostics) => new()
+    private static JobContext Context(TestLog log) => new()
     {
-        Diagnostics = diagnostics,
+        Log = log.Logger,
         GetEnv = _ => null,
         Cancellation = TestContext.Current.CancellationToken,
     };
@@ -28,7 +28,7 @@ public sealed class ConversionJobTests
         var events = new List<string>();
         var output = new ToyOutput(events);
         var registry = StageRegistry.Default.With(sources: [new ToySource(events)], outputs: [output]);
-        var diagnostics = new DiagnosticBag();
+        var diagnostics = new TestLog();
 
         var result = new ConversionJob(registry, Context(diagnostics)).Run(ToyRequest());
 
@@ -52,7 +52,7 @@ public sealed class ConversionJobTests
         var output = new ToyOutput(events, failWrite: true);
         var registry = StageRegistry.Default.With(sources: [new ToySource(events)], outputs: [output]);
 
-        var ex = Assert.Throws<IOException>(() => new ConversionJob(registry, Context(new DiagnosticBag())).Run(ToyRequest()));
+        var ex = Assert.Throws<IOException>(() => new ConversionJob(registry, Context(new TestLog())).Run(ToyRequest()));
 
         Assert.Contains("toy store is full", ex.Message, StringComparison.Ordinal);
         Assert.True(output.Aborted);
@@ -65,7 +65,7 @@ public sealed class ConversionJobTests
     {
         var events = new List<string>();
         var registry = StageRegistry.Default.With(sources: [new ToySource(events)]);
-        using var planned = new ConversionJob(registry, Context(new DiagnosticBag())).Plan(ToyRequest());
+        using var planned = new ConversionJob(registry, Context(new TestLog())).Plan(ToyRequest());
         Assert.Equal("little-vm", planned.Plan.Name);
         Assert.Contains("<domain type=\"kvm\"", planned.DomainXml(), StringComparison.Ordinal);
         Assert.Equal(["source:open toy:little-vm staging=none"], events);
@@ -74,7 +74,7 @@ public sealed class ConversionJobTests
     [Fact]
     public void An_unknown_output_and_an_unknown_scheme_are_usage_errors_naming_the_choices()
     {
-        var job = new ConversionJob(Context(new DiagnosticBag()));
+        var job = new ConversionJob(Context(new TestLog()));
         var output = Assert.Throws<UsageException>(() => job.Run(ToyRequest("nowhere")));
         Assert.Equal("-o nowhere: unknown output; expected local", output.Message);
         var scheme = Assert.Throws<UsageException>(() => job.Plan(ToyRequest() with { Source = new SourceSpec { Location = "ftp://host/vm" } }));
@@ -93,7 +93,7 @@ public sealed class CatalogOnceTests
         File.WriteAllText(Path.Combine(dir, "guest-os.json"), builtIn.Replace("\"description\": \"Debian\" }", "\"description\": \"Debian (site catalog)\" }", StringComparison.Ordinal));
         var events = new List<string>();
         var registry = StageRegistry.Default.With(sources: [new ToySource(events)]);
-        var context = new JobContext { Diagnostics = new DiagnosticBag(), GetEnv = _ => null, Cancellation = TestContext.Current.CancellationToken };
+        var context = new JobContext { Log = new TestLog().Logger, GetEnv = _ => null, Cancellation = TestContext.Current.CancellationToken };
         using var planned = new ConversionJob(registry, context).Plan(new ConversionRequest
         {
             Source = new SourceSpec { Location = "toy:cat" },

@@ -58,10 +58,10 @@ public sealed class ParallelDiskCopyTests
         }
     }
 
-    private static ConversionResult Run(string vmx, string os, IDiskOpener opener, DiagnosticBag diagnostics)
+    private static ConversionResult Run(string vmx, string os, IDiskOpener opener, TestLog diagnostics)
     {
         var registry = StageRegistry.Default.With(sources: [new OpenerSource(opener)]);
-        var context = new JobContext { Diagnostics = diagnostics, GetEnv = _ => null, Cancellation = TestContext.Current.CancellationToken };
+        var context = new JobContext { Log = diagnostics.Logger, GetEnv = _ => null, Cancellation = TestContext.Current.CancellationToken };
         return new ConversionJob(registry, context).Run(new ConversionRequest
         {
             Source = new SourceSpec { Location = vmx },
@@ -105,7 +105,7 @@ public sealed class ParallelDiskCopyTests
     {
         var (vmx, disks) = TwoDiskVm();
         var os = RepoPaths.NewTempDir();
-        var diagnostics = new DiagnosticBag();
+        var diagnostics = new TestLog();
         using var opener = new RendezvousOpener(parallel: 2);
 
         var result = Run(vmx, os, opener, diagnostics);
@@ -150,7 +150,7 @@ public sealed class ParallelDiskCopyTests
     {
         var (vmx, disks) = TwoDiskVm();
         var os = RepoPaths.NewTempDir();
-        var diagnostics = new DiagnosticBag();
+        var diagnostics = new TestLog();
         using var opener = new FailSecondOpener();
         var ex = Assert.Throws<IOException>(() => Run(vmx, os, opener, diagnostics));
         Assert.Contains("b-flat.vmdk", ex.Message, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Formats.Disk;
 using V2VConverter.Guest;
@@ -8,24 +9,51 @@ using V2VConverter.Pipeline.Contracts;
 
 namespace V2VConverter.Cli.Commands;
 
+/// <summary>The options of <c>v2v convert</c>, as parsed.</summary>
+internal sealed record ConvertCliOptions(SourceSpec Source, string OutputMode, CopyArgs Copy, bool NoGuestFixups, string? FstabStyle, PlanCliOptions Plan);
+
 /// <summary><c>v2v convert X.vmx -o local -os DIR [-of qcow2|raw] [-c]</c>: parses the options into a <see cref="ConversionJob"/> and shows its progress.</summary>
-public sealed class ConvertCommand : ICommand
+internal static class ConvertCommand
 {
-    public string Name => "convert";
-
-    public string Usage => $"convert X.vmx|URI [--vm NAME] [--allow-running] -o local -os DIR [-of qcow2|raw] [-c] [--no-guest-fixups] [--fstab-style uuid|vd] [--fsync] [--machine-readable] [--ignore-cid] {PlanArgs.Usage}";
-
-    public string Summary => "Convert the VM: copy every disk into DIR, convert the guest (virtio drivers, fstab/grub, VMware Tools, NIC names), write DIR/<name>.report.json and DIR/<name>.xml.";
-
-    public int Run(CliContext context, ArgReader args)
+    public static Command Create(CliContext context)
     {
-        var outputKind = args.Value("-o", "--output-mode") ?? "local";
-        var (compress, fsync, machineReadable, vmdk) = CopyArgs.Read(args);
-        var noGuestFixups = args.Flag("--no-guest-fixups");
-        var fstabStyle = args.Value("--fstab-style");
+        var source = CommandTable.SourceArgument();
+        var outputMode = CliOptions.OneOf("-o", ["--output-mode"], "output mode (only local: files in -os DIR)", "local");
+        var noGuestFixups = CliOptions.Flag("--no-guest-fixups", "copy only: a compatibility copy (SATA disks, e1000 NICs) without converting the guest");
+        var fstabStyle = CliOptions.OneOf("--fstab-style", [], "how fstab/crypttab and the bootloader name devices (default uuid)", "uuid", "vd");
+        var allowRunning = CliOptions.Flag("--allow-running", "convert a powered-on vSphere VM (the copy may be inconsistent)");
+        var copy = new CopyOptionSet();
+        var plan = new PlanOptionSet();
+        var remote = new VSphereOptionSet(withVm: true);
+        var command = new Command("convert", "Convert the VM: copy every disk into DIR, convert the guest (virtio drivers, fstab/grub, VMware Tools, NIC names), write DIR/<name>.report.json and DIR/<name>.xml.")
+        {
+            source, outputMode,
+        };
+        copy.AddTo(command);
+        command.Options.Add(noGuestFixups);
+        command.Options.Add(fstabStyle);
+        command.Options.Add(allowRunning);
+        remote.AddTo(command);
+        plan.AddTo(command);
+        command.SetAction(r => Run(context, new ConvertCliOptions(
+            remote.BindSource(r, context, r.GetRequiredValue(source), r.GetValue(allowRunning)),
+            r.GetValue(outputMode) ?? "local",
+            copy.Bind(r),
+            r.GetValue(noGuestFixups),
+            r.GetValue(fstabStyle),
+            plan.Bind(r))));
+        return command;
+    }
+
+    public static int Run(CliContext context, ConvertCliOptions o)
+    {
+        var outputKind = o.OutputMode;
+        var (compress, fsync, machineReadable, vmdk) = o.Copy;
+        var noGuestFixups = o.NoGuestFixups;
+        var fstabStyle = o.FstabStyle;
         var naming = fstabStyle is null ? DeviceNamingStyle.Uuid : GuestConversionOptions.ParseDeviceNaming(fstabStyle);
-        var plan = PlanArgs.Read(args, context, compatibilityMode: noGuestFixups);
-        var source = VSphereCommandSupport.ReadSourceSpec(context, args, allowRunningOption: true);
+        var plan = PlanArgs.Read(o.Plan, context, compatibilityMode: noGuestFixups);
+        var source = o.Source;
         var request = new ConversionRequest
         {
             Source = source,
@@ -36,7 +64,7 @@ public sealed class ConvertCommand : ICommand
             Vmdk = vmdk,
             Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming },
         };
-        DiagnosticsPrinter.Attach(context);
+        context.StartLog(RunLogFile.ForConversion(context, source, request.Output.Storage, o.Plan.LogDir));
         using var progress = new ConvertProgress(context, machineReadable);
         var result = new ConversionJob(VSphereCommandSupport.JobContext(context)).Run(request, progress);
         foreach (var d in result.Disks)
@@ -59,61 +87,18 @@ public sealed class ConvertCommand : ICommand
         return ExitCodes.Success;
     }
 
-    /// <summary>One bar per disk as disks are copied one after another; one bar summing them when they copy in parallel.</summary>
+    /// <summary>The job's copy stage on <see cref="CopyProgress"/>: a bar per disk plus a total; JSON lines per disk, or summed when the disks copy in parallel.</summary>
     private sealed class ConvertProgress(CliContext context, bool machineReadable) : IConversionProgress, IDisposable
     {
-        private readonly Lock _gate = new();
-        private List<ProgressDisplay> _displays = [];
-        private (long Done, long Total)[] _perDisk = [];
-        private bool _parallel;
-        private int _last = -1;
+        private CopyProgress? _progress;
 
-        public void CopyStarting(IReadOnlyList<DiskCopyInfo> disks, int parallelDisks)
-        {
-            lock (_gate)
-            {
-                _parallel = disks.Count > 1 && parallelDisks > 1;
-                _perDisk = disks.Select(d => (0L, d.VirtualSize ?? 0L)).ToArray();
-                _displays = _parallel
-                    ? [new ProgressDisplay(context, machineReadable, $"{disks.Count} disks")]
-                    : disks.Select(d => new ProgressDisplay(context, machineReadable, d.Label)).ToList();
-            }
-        }
+        public void CopyStarting(IReadOnlyList<DiskCopyInfo> disks, int parallelDisks) =>
+            _progress = new CopyProgress(context, machineReadable, disks.Select(d => (d.Label, d.VirtualSize ?? 0L)).ToList(), parallel: disks.Count > 1 && parallelDisks > 1);
 
-        public void DiskProgress(int index, DiskProgress p)
-        {
-            lock (_gate)
-            {
-                if (_parallel)
-                {
-                    _perDisk[index] = (p.Done, p.Total);
-                    _last = 0;
-                    _displays[0].Report(_perDisk.Sum(x => x.Done), _perDisk.Sum(x => x.Total));
-                    return;
-                }
-
-                if (_last >= 0 && _last != index)
-                {
-                    _displays[_last].Complete();
-                }
-
-                _last = index;
-                _displays[index].Report(p.Done, p.Total);
-            }
-        }
+        public void DiskProgress(int index, DiskProgress progress) => _progress?.Report(index, progress.Done, progress.Total);
 
         public void CopyFinished() => Dispose();
 
-        public void Dispose()
-        {
-            lock (_gate)
-            {
-                if (_last >= 0)
-                {
-                    _displays[_last].Complete();
-                    _last = -1;
-                }
-            }
-        }
+        public void Dispose() => _progress?.Dispose();
     }
 }

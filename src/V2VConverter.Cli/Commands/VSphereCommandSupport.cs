@@ -1,3 +1,4 @@
+using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline;
@@ -7,24 +8,36 @@ using V2VConverter.Sources.VSphere;
 namespace V2VConverter.Cli.Commands;
 
 /// <summary>
-/// What every command taking an <c>esx://</c>/<c>vpx://</c> source shares: the credential and TLS
-/// options, the refusal of a password on the command line, and the connection.
-/// Usage text: <see cref="OptionsUsage"/>.
+/// The credential and TLS options of every command taking an <c>esx://</c>/<c>vpx://</c> source, and the refusal
+/// of a password on the command line; with <c>--vm</c> for the commands whose source may also be a local .vmx.
+/// One instance per command.
 /// </summary>
-internal static class VSphereCommandSupport
+internal sealed class VSphereOptionSet(bool withVm)
 {
-    public const string OptionsUsage = "[--password-file FILE] [--thumbprint SHA1|SHA256]";
+    public const string PasswordRefusal = "passwords are not accepted on the command line (they would show in ps and shell history); use --password-file FILE, the V2V_PASSWORD environment variable or ~/.netrc";
 
-    /// <summary>Reads <c>--password-file</c> and <c>--thumbprint</c>; refuses <c>--password</c>/<c>-p</c>.</summary>
-    public static (string? PasswordFile, string? Thumbprint) ReadOptions(CliContext context, ArgReader args)
+    private readonly Option<string>? _vm = withVm ? CliOptions.Value("--vm", "NAME", "the VM to read when the source is an esx:// or vpx:// URI") : null;
+    private readonly Option<string> _passwordFile = CliOptions.Value("--password-file", "FILE", "read the vSphere password from FILE (else $V2V_PASSWORD, else ~/.netrc)");
+    private readonly Option<string> _thumbprint = CliOptions.Value("--thumbprint", "SHA1|SHA256", "pin the server's TLS certificate by its SHA-1 or SHA-256 thumbprint");
+    private readonly RefusedOption _password = new("--password", PasswordRefusal, "-p");
+
+    public void AddTo(Command command)
     {
-        if (args.Values("--password", "-p").Count > 0 || args.Flag("--password", "-p"))
+        if (_vm is not null)
         {
-            throw new UsageException("passwords are not accepted on the command line (they would show in ps and shell history); use --password-file FILE, the V2V_PASSWORD environment variable or ~/.netrc");
+            command.Options.Add(_vm);
         }
 
-        var file = args.Value("--password-file");
-        var thumbprint = args.Value("--thumbprint");
+        command.Options.Add(_passwordFile);
+        command.Options.Add(_thumbprint);
+        command.Options.Add(_password);
+    }
+
+    /// <summary>Reads <c>--password-file</c> and <c>--thumbprint</c> (a malformed thumbprint fails now, before connecting).</summary>
+    public (string? PasswordFile, string? Thumbprint) BindCredentials(ParseResult result, CliContext context)
+    {
+        var file = result.GetValue(_passwordFile);
+        var thumbprint = result.GetValue(_thumbprint);
         if (thumbprint is not null)
         {
             TlsPolicy.ParseThumbprint(thumbprint); // usage error now, before connecting
@@ -33,27 +46,24 @@ internal static class VSphereCommandSupport
         return (file is null ? null : context.ResolvePath(file), thumbprint);
     }
 
-    /// <summary>Every command taking a source spec (inspect, xml, convert) accepts these forms.</summary>
-    public const string SourceUsage = "X.vmx | esx://host/ --vm NAME | vpx://vcenter/DC/Cluster/Host --vm NAME";
-
-    /// <summary>
-    /// For commands that take a local .vmx or a vSphere URI (inspect, xml, convert): reads
-    /// <c>--vm</c>, <c>--password-file</c>, <c>--thumbprint</c> (and <c>--allow-running</c> where it applies)
-    /// before the positionals are taken, then the source itself.
-    /// </summary>
-    public static SourceSpec ReadSourceSpec(CliContext context, ArgReader args, bool allowRunningOption = false)
+    /// <summary>For commands that take a local .vmx or a vSphere URI (inspect, xml, convert): the source with <c>--vm</c> and the credentials.</summary>
+    public SourceSpec BindSource(ParseResult result, CliContext context, string location, bool allowRunning = false)
     {
-        var vm = args.Value("--vm");
-        var (file, thumbprint) = ReadOptions(context, args);
-        var allowRunning = allowRunningOption && args.Flag("--allow-running");
-        var location = args.Positionals(1, 1, "the .vmx file or esx:// / vpx:// URI")[0];
+        var vm = _vm is null ? null : result.GetValue(_vm);
+        var (file, thumbprint) = BindCredentials(result, context);
         return new SourceSpec { Location = location, VmName = vm, PasswordFile = file, Thumbprint = thumbprint, AllowRunning = allowRunning };
     }
+}
 
+/// <summary>What every command taking an <c>esx://</c>/<c>vpx://</c> source shares: the job context, the connection, warnings as they come, sizes.</summary>
+internal static class VSphereCommandSupport
+{
     /// <summary>The job's view of the CLI context.</summary>
     public static JobContext JobContext(CliContext context) => new()
     {
-        Diagnostics = context.Diagnostics,
+        Log = context.Logger,
+        Warnings = context.Log.Warnings,
+        Properties = context.Log.Properties,
         WorkingDirectory = context.WorkingDirectory,
         GetEnv = context.GetEnv,
         Cancellation = context.Cancellation,
@@ -64,18 +74,6 @@ internal static class VSphereCommandSupport
         PasswordFile = passwordFile,
         Thumbprint = thumbprint,
         GetEnv = context.GetEnv,
-        Log = context.Debug,
-        Diagnostics = context.Diagnostics,
+        Log = context.Logger,
     };
-
-    public static void PrintWarningsAsTheyCome(CliContext context)
-    {
-        context.Diagnostics.Added += d =>
-        {
-            if (d.Severity == Severity.Warning)
-            {
-                context.Error.WriteLine($"v2v: {d}");
-            }
-        };
-    }
 }

@@ -9,7 +9,7 @@ public static class ErrorReporter
     public static int Report(Exception ex, CliContext context)
     {
         var (code, message) = Classify(ex);
-        context.Error.WriteLine($"v2v: error: {message}");
+        context.Error.WriteLine(Secrets.Mask($"v2v: error: {message}"));
         if (code == ExitCodes.Usage)
         {
             context.Error.WriteLine("Run './v2v --help' for usage.");
@@ -17,7 +17,7 @@ public static class ErrorReporter
 
         if (context.Verbose)
         {
-            context.Error.WriteLine(ex.ToString());
+            context.Error.WriteLine(Secrets.Mask(ex.ToString()));
         }
 
         return code;

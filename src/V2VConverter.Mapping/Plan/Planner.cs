@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Serilog;
 using V2VConverter.Mapping.Rules;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
@@ -7,7 +8,7 @@ using V2VConverter.Model.Vm;
 namespace V2VConverter.Mapping.Plan;
 
 /// <summary>Turns the source model and the mapping rules into a <see cref="ConversionPlan"/>, logging every decision.</summary>
-public sealed partial class Planner(IConfiguration rules, DiagnosticBag diagnostics, IReadOnlyList<string>? ruleFiles = null)
+public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnlyList<string>? ruleFiles = null)
 {
     private readonly List<Decision> _decisions = [];
 
@@ -125,7 +126,7 @@ public sealed partial class Planner(IConfiguration rules, DiagnosticBag diagnost
     {
         var d = new Decision(subject, from, to, rule ?? "default");
         _decisions.Add(d);
-        diagnostics.Info(d.ToString());
+        log.Info(d.ToString());
     }
 
     private (string Value, string Rule) Require(string path, RuleFacts facts, string key, string what)

@@ -1,6 +1,6 @@
 using V2VConverter.Formats.Disk;
 using V2VConverter.Mapping.Plan;
-using V2VConverter.Model.Diagnostics;
+using Serilog;
 
 namespace V2VConverter.Pipeline.Contracts;
 
@@ -20,7 +20,7 @@ public sealed record OutputSpec
 /// <summary>What an output may use: the run's diagnostics and working directory.</summary>
 public sealed record OutputContext
 {
-    public required DiagnosticBag Diagnostics { get; init; }
+    public required ILogger Log { get; init; }
 
     public string WorkingDirectory { get; init; } = Environment.CurrentDirectory;
 

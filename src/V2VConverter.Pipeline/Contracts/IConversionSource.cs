@@ -1,6 +1,6 @@
 using V2VConverter.Formats.Vmdk;
 using V2VConverter.Model.Catalog;
-using V2VConverter.Model.Diagnostics;
+using Serilog;
 using V2VConverter.Model.Vm;
 using V2VConverter.Sources.Disks;
 
@@ -28,7 +28,8 @@ public sealed record SourceSpec
 /// <summary>What a source may use while it opens: the run's diagnostics, catalog, environment and cancellation.</summary>
 public sealed record SourceContext
 {
-    public required DiagnosticBag Diagnostics { get; init; }
+    /// <summary>The run's logger: warnings (always shown), decisions (-v), details (-vv).</summary>
+    public required ILogger Log { get; init; }
 
     /// <summary>The guest OS catalog, loaded once per run (built in, or --mappings-dir's guest-os.json).</summary>
     public GuestOsCatalog Catalog { get; init; } = GuestOsCatalog.Default;

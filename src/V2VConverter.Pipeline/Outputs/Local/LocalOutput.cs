@@ -66,7 +66,7 @@ public sealed class LocalOutput : IConversionOutput
                 }
 
                 Directory.CreateDirectory(d.StorageTarget);
-                context.Diagnostics.Info($"created output directory {d.StorageTarget}");
+                context.Log.Info($"created output directory {d.StorageTarget}");
             }
 
             RefuseExisting(d.OutputPath);

@@ -41,14 +41,14 @@ public sealed class VSphereInventorySource : IConversionSource
                 var vm = await vs.FetchVmAsync(spec.VmName, context.Cancellation).ConfigureAwait(false);
                 if (context.StagingDirectory is null)
                 {
-                    var model = VSphereModel.ToModel(vm, context.Diagnostics, vmxOptions);
+                    var model = VSphereModel.ToModel(vm, context.Log, vmxOptions);
                     await vs.DisposeAsync().ConfigureAwait(false);
                     return new OpenedSource(model, NoDisks.Instance);
                 }
 
-                VSphereSource.CheckPowerState(vm.Info, spec.AllowRunning, context.Diagnostics);
-                var converted = VSphereModel.ToModel(vm, context.Diagnostics, vmxOptions);
-                var opener = new VSphereDiskOpener(vs.Datastore, vm, context.StagingDirectory, line => context.Diagnostics.Info(line));
+                VSphereSource.CheckPowerState(vm.Info, spec.AllowRunning, context.Log);
+                var converted = VSphereModel.ToModel(vm, context.Log, vmxOptions);
+                var opener = new VSphereDiskOpener(vs.Datastore, vm, context.StagingDirectory, context.Log);
                 return new OpenedSource(converted, opener, new Logout(vs));
             }
             catch
@@ -74,8 +74,7 @@ public sealed class VSphereInventorySource : IConversionSource
             PasswordFile = spec.PasswordFile is null ? null : context.Resolve(spec.PasswordFile),
             Thumbprint = spec.Thumbprint,
             GetEnv = context.GetEnv,
-            Log = line => context.Diagnostics.Info(line),
-            Diagnostics = context.Diagnostics,
+            Log = context.Log,
         };
     }
 

@@ -32,7 +32,7 @@ public sealed class VmxFileSource : IConversionSource
             throw new FileNotFoundException($"{spec.Location}: no such file", spec.Location);
         }
 
-        var vm = VmxSource.Load(path, context.Diagnostics, new VmxSourceOptions { Catalog = context.Catalog });
+        var vm = VmxSource.Load(path, context.Log, new VmxSourceOptions { Catalog = context.Catalog });
         return new OpenedSource(vm, LocalDiskOpener.Instance);
     }
 }
