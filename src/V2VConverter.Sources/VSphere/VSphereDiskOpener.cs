@@ -90,12 +90,12 @@ public sealed class VSphereDiskOpener : IDiskOpener
         var layout = await ReadLayoutAsync(_datastore, path, info, ct).ConfigureAwait(false);
         if (layout.Streamable)
         {
-            _log.Detail($"download: {path}: {layout.Extents.Count} flat extent(s), {layout.Length} bytes, streamed into the disk writer (no staging copy)");
+            _log.Info($"download: {path}: {layout.Extents.Count} flat extent(s), {layout.Length} bytes, streamed into the disk writer (no staging copy)");
             _streamed[path.ToString()] = true;
             return OpenStream(layout, ct);
         }
 
-        _log.Detail($"download: {path}: {layout.NotStreamableReason}; fetching its files into {_stagingDirectory} first");
+        _log.Info($"download: {path}: {layout.NotStreamableReason}; fetching its files into {_stagingDirectory} first");
         var local = await StageAsync(path, ct).ConfigureAwait(false);
         return VmdkDisk.Open(local, options);
     }
