@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using V2VConverter.Guest.Network;
 using V2VConverter.Guest.Transforms;
 
@@ -35,13 +34,10 @@ public sealed record NetworkInfo(IReadOnlyList<NetworkConfigSystem> Systems, IRe
 /// What the converter learned about a guest before changing it: everything the fixups decide on,
 /// and what <c>v2v inspect X.vmx --guest</c> prints.
 /// </summary>
-/// <param name="Os">
-/// Who the guest is: root, OS type, distribution, product, version, architecture, hostname. Not
-/// serialized as an object: the JSON of <c>inspect --guest --json</c> and of the report keeps the
-/// identity's keys at the top level of the inspection (the private <c>Json*</c> members below).
-/// </param>
-public sealed record GuestInspection([property: JsonIgnore] OsIdentity Os)
+public sealed record GuestInspection
 {
+    /// <summary>Who the guest is: root, OS type, distribution, product, version, architecture, hostname.</summary>
+    public required OsIdentity Os { get; init; }
 
     public IReadOnlyList<GuestFilesystem> Filesystems { get; init; } = [];
 
@@ -69,30 +65,5 @@ public sealed record GuestInspection([property: JsonIgnore] OsIdentity Os)
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>"major.minor" of <see cref="Os"/>.</summary>
-    [JsonPropertyOrder(1)]
     public string Version => $"{Os.MajorVersion}.{Os.MinorVersion}";
-
-    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("root")]
-    private string JsonRoot => Os.Root;
-
-    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("osType")]
-    private string JsonOsType => Os.OsType;
-
-    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("distro")]
-    private string JsonDistro => Os.Distro;
-
-    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("productName")]
-    private string JsonProductName => Os.ProductName;
-
-    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("majorVersion")]
-    private int JsonMajorVersion => Os.MajorVersion;
-
-    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("minorVersion")]
-    private int JsonMinorVersion => Os.MinorVersion;
-
-    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("arch")]
-    private string JsonArch => Os.Arch;
-
-    [JsonInclude, JsonPropertyOrder(-1), JsonPropertyName("hostname")]
-    private string? JsonHostname => Os.Hostname;
 }

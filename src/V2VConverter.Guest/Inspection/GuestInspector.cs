@@ -142,8 +142,9 @@ public static partial class GuestInspector
     {
         var warnings = new List<string>(id.Warnings);
         var found = Detect(files ?? s, id.PackageFormat, warnings);
-        var result = new GuestInspection(id)
+        var result = new GuestInspection
         {
+            Os = id,
             Filesystems = id.Filesystems.OrderBy(f => f.Device, DeviceOrder).ToList(),
             VolumeGroups = id.VolumeGroups,
             LogicalVolumes = id.LogicalVolumes,

@@ -58,14 +58,14 @@ public sealed record GuestInspectionSection
         ArgumentNullException.ThrowIfNull(i);
         return new GuestInspectionSection
         {
-            Root = i.Root,
-            OsType = i.OsType,
-            Distro = i.Distro,
-            ProductName = i.ProductName,
-            MajorVersion = i.MajorVersion,
-            MinorVersion = i.MinorVersion,
-            Arch = i.Arch,
-            Hostname = i.Hostname,
+            Root = i.Os.Root,
+            OsType = i.Os.OsType,
+            Distro = i.Os.Distro,
+            ProductName = i.Os.ProductName,
+            MajorVersion = i.Os.MajorVersion,
+            MinorVersion = i.Os.MinorVersion,
+            Arch = i.Os.Arch,
+            Hostname = i.Os.Hostname,
             Filesystems = i.Filesystems.Select(f => new GuestFilesystemRow(f.Device, f.Type, f.Uuid, f.Label, f.MountPoint)).ToList(),
             VolumeGroups = i.VolumeGroups,
             LogicalVolumes = i.LogicalVolumes,

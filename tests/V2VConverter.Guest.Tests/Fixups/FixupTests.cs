@@ -17,8 +17,9 @@ public sealed class FixupTests
             Root = "/dev/sda2", OsType = "linux", Distro = "rhel", ProductName = "test", MajorVersion = 9, MinorVersion = 3, Arch = "x86_64",
             MountPoints = [], Filesystems = [], PackageFormat = pkgFormat, PackageManager = "dnf", Method = IdentificationMethod.Quick,
         };
-        var insp = new GuestInspection(os)
+        var insp = new GuestInspection
         {
+            Os = os,
             PackageFormat = pkgFormat, PackageManager = "dnf", InitramfsTool = f.Initramfs, Bootloader = f.Bootloader, Kernels = f.Kernels,
             VmwareTools = f.Tools, Network = f.Network, HasSystemd = f.HasSystemd,
             Filesystems = [new GuestFilesystem("/dev/sda1", "xfs", "1111", null, "/boot")],

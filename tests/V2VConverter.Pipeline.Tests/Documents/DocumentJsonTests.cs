@@ -45,14 +45,22 @@ public sealed class DocumentJsonTests : IDisposable
 
     private static GuestInspection Inspection() => new()
     {
-        Root = "/dev/sda1",
-        OsType = "linux",
-        Distro = "debian",
-        ProductName = "Debian GNU/Linux 12 (bookworm)",
-        MajorVersion = 12,
-        MinorVersion = 5,
-        Arch = "x86_64",
-        Hostname = null,
+        Os = new OsIdentity
+        {
+            Root = "/dev/sda1",
+            OsType = "linux",
+            Distro = "debian",
+            ProductName = "Debian GNU/Linux 12 (bookworm)",
+            MajorVersion = 12,
+            MinorVersion = 5,
+            Arch = "x86_64",
+            Hostname = null,
+            MountPoints = [("/", "/dev/sda1")],
+            Filesystems = [],
+            PackageFormat = "deb",
+            PackageManager = "apt",
+            Method = IdentificationMethod.Quick,
+        },
         Filesystems = [new GuestFilesystem("/dev/sda1", "ext4", "5a1e0001", "rootfs", "/")],
         PackageFormat = "deb",
         PackageManager = "apt",
