@@ -48,15 +48,15 @@ public static class LinuxGuestConverter
         GuestfsSession session;
         try
         {
-            session = GuestfsSession.Launch(outputDisks, options.Accelerator, log);
+            session = Launch(outputDisks, options.Accelerator, log);
         }
         catch (GuestfsException e)
         {
             return Compatibility($"the libguestfs appliance could not be launched: {e.Message}", log, total);
         }
-        catch (DllNotFoundException e)
+        catch (DllNotFoundException)
         {
-            return Compatibility($"libguestfs is not installed (apt-get install libguestfs-tools): {e.Message}", log, total);
+            return Compatibility(LibguestfsAvailability.Problem ?? $"libguestfs could not be loaded: {LibguestfsAvailability.InstallHint}", log, total);
         }
 
         using (session)
@@ -220,9 +220,16 @@ public static class LinuxGuestConverter
     /// </summary>
     public static GuestInspection? Inspect(IReadOnlyList<ApplianceDisk> disks, ApplianceAccelerator accel, Action<string> log)
     {
-        using var session = GuestfsSession.Launch(disks.Select(d => d with { ReadOnly = true }).ToList(), accel, log);
+        using var session = Launch(disks.Select(d => d with { ReadOnly = true }).ToList(), accel, log);
         var id = GuestInspector.Identify(session, readOnly: true, log);
         return id is null ? null : GuestInspector.Inspect(session, id, log);
+    }
+
+    /// <summary>Launches the appliance; a missing libguestfs is a one-line <see cref="DllNotFoundException"/> (see <see cref="LibguestfsAvailability"/>).</summary>
+    private static GuestfsSession Launch(IReadOnlyList<ApplianceDisk> disks, ApplianceAccelerator accel, Action<string> log)
+    {
+        LibguestfsAvailability.ThrowIfMissing();
+        return GuestfsSession.Launch(disks, accel, log);
     }
 
     private static (DeviceRemapper Source, DeviceRemapper Appliance, List<DeviceMapping> Devices) BuildMaps(GuestfsSession session, OsIdentity id, GuestInspection inspection, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, DeviceNamingStyle style, Action<string> log)

@@ -126,4 +126,14 @@ public sealed class BadInputCliTests : IDisposable
         var bad = CliRunner.Run(_dir, "xml", Path.Combine(_dir, "t.vmx"), "--tuning", "warp");
         AssertOneLineError(bad, ExitCodes.Failure, "warp", "performance");
     }
+
+    [Fact]
+    public void A_missing_native_library_is_a_one_line_failure_not_an_internal_error()
+    {
+        var (code, message) = V2VConverter.Cli.Infrastructure.ErrorReporter.Classify(
+            new DllNotFoundException(V2VConverter.Guest.Access.LibguestfsAvailability.Probe("libv2v-no-such-library.so.0")));
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Equal("libguestfs is not installed (libv2v-no-such-library.so.0 was not found): apt-get install libguestfs-tools", message);
+    }
 }

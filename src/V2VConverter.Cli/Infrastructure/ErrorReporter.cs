@@ -38,6 +38,7 @@ public static class ErrorReporter
             InvalidDataException or EndOfStreamException or NotSupportedException or FileNotFoundException
                 or DirectoryNotFoundException or UnauthorizedAccessException or IOException or AuthenticationException
                 or HttpRequestException or InvalidOperationException or ArgumentException or FormatException
+                or DllNotFoundException // a missing native library: the message names the package (LibguestfsAvailability)
                 => (ExitCodes.Failure, OneLine(ex.Message)),
             _ => (ExitCodes.Failure, $"internal error: {OneLine(ex.Message)} (run with -v for details)"),
         };
