@@ -101,9 +101,10 @@ public sealed class ConvertCommand : ICommand
 
             if (result.Guest is { } g)
             {
-                context.Error.WriteLine(g.CompatibilityMode
-                    ? $"v2v: guest: compatibility copy ({g.CompatibilityReason})"
-                    : $"v2v: guest: {g.Fixups.Count} fixup(s) applied; see {result.ReportPath}");
+                foreach (var line in GuestSummary.Lines(g, result.ReportPath))
+                {
+                    context.Error.WriteLine($"v2v: guest: {line}");
+                }
             }
 
             context.Error.WriteLine($"v2v: wrote {result.ReportPath}");
