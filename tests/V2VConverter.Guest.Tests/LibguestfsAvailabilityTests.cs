@@ -1,6 +1,6 @@
 using V2VConverter.Guest.Access;
 
-namespace V2VConverter.Guest.Tests.Access;
+namespace V2VConverter.Guest.Tests;
 
 public sealed class LibguestfsAvailabilityTests
 {
