@@ -13,7 +13,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 say() { printf 'demo: %s\n' "$*" >&2; }
 sudo_cmd=()
-[[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { say "error: apt-get and the guest build need root: run this as root, or install sudo"; exit 1; }
+    sudo_cmd=(sudo)
+fi
 start=$SECONDS
 
 # Build the CLI in the background while the packages and the guest are prepared (./v2v builds when its sources changed).
