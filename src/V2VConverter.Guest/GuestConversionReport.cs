@@ -40,6 +40,22 @@ public sealed record GuestConversionReport
 
     public TimeSpan TotalTime { get; init; }
 
+    /// <summary>The report of a guest that is left as it was (logged as a warning): the caller plans compatibility devices.</summary>
+    public static GuestConversionReport NotConverted(string reason, Action<string> log, TimeSpan total, string? accelerator = null, TimeSpan launchTime = default)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        log($"WARNING: guest not converted, falling back to compatibility mode (SATA disks, e1000 NICs): {reason}");
+        return new GuestConversionReport
+        {
+            CompatibilityMode = true,
+            CompatibilityReason = reason,
+            Warnings = [$"guest not converted: {reason}; use a compatibility domain (SATA disks, e1000 NICs)"],
+            Accelerator = accelerator,
+            ApplianceLaunchTime = launchTime,
+            TotalTime = total,
+        };
+    }
+
     /// <summary>Converted and no fixup failed.</summary>
     public bool Succeeded => !CompatibilityMode && Fixups.All(f => f.Status != FixupStatus.Failed);
 }

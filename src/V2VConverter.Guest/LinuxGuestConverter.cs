@@ -48,23 +48,20 @@ public static class LinuxGuestConverter
         GuestfsSession session;
         try
         {
-            session = Launch(outputDisks, options.Accelerator, log);
+            session = GuestfsSession.Launch(outputDisks, options.Accelerator, log);
         }
         catch (GuestfsException e)
         {
             return Compatibility($"the libguestfs appliance could not be launched: {e.Message}", log, total);
         }
-        catch (DllNotFoundException)
+        catch (DllNotFoundException e)
         {
-            return Compatibility(LibguestfsAvailability.Problem ?? $"libguestfs could not be loaded: {LibguestfsAvailability.InstallHint}", log, total);
+            return Compatibility(GuestAccessError.Describe(e), log, total); // one line, not the loader's list of paths
         }
 
         using (session)
         {
-            GuestInspection inspection;
             OsIdentity id;
-            // The session itself: stat, glob and pread are daemon calls of a few milliseconds; only guest commands cost seconds.
-            IGuestFileSystem files = session;
             try
             {
                 var found = GuestInspector.Identify(session, readOnly: false, log);
@@ -74,11 +71,46 @@ public static class LinuxGuestConverter
                 }
 
                 id = found;
-                if (id.OsType != "linux")
+                if (!Handles(id))
                 {
                     return Compatibility($"the guest is {id.OsType}, not Linux; only Linux guests are converted", log, total, session);
                 }
+            }
+            catch (GuestfsException e)
+            {
+                return Compatibility($"the guest could not be inspected: {e.Message}", log, total, session);
+            }
 
+            var report = ConvertIdentified(session, id, deviceMap, nics, options, log, total, fixups);
+            if (!report.CompatibilityMode)
+            {
+                session.Shutdown(); // unmounts, syncs and flushes; throws when it cannot
+                log($"guest conversion finished in {total.Elapsed.TotalSeconds:F1} s (appliance launch {session.LaunchTime.TotalSeconds:F1} s, {session.Accelerator})");
+            }
+
+            return report with { TotalTime = total.Elapsed };
+        }
+    }
+
+    /// <summary>True for the guests this converter handles: Linux.</summary>
+    public static bool Handles(OsIdentity id) => id.OsType == "linux";
+
+    /// <summary>
+    /// Converts an identified Linux guest in a launched appliance: inspection, then the fixups. The caller
+    /// owns the session, and shuts it down (which flushes the disks) when the report is not in compatibility mode.
+    /// </summary>
+    public static GuestConversionReport ConvertIdentified(GuestfsSession session, OsIdentity id, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, Action<string> log, Stopwatch? total = null, IReadOnlyList<IGuestFixup>? fixups = null)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(options);
+        total ??= Stopwatch.StartNew();
+        {
+            GuestInspection inspection;
+            // The session itself: stat, glob and pread are daemon calls of a few milliseconds; only guest commands cost seconds.
+            IGuestFileSystem files = session;
+            try
+            {
                 inspection = GuestInspector.Inspect(session, id, log, files);
             }
             catch (GuestfsException e)
@@ -198,8 +230,6 @@ public static class LinuxGuestConverter
 
             Flush();
             var done = results.Select(r => r!).ToList();
-            session.Shutdown(); // unmounts, syncs and flushes; throws when it cannot
-            log($"guest conversion finished in {total.Elapsed.TotalSeconds:F1} s (appliance launch {session.LaunchTime.TotalSeconds:F1} s, {session.Accelerator})");
             return new GuestConversionReport
             {
                 Inspection = inspection,
@@ -220,16 +250,9 @@ public static class LinuxGuestConverter
     /// </summary>
     public static GuestInspection? Inspect(IReadOnlyList<ApplianceDisk> disks, ApplianceAccelerator accel, Action<string> log)
     {
-        using var session = Launch(disks.Select(d => d with { ReadOnly = true }).ToList(), accel, log);
+        using var session = GuestfsSession.Launch(disks.Select(d => d with { ReadOnly = true }).ToList(), accel, log);
         var id = GuestInspector.Identify(session, readOnly: true, log);
         return id is null ? null : GuestInspector.Inspect(session, id, log);
-    }
-
-    /// <summary>Launches the appliance; a missing libguestfs is a one-line <see cref="DllNotFoundException"/> (see <see cref="LibguestfsAvailability"/>).</summary>
-    private static GuestfsSession Launch(IReadOnlyList<ApplianceDisk> disks, ApplianceAccelerator accel, Action<string> log)
-    {
-        LibguestfsAvailability.ThrowIfMissing();
-        return GuestfsSession.Launch(disks, accel, log);
     }
 
     private static (DeviceRemapper Source, DeviceRemapper Appliance, List<DeviceMapping> Devices) BuildMaps(GuestfsSession session, OsIdentity id, GuestInspection inspection, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, DeviceNamingStyle style, Action<string> log)
@@ -295,17 +318,6 @@ public static class LinuxGuestConverter
 
     private static string Strip(string s) => s.StartsWith("/dev/", StringComparison.Ordinal) ? s[5..] : s;
 
-    private static GuestConversionReport Compatibility(string reason, Action<string> log, Stopwatch total, GuestfsSession? session = null)
-    {
-        log($"WARNING: guest not converted, falling back to compatibility mode (SATA disks, e1000 NICs): {reason}");
-        return new GuestConversionReport
-        {
-            CompatibilityMode = true,
-            CompatibilityReason = reason,
-            Warnings = [$"guest not converted: {reason}; use a compatibility domain (SATA disks, e1000 NICs)"],
-            Accelerator = session?.Accelerator,
-            ApplianceLaunchTime = session?.LaunchTime ?? TimeSpan.Zero,
-            TotalTime = total.Elapsed,
-        };
-    }
+    private static GuestConversionReport Compatibility(string reason, Action<string> log, Stopwatch total, GuestfsSession? session = null) =>
+        GuestConversionReport.NotConverted(reason, log, total.Elapsed, session?.Accelerator, session?.LaunchTime ?? TimeSpan.Zero);
 }

@@ -12,7 +12,7 @@ namespace V2VConverter.Pipeline;
 /// <summary>DIR/NAME.report.json: each device before and after, each disk copied, each guest fixup with its changes.</summary>
 public static class ConversionReport
 {
-    public static string ToJson(ConversionPlan plan, IReadOnlyList<DiskConvertResult> disks, GuestConversionReport? guest, DiagnosticBag diagnostics)
+    public static string ToJson(ConversionPlan plan, IReadOnlyList<DiskConvertResult> disks, GuestConversionReport? guest, IReadOnlyList<string> warnings)
     {
         var root = new JsonObject
         {
@@ -35,7 +35,7 @@ public static class ConversionReport
                 ["seconds"] = Math.Round(d.Elapsed.TotalSeconds, 3),
             }).ToArray()),
             ["guest"] = guest is null ? null : JsonNode.Parse(GuestInspectionPrinter.ToJson(guest)),
-            ["warnings"] = new JsonArray(diagnostics.Warnings.Select(w => (JsonNode)JsonValue.Create(w.ToString())!).ToArray()),
+            ["warnings"] = new JsonArray(warnings.Select(w => (JsonNode)JsonValue.Create(w)!).ToArray()),
         };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
     }

@@ -1,9 +1,14 @@
+using System.Diagnostics;
+using Serilog;
 using V2VConverter.Guest;
 using V2VConverter.Guest.Access;
+using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Network;
 using V2VConverter.Guest.Transforms;
 using V2VConverter.Mapping.Plan;
 using V2VConverter.Model.Diagnostics;
+using V2VConverter.Model.Vm;
+using V2VConverter.Pipeline.Contracts;
 
 namespace V2VConverter.Pipeline;
 
@@ -14,31 +19,93 @@ public sealed record GuestStageOptions
     public bool Skip { get; init; }
 
     public DeviceNamingStyle DeviceNaming { get; init; } = DeviceNamingStyle.Uuid;
+
+    public ApplianceAccelerator Accelerator { get; init; } = ApplianceAccelerator.Auto;
 }
 
 /// <summary>
-/// The guest stage: after the disks are written, the output disks (never the source) are converted
-/// in one appliance launch. An unknown or uninspectable guest falls back to compatibility devices.
+/// The guest stage: after the disks are written, the output disks (never the source) are opened in
+/// one appliance launch, the OS is identified, and the first converter that handles it converts it.
+/// A guest that no converter handles, or that cannot be inspected, is left as it was: compatibility devices.
 /// </summary>
 public static class GuestStage
 {
-    public static GuestConversionReport? Run(ConversionPlan plan, GuestStageOptions options, DiagnosticBag diagnostics, Action<string> log)
+    public static GuestConversionOutcome Run(ConversionPlan plan, IReadOnlyList<string> outputPaths, IReadOnlyList<IGuestConverter> converters, GuestStageOptions options, ILogger logger)
     {
-        if (options.Skip)
-        {
-            return null;
-        }
-
-        var disks = plan.Disks.Select(d => new ApplianceDisk(d.OutputPath, d.Format, ReadOnly: false)).ToList();
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(outputPaths);
+        ArgumentNullException.ThrowIfNull(converters);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        Action<string> log = line => logger.Info("guest: " + line);
+        var total = Stopwatch.StartNew();
+        var disks = plan.Disks.Select((d, i) => new ApplianceDisk(outputPaths[i], d.Format, ReadOnly: false)).ToList();
         // A Linux guest on VMware sees its disks as sda, sdb... in the order the plan lists them.
         var deviceMap = plan.Disks.Select((d, i) => ("sd" + Planner.DriveLetters(i), d.TargetDev)).ToList();
         var nics = plan.Nics.Select(n => NicInfo.FromModel(n.Source, n.Source.PciSlotNumber)).OfType<NicInfo>().ToList();
-        var report = LinuxGuestConverter.Convert(disks, deviceMap, nics, new GuestConversionOptions { DeviceNaming = options.DeviceNaming }, log);
-        foreach (var w in report.Warnings)
+        var guestOptions = new GuestConversionOptions { DeviceNaming = options.DeviceNaming, Accelerator = options.Accelerator };
+
+        GuestConversionOutcome outcome;
+        GuestfsSession session;
+        try
         {
-            diagnostics.Warn("guest: " + w);
+            session = GuestfsSession.Launch(disks, options.Accelerator, log);
+        }
+        catch (Exception e) when (e is GuestfsException or DllNotFoundException)
+        {
+            outcome = NotConverted(GuestAccessError.Describe(e), log, total);
+            Warn(outcome, logger);
+            return outcome;
         }
 
-        return report;
+        using (session)
+        {
+            OsIdentity? os;
+            try
+            {
+                os = GuestInspector.Identify(session, readOnly: false, log);
+            }
+            catch (GuestfsException e)
+            {
+                os = null;
+                outcome = NotConverted($"the guest could not be inspected: {e.Message}", log, total, session);
+                Warn(outcome, logger);
+                return outcome;
+            }
+
+            var converter = os is null ? null : converters.FirstOrDefault(c => c.Handles(os));
+            if (os is null || converter is null)
+            {
+                outcome = NotConverted(os is null ? "no operating system was found on the disks" : $"no guest converter handles a {os.OsType} guest ({os.ProductName})", log, total, session);
+                Warn(outcome, logger);
+                return outcome;
+            }
+
+            log($"converter: {converter.Name} for {os.ProductName}");
+            outcome = converter.Convert(new GuestConversionInput(session, os, deviceMap, nics, guestOptions, log));
+            if (!outcome.Report.CompatibilityMode)
+            {
+                session.Shutdown(); // unmounts, syncs and flushes; throws when it cannot: the disks may be incomplete
+                log($"guest conversion finished in {total.Elapsed.TotalSeconds:F1} s (appliance launch {session.LaunchTime.TotalSeconds:F1} s, {session.Accelerator})");
+            }
+
+            outcome = outcome with { Report = outcome.Report with { TotalTime = total.Elapsed } };
+            Warn(outcome, logger);
+            return outcome;
+        }
+    }
+
+    private static GuestConversionOutcome NotConverted(string reason, Action<string> log, Stopwatch total, GuestfsSession? session = null)
+    {
+        var report = GuestConversionReport.NotConverted(reason, log, total.Elapsed, session?.Accelerator, session?.LaunchTime ?? TimeSpan.Zero);
+        return new GuestConversionOutcome(report, new GuestFacts { Converter = "none", Converted = false, VirtioDriversInstalled = false, Reason = reason });
+    }
+
+    private static void Warn(GuestConversionOutcome outcome, ILogger logger)
+    {
+        foreach (var w in outcome.Report.Warnings)
+        {
+            logger.Warn("guest: " + w);
+        }
     }
 }

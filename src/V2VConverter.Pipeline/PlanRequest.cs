@@ -1,3 +1,4 @@
+using Serilog;
 using V2VConverter.Mapping.Config;
 using V2VConverter.Mapping.Plan;
 using V2VConverter.Model.Catalog;
@@ -20,18 +21,24 @@ public sealed record PlanRequest
 /// <summary>Loads rules and plans a conversion; shared by inspect, xml and convert.</summary>
 public static class ConversionPlanner
 {
-    public static ConversionPlan Plan(VirtualMachine vm, PlanRequest request, DiagnosticBag diagnostics)
+    /// <summary>Plans <paramref name="vm"/>, whose guest OS was already looked up in the run's catalog by its source.</summary>
+    public static ConversionPlan Plan(VirtualMachine vm, PlanRequest request, ILogger log)
     {
+        ArgumentNullException.ThrowIfNull(request);
         var config = MappingConfiguration.Load(request.Mapping, out var files);
-        var guestCatalogFile = request.Mapping.MappingsDirectory is { } dir && File.Exists(Path.Combine(dir, "guest-os.json"))
+        return new Planner(config, log, files).Plan(vm, request.Options);
+    }
+
+    /// <summary>
+    /// The guest OS catalog of a run, loaded once: <c>--mappings-dir</c>'s guest-os.json when it has one,
+    /// else the built-in copy. The source looks the guest up in it; the planner does not look it up again.
+    /// </summary>
+    public static GuestOsCatalog LoadCatalog(MappingSources mapping)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        var file = mapping.MappingsDirectory is { } dir && File.Exists(Path.Combine(dir, "guest-os.json"))
             ? Path.Combine(dir, "guest-os.json")
             : null;
-        if (guestCatalogFile is not null)
-        {
-            var catalog = GuestOsCatalog.Parse(File.ReadAllText(guestCatalogFile), guestCatalogFile);
-            vm = vm with { Guest = catalog.Lookup(vm.Guest.VmxId, out _) };
-        }
-
-        return new Planner(config, diagnostics, files).Plan(vm, request.Options);
+        return file is null ? GuestOsCatalog.Default : GuestOsCatalog.Parse(File.ReadAllText(file), file);
     }
 }

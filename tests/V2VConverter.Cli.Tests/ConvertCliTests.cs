@@ -74,6 +74,60 @@ public sealed class ConvertCliTests : IDisposable
     }
 
     [Fact]
+    public void Convert_follows_the_storage_format_rule_like_xml_does()
+    {
+        Tool.Require("qemu-img");
+        var outDir = Path.Combine(_dir, "out");
+        var xml = CliRunner.Run(_dir, "xml", _vmx, "-os", outDir, "--set", "storage:format=raw", "--no-guest-fixups");
+        var r = CliRunner.Run(_dir, "convert", _vmx, "-o", "local", "-os", outDir, "--set", "storage:format=raw", "--no-guest-fixups");
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.True(File.Exists(Path.Combine(outDir, "workstation-demo-sda.raw")), r.Err);
+        var written = XDocument.Load(Path.Combine(outDir, "workstation-demo.xml"));
+        Assert.Equal("raw", written.Descendants("disk").First().Element("driver")!.Attribute("type")!.Value);
+        if (xml.ExitCode == 0)
+        {
+            Assert.Equal("raw", XDocument.Parse(xml.Out).Descendants("disk").First().Element("driver")!.Attribute("type")!.Value);
+        }
+
+        // -c needs qcow2, whichever way raw was chosen.
+        var c = CliRunner.Run(_dir, "convert", _vmx, "-o", "local", "-os", Path.Combine(_dir, "out2"), "--set", "storage:format=raw", "-c", "--no-guest-fixups");
+        Assert.Equal(ExitCodes.Usage, c.ExitCode);
+        Assert.Contains("-c needs the qcow2 output format", c.Err, StringComparison.Ordinal);
+        Assert.Empty(RunLogFiles.OutputsIn(Path.Combine(_dir, "out2")));
+    }
+
+    [Fact]
+    public void A_templates_folder_that_does_not_exist_fails_before_anything_is_written()
+    {
+        var outDir = Path.Combine(_dir, "out");
+        var r = CliRunner.Run(_dir, "convert", _vmx, "-o", "local", "-os", outDir, "--templates", Path.Combine(_dir, "no-such-templates"), "--no-guest-fixups");
+        Assert.Equal(ExitCodes.Failure, r.ExitCode);
+        Assert.Contains("--templates", r.Err, StringComparison.Ordinal);
+        Assert.Contains("no-such-templates: no such directory", r.Err, StringComparison.Ordinal);
+        Assert.Single(r.Err.Trim().Split('\n'));
+        Assert.Empty(RunLogFiles.OutputsIn(outDir));
+        var x = CliRunner.Run(_dir, "xml", _vmx, "--templates", Path.Combine(_dir, "no-such-templates"));
+        Assert.Equal(ExitCodes.Failure, x.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("domain.xml", "<domain type='kvm'><name>{{name}}</name>")]
+    [InlineData("devices/serial.xml", "<serial type='{{type}}'>")]
+    [InlineData("devices/disk.xml", "<disk type='file'><source file='{{no_such_value}}'/></disk>")]
+    public void A_broken_template_fails_before_the_first_byte_is_copied(string file, string text)
+    {
+        var templates = Path.Combine(_dir, "templates");
+        Directory.CreateDirectory(Path.Combine(templates, "devices"));
+        File.WriteAllText(Path.Combine(templates, file), text);
+        var outDir = Path.Combine(_dir, "out");
+        var r = CliRunner.Run(_dir, "convert", _vmx, "-o", "local", "-os", outDir, "--templates", templates, "--no-guest-fixups");
+        Assert.Equal(ExitCodes.Failure, r.ExitCode);
+        Assert.Contains(Path.GetFileName(file), r.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrote", r.Err, StringComparison.Ordinal);
+        Assert.Empty(RunLogFiles.OutputsIn(outDir));
+    }
+
+    [Fact]
     public void Missing_disk_fails_before_anything_is_written()
     {
         File.Delete(Path.Combine(_dir, "demo.vmdk"));
@@ -82,7 +136,14 @@ public sealed class ConvertCliTests : IDisposable
         var r = CliRunner.Run(_dir, "convert", _vmx, "-o", "local", "-os", outDir);
         Assert.Equal(ExitCodes.Failure, r.ExitCode);
         Assert.Contains("scsi0:0", r.Err);
-        Assert.Empty(Directory.GetFileSystemEntries(outDir));
+        Assert.Empty(RunLogFiles.OutputsIn(outDir));
+
+        // The run's log is kept, and says what went wrong, with the stage it happened in.
+        var events = RunLogFiles.SingleLogIn(outDir);
+        var error = events.Single(e => e.TryGetProperty("@l", out var l) && l.GetString() == "Error");
+        Assert.Contains("scsi0:0", error.GetProperty("Text").GetString(), StringComparison.Ordinal);
+        Assert.Equal("check", error.GetProperty("Stage").GetString());
+        Assert.Equal("workstation-demo", error.GetProperty("VM").GetString());
     }
 
     [Fact]

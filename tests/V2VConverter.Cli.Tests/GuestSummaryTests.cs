@@ -29,11 +29,11 @@ public sealed class GuestSummaryTests
             ],
         };
 
-        var lines = GuestSummary.Lines(report, "/out/vm.report.json").ToList();
+        var lines = GuestSummary.Lines(report, "linux", "/out/vm.report.json").ToList();
 
         Assert.Equal(
         [
-            "4 of 5 fixup(s) applied in 61.2 s (appliance: tcg); every changed line is in /out/vm.report.json",
+            "4 of 5 fixup(s) applied by the linux converter in 61.2 s (appliance: tcg); every changed line is in /out/vm.report.json",
             "  vmware-tools  applied      dpkg --purge open-vm-tools (10.0 s)",
             "  fstab         applied      /etc/fstab: /dev/sda1 -> UUID=5a1e, /dev/sda2 -> UUID=5a1f",
             "  network       applied      pinned ens160 to 00:50:56:3a:71:0d (ethernet0); /etc/systemd/network/10-v2v-ens160.link: new",
@@ -47,7 +47,7 @@ public sealed class GuestSummaryTests
     {
         var report = new GuestConversionReport { CompatibilityMode = true, CompatibilityReason = "libguestfs is not installed (libguestfs.so.0 was not found): apt-get install libguestfs-tools" };
 
-        var line = Assert.Single(GuestSummary.Lines(report, "/out/vm.report.json"));
+        var line = Assert.Single(GuestSummary.Lines(report, "linux", "/out/vm.report.json"));
 
         Assert.Equal("not converted (see the warning above): compatibility copy, SATA disks and e1000 NICs", line);
     }

@@ -100,7 +100,7 @@ public sealed class VSphereCliTests(CliVcsimFixture sim) : IClassFixture<CliVcsi
         // Only the results: no staging folder, no temporary file.
         Assert.Equal(
             new[] { Path.GetFileName(qcow2), "ha-host_VM0.report.json", "ha-host_VM0.xml" }.Order(),
-            Directory.GetFileSystemEntries(os).Select(Path.GetFileName).Order());
+            RunLogFiles.OutputsIn(os).Select(Path.GetFileName).Order());
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public sealed class VSphereCliTests(CliVcsimFixture sim) : IClassFixture<CliVcsi
         Assert.Contains("ha-host_VM1", r.Err, StringComparison.Ordinal);
         Assert.Contains("--allow-running", r.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", r.Err, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFileSystemEntries(os));
+        Assert.Empty(RunLogFiles.OutputsIn(os));
     }
 
     [Fact]
@@ -163,5 +163,48 @@ public sealed class VSphereCliTests(CliVcsimFixture sim) : IClassFixture<CliVcsi
             Assert.Single(res.Err.Trim().Split('\n'), l => l.StartsWith("v2v: ", StringComparison.Ordinal) && l.Contains("error", StringComparison.OrdinalIgnoreCase));
             Assert.DoesNotContain("   at ", res.Err, StringComparison.Ordinal);
         }
+    }
+
+    [Theory]
+    [InlineData("password-file")]
+    [InlineData("netrc")]
+    public void At_vv_no_byte_written_anywhere_contains_the_password(string from)
+    {
+        var os = RepoPaths.NewTempDir();
+        var home = RepoPaths.NewTempDir("v2v-home");
+        string[] credentials = [];
+        if (from == "netrc")
+        {
+            var netrc = Path.Combine(home, ".netrc");
+            File.WriteAllText(netrc, $"machine 127.0.0.1 login {CliVcsimFixture.User} password {CliVcsimFixture.Password}\n");
+            File.SetUnixFileMode(netrc, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        else
+        {
+            var file = Path.Combine(home, "pw");
+            File.WriteAllText(file, CliVcsimFixture.Password + "\n");
+            credentials = ["--password-file", file];
+        }
+
+        var r = CliRunner.Run(os, new Dictionary<string, string?> { ["HOME"] = home }, ["-vv", "convert", sim.Uri, "--vm", "ha-host_VM0", "-o", "local", "-os", os, "--no-guest-fixups", .. credentials, .. Pin]);
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.Contains("debug: ", r.Err, StringComparison.Ordinal); // -vv did show everything
+
+        // Every byte: stdout, stderr, and every file the run wrote (disk, XML, report, the JSON log).
+        var secret = System.Text.Encoding.UTF8.GetBytes(CliVcsimFixture.Password);
+        Assert.DoesNotContain(CliVcsimFixture.Password, r.Out + r.Err, StringComparison.Ordinal);
+        var files = Directory.GetFiles(os, "*", SearchOption.AllDirectories);
+        Assert.Contains(files, f => f.EndsWith(".log.json", StringComparison.Ordinal));
+        foreach (var f in files)
+        {
+            Assert.True(File.ReadAllBytes(f).AsSpan().IndexOf(secret) < 0, $"{f} contains the password");
+        }
+
+        // The log file has every event, each with the VM, the disk and the stage.
+        var events = RunLogFiles.SingleLogIn(os);
+        Assert.All(events, e => Assert.True(e.TryGetProperty("VM", out _) && e.TryGetProperty("Disk", out _) && e.TryGetProperty("Stage", out _), e.ToString()));
+        Assert.Contains(events, e => e.GetProperty("Stage").GetString() == "copy" && e.GetProperty("Disk").GetString() == "scsi0:0");
+        Assert.Contains(events, e => e.TryGetProperty("@l", out var l) && l.GetString() == "Debug");
+        Assert.Contains(events, e => e.GetProperty("VM").GetString() == "ha-host_VM0");
     }
 }

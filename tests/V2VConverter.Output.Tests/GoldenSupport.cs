@@ -19,7 +19,7 @@ public static class GoldenSupport
 
     public static (string Xml, ConversionPlan Plan) Convert(string vmxPath, IReadOnlyDictionary<string, string?>? commandLine = null, bool useOutputDir = true)
     {
-        var diags = new DiagnosticBag();
+        var diags = new TestLog().Logger;
         var vm = VmxSource.Load(vmxPath, diags);
         var request = new PlanRequest
         {

@@ -1,18 +1,25 @@
+using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
 
 namespace V2VConverter.Cli.Commands;
 
-/// <summary>The list of subcommands, one line each.</summary>
+/// <summary>The subcommands, one line each; each definition is parsed into a small options record handed to the command's Run.</summary>
 internal static class CommandTable
 {
-    public static IReadOnlyList<ICommand> All { get; } =
+    public static IReadOnlyList<Command> Create(CliContext context) =>
     [
         // one line per command; keep names stable once an issue names them
-        new InspectCommand(),
-        new XmlCommand(),
-        new DiskInfoCommand(),
-        new DiskConvertCommand(),
-        new ConvertCommand(),
-        new InventoryCommand(),
+        InspectCommand.Create(context),
+        XmlCommand.Create(context),
+        ConvertCommand.Create(context),
+        InventoryCommand.Create(context),
+        new Command("disk", "Disk images: info, convert.") { DiskInfoCommand.Create(context), DiskConvertCommand.Create(context) },
+        CompletionCommand.Create(context),
     ];
+
+    /// <summary>The source of inspect, xml and convert.</summary>
+    public static Argument<string> SourceArgument() => new("X.vmx|URI")
+    {
+        Description = "a local .vmx (or its folder), or esx://[user@]host[:port]/[?no_verify=1] or vpx://[user@]vcenter/Datacenter[/Folder...]/Cluster/Host[?no_verify=1] with --vm NAME",
+    };
 }

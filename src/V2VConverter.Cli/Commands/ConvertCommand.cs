@@ -1,124 +1,105 @@
+using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Formats.Disk;
+using V2VConverter.Guest;
+using V2VConverter.Guest.Transforms;
 using V2VConverter.Model.Diagnostics;
-using V2VConverter.Output.Templates;
 using V2VConverter.Pipeline;
-using V2VConverter.Sources.Disks;
+using V2VConverter.Pipeline.Contracts;
 
 namespace V2VConverter.Cli.Commands;
 
-/// <summary><c>v2v convert X.vmx -o local -os DIR [-of qcow2|raw] [-c]</c>: copy every disk, then write DIR/NAME.xml.</summary>
-public sealed class ConvertCommand : ICommand
+/// <summary>The options of <c>v2v convert</c>, as parsed.</summary>
+internal sealed record ConvertCliOptions(SourceSpec Source, string OutputMode, CopyArgs Copy, bool NoGuestFixups, string? FstabStyle, PlanCliOptions Plan);
+
+/// <summary><c>v2v convert X.vmx -o local -os DIR [-of qcow2|raw] [-c]</c>: parses the options into a <see cref="ConversionJob"/> and shows its progress.</summary>
+internal static class ConvertCommand
 {
-    public string Name => "convert";
-
-    public string Usage => $"convert X.vmx|URI [--vm NAME] [--allow-running] -o local -os DIR [-of qcow2|raw] [-c] [--no-guest-fixups] [--fstab-style uuid|vd] [--fsync] [--machine-readable] [--ignore-cid] {PlanArgs.Usage}";
-
-    public string Summary => "Convert the VM: copy every disk into DIR, convert the guest (virtio drivers, fstab/grub, VMware Tools, NIC names), write DIR/<name>.report.json and DIR/<name>.xml.";
-
-    public int Run(CliContext context, ArgReader args)
+    public static Command Create(CliContext context)
     {
-        var output = args.Value("-o", "--output-mode") ?? "local";
-        var (compress, fsync, machineReadable, vmdk) = CopyArgs.Read(args);
-        var noGuestFixups = args.Flag("--no-guest-fixups");
-        var fstabStyle = args.Value("--fstab-style");
-        var naming = fstabStyle is null ? V2VConverter.Guest.Transforms.DeviceNamingStyle.Uuid : V2VConverter.Guest.GuestConversionOptions.ParseDeviceNaming(fstabStyle);
-        var request = PlanArgs.Read(args, context, compatibilityMode: noGuestFixups);
-        var remote = VSphereCommandSupport.ReadRemoteOptions(context, args);
-        var allowRunning = args.Flag("--allow-running");
-        var source = args.Positionals(1, 1, "the .vmx file or esx:// / vpx:// URI")[0];
-        if (output != "local")
+        var source = CommandTable.SourceArgument();
+        var outputMode = CliOptions.OneOf("-o", ["--output-mode"], "output mode (only local: files in -os DIR)", "local");
+        var noGuestFixups = CliOptions.Flag("--no-guest-fixups", "copy only: a compatibility copy (SATA disks, e1000 NICs) without converting the guest");
+        var fstabStyle = CliOptions.OneOf("--fstab-style", [], "how fstab/crypttab and the bootloader name devices (default uuid)", "uuid", "vd");
+        var allowRunning = CliOptions.Flag("--allow-running", "convert a powered-on vSphere VM (the copy may be inconsistent)");
+        var copy = new CopyOptionSet();
+        var plan = new PlanOptionSet();
+        var remote = new VSphereOptionSet(withVm: true);
+        var command = new Command("convert", "Convert the VM: copy every disk into DIR, convert the guest (virtio drivers, fstab/grub, VMware Tools, NIC names), write DIR/<name>.report.json and DIR/<name>.xml.")
         {
-            throw new UsageException($"-o {output}: only -o local is supported");
-        }
-
-        if (request.Options.OutputDirectory is null)
-        {
-            throw new UsageException("-o local needs -os DIR");
-        }
-
-        var format = request.Options.OutputFormat ?? "qcow2";
-        if (compress && format != "qcow2")
-        {
-            throw new UsageException("-c needs -of qcow2");
-        }
-
-        request = request with { Options = request.Options with { OutputFormat = format } };
-        DiagnosticsPrinter.Attach(context);
-        // A vSphere VM's flat disks stream from the datastore into the writer; other layouts are fetched under -os when their turn comes.
-        using var remoteVm = remote.IsRemote(source) ? remote.OpenForConversion(source, context, request.Options.OutputDirectory!, allowRunning) : null;
-        var vm = remoteVm?.Model ?? SourceOpener.Open(source, args, context);
-        var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
-        // Disks copied one after another get a bar each; copied in parallel (a vSphere source), one bar sums them.
-        var parallelCopy = plan.Disks.Count > 1 && (remoteVm?.Disks.MaxParallelDisks ?? 1) > 1;
-        var displays = parallelCopy
-            ? [new ProgressDisplay(context, machineReadable, $"{plan.Disks.Count} disks")]
-            : plan.Disks.Select(d => new ProgressDisplay(context, machineReadable, d.OutputFileName)).ToList();
-        var perDisk = plan.Disks.Select(d => (Done: 0L, Total: d.Source.CapacityBytes ?? 0L)).ToArray();
-        var options = new LocalConversionOptions
-        {
-            Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync, Format = format == "raw" ? DiskOutputFormat.Raw : DiskOutputFormat.Qcow2 },
-            Vmdk = vmdk,
-            Disks = remoteVm?.Disks ?? (IDiskOpener)LocalDiskOpener.Instance,
-            Templates = request.TemplatesDirectory is null ? TemplateSet.Embedded : new TemplateSet(request.TemplatesDirectory),
-            Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming },
-            CompatibilityPlan = () => ConversionPlanner.Plan(vm, request with { Options = request.Options with { CompatibilityMode = true } }, context.Diagnostics),
+            source, outputMode,
         };
-        var last = -1;
-        try
+        copy.AddTo(command);
+        command.Options.Add(noGuestFixups);
+        command.Options.Add(fstabStyle);
+        command.Options.Add(allowRunning);
+        remote.AddTo(command);
+        plan.AddTo(command);
+        command.SetAction(r => Run(context, new ConvertCliOptions(
+            remote.BindSource(r, context, r.GetRequiredValue(source), r.GetValue(allowRunning)),
+            r.GetValue(outputMode) ?? "local",
+            copy.Bind(r),
+            r.GetValue(noGuestFixups),
+            r.GetValue(fstabStyle),
+            plan.Bind(r))));
+        return command;
+    }
+
+    public static int Run(CliContext context, ConvertCliOptions o)
+    {
+        var outputKind = o.OutputMode;
+        var (compress, fsync, machineReadable, vmdk) = o.Copy;
+        var noGuestFixups = o.NoGuestFixups;
+        var fstabStyle = o.FstabStyle;
+        var naming = fstabStyle is null ? DeviceNamingStyle.Uuid : GuestConversionOptions.ParseDeviceNaming(fstabStyle);
+        var plan = PlanArgs.Read(o.Plan, context, compatibilityMode: noGuestFixups);
+        var source = o.Source;
+        var request = new ConversionRequest
         {
-            var result = LocalConversion.Run(plan, options, context.Diagnostics, (i, p) =>
-            {
-                if (parallelCopy)
-                {
-                    lock (perDisk)
-                    {
-                        perDisk[i] = (p.Done, p.Total);
-                        last = 0;
-                        displays[0].Report(perDisk.Sum(x => x.Done), perDisk.Sum(x => x.Total));
-                    }
-
-                    return;
-                }
-
-                if (last >= 0 && last != i)
-                {
-                    displays[last].Complete();
-                }
-
-                last = i;
-                displays[i].Report(p.Done, p.Total);
-            }, context.Cancellation);
-            if (last >= 0)
-            {
-                displays[last].Complete();
-            }
-
-            foreach (var d in result.Disks)
-            {
-                context.Error.WriteLine($"v2v: wrote {d.OutputPath} ({d.OutputFileSize} bytes)");
-            }
-
-            if (result.Guest is { } g)
-            {
-                foreach (var line in GuestSummary.Lines(g, result.ReportPath))
-                {
-                    context.Error.WriteLine($"v2v: guest: {line}");
-                }
-            }
-
-            context.Error.WriteLine($"v2v: wrote {result.ReportPath}");
-            context.Error.WriteLine($"v2v: wrote {result.XmlPath}");
-            return ExitCodes.Success;
-        }
-        catch
+            Source = source,
+            // -os is the output's business: the output turns it into the plan's output directory (or pool).
+            Plan = plan with { Options = plan.Options with { OutputDirectory = null } },
+            Output = new OutputSpec { Kind = outputKind, Storage = plan.Options.OutputDirectory },
+            Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync },
+            Vmdk = vmdk,
+            Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming },
+        };
+        context.StartLog(RunLogFile.ForConversion(context, source, request.Output.Storage, o.Plan.LogDir));
+        using var progress = new ConvertProgress(context, machineReadable);
+        var result = new ConversionJob(VSphereCommandSupport.JobContext(context)).Run(request, progress);
+        foreach (var d in result.Disks)
         {
-            if (last >= 0)
-            {
-                displays[last].Complete();
-            }
-
-            throw;
+            context.Error.WriteLine($"v2v: wrote {d.OutputPath} ({d.OutputFileSize} bytes)");
         }
+
+        if (result.Guest is { } g)
+        {
+            foreach (var line in GuestSummary.Lines(g.Report, g.Facts.Converter, result.ReportPath))
+            {
+                context.Error.WriteLine($"v2v: guest: {line}");
+            }
+        }
+
+        foreach (var doc in result.Documents)
+        {
+            context.Error.WriteLine($"v2v: wrote {doc}");
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The job's copy stage on <see cref="CopyProgress"/>: a bar per disk plus a total; JSON lines per disk, or summed when the disks copy in parallel.</summary>
+    private sealed class ConvertProgress(CliContext context, bool machineReadable) : IConversionProgress, IDisposable
+    {
+        private CopyProgress? _progress;
+
+        public void CopyStarting(IReadOnlyList<DiskCopyInfo> disks, int parallelDisks) =>
+            _progress = new CopyProgress(context, machineReadable, disks.Select(d => (d.Label, d.VirtualSize ?? 0L)).ToList(), parallel: disks.Count > 1 && parallelDisks > 1);
+
+        public void DiskProgress(int index, DiskProgress progress) => _progress?.Report(index, progress.Done, progress.Total);
+
+        public void CopyFinished() => Dispose();
+
+        public void Dispose() => _progress?.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -7,24 +8,28 @@ using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Cli.Commands;
 
+/// <summary>The options of <c>v2v disk info</c>, as parsed.</summary>
+internal sealed record DiskInfoCliOptions(string Disk, bool Json, VmdkOpenOptions Vmdk);
+
 /// <summary><c>disk info X.vmdk [--json]</c>: what <c>qemu-img info</c> shows, for every VMDK layout we read.</summary>
-internal sealed class DiskInfoCommand : ICommand
+internal static class DiskInfoCommand
 {
-    public string Name => "disk info";
-
-    public string Usage => "disk info DISK.vmdk [--json] [--ignore-cid] [--allow-absolute-extents]";
-
-    public string Summary => "Show a VMDK's format, subformat, virtual size, allocated bytes, extents, snapshot chain, adapter type and CID.";
-
-    public int Run(CliContext context, ArgReader args)
+    public static Command Create(CliContext context)
     {
-        var json = args.Flag("--json");
-        var options = new VmdkOpenOptions
-        {
-            IgnoreCid = args.Flag("--ignore-cid"),
-            AllowAbsoluteExtents = args.Flag("--allow-absolute-extents"),
-        };
-        var path = context.ResolvePath(args.Positionals(1, 1, "disk file (DISK.vmdk)")[0]);
+        var disk = new Argument<string>("DISK.vmdk") { Description = "the VMDK descriptor or sparse file" };
+        var json = CliOptions.Flag("--json", "the same content as JSON");
+        var vmdk = new VmdkOptionSet();
+        var command = new Command("info", "Show a VMDK's format, subformat, virtual size, allocated bytes, extents, snapshot chain, adapter type and CID.") { disk, json };
+        vmdk.AddTo(command);
+        command.SetAction(r => Run(context, new DiskInfoCliOptions(r.GetRequiredValue(disk), r.GetValue(json), vmdk.Bind(r))));
+        return command;
+    }
+
+    public static int Run(CliContext context, DiskInfoCliOptions o)
+    {
+        var json = o.Json;
+        var options = o.Vmdk;
+        var path = context.ResolvePath(o.Disk);
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"{path}: no such file", path);

@@ -1,44 +1,43 @@
+using System.CommandLine;
 using System.Text.Json;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline;
+using V2VConverter.Pipeline.Contracts;
 
 namespace V2VConverter.Cli.Commands;
 
+/// <summary>The options of <c>v2v inspect</c>, as parsed.</summary>
+internal sealed record InspectCliOptions(SourceSpec Source, bool Json, bool Guest, PlanCliOptions Plan);
+
 /// <summary><c>v2v inspect X.vmx [--json]</c>: the source devices beside their planned targets, and why.</summary>
-public sealed class InspectCommand : ICommand
+internal static class InspectCommand
 {
-    public string Name => "inspect";
-
-    public string Usage => $"inspect {VSphereRemoteOptions.Usage} {VSphereCommandSupport.OptionsUsage} [--json] [--guest] {PlanArgs.Usage}";
-
-    /// <summary>--guest: look inside the source disks, read-only, in one appliance launch.</summary>
-    private static V2VConverter.Guest.Inspection.GuestInspection? InspectGuest(V2VConverter.Model.Vm.VirtualMachine vm, CliContext context)
+    public static Command Create(CliContext context)
     {
-        var disks = vm.Disks.Where(d => d.FileState == V2VConverter.Model.Vm.DiskFileState.Present && d.ResolvedPath is not null)
-            .Select(d => new V2VConverter.Guest.Access.ApplianceDisk(d.ResolvedPath!, "vmdk", ReadOnly: true)).ToList();
-        if (disks.Count == 0)
-        {
-            throw new FileNotFoundException($"{vm.Origin}: --guest needs the VM's disk files, and none is present here");
-        }
-
-        return V2VConverter.Guest.LinuxGuestConverter.Inspect(disks, V2VConverter.Guest.Access.ApplianceAccelerator.Auto, line => context.Debug("guest: " + line));
+        var source = CommandTable.SourceArgument();
+        var json = CliOptions.Flag("--json", "the same content as JSON");
+        var guest = CliOptions.Flag("--guest", "also look inside the source disks (read-only): OS, filesystems, bootloader, kernels, VMware Tools");
+        var plan = new PlanOptionSet();
+        var remote = new VSphereOptionSet(withVm: true);
+        var command = new Command("inspect", "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.") { source, json, guest };
+        remote.AddTo(command);
+        plan.AddTo(command);
+        command.SetAction(r => Run(context, new InspectCliOptions(remote.BindSource(r, context, r.GetRequiredValue(source)), r.GetValue(json), r.GetValue(guest), plan.Bind(r))));
+        return command;
     }
 
-    public string Summary => "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.";
-
-    public int Run(CliContext context, ArgReader args)
+    public static int Run(CliContext context, InspectCliOptions options)
     {
-        var json = args.Flag("--json");
-        var guestInspect = args.Flag("--guest");
-        var request = PlanArgs.Read(args, context);
-        var remote = VSphereCommandSupport.ReadRemoteOptions(context, args);
-        var source = args.Positionals(1, 1, "the .vmx file")[0];
-        DiagnosticsPrinter.Attach(context);
-        var vm = remote.IsRemote(source) ? remote.Load(source, context) : SourceOpener.Open(source, args, context);
-        var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
+        var json = options.Json;
+        var guestInspect = options.Guest;
+        var request = PlanArgs.Read(options.Plan, context);
+        var source = options.Source;
+        context.StartLog(RunLogFile.InDirectory(context, source, options.Plan.LogDir));
+        using var planned = new ConversionJob(VSphereCommandSupport.JobContext(context)).Plan(new ConversionRequest { Source = source, Plan = request });
+        var (vm, plan) = (planned.Vm, planned.Plan);
         var rows = PlanReport.Rows(plan);
-        var guest = guestInspect ? InspectGuest(vm, context) : null;
+        var guest = guestInspect ? ConversionJob.InspectSourceGuest(vm, line => context.Logger.Info("guest: " + line)) : null;
         if (json)
         {
             var doc = new
@@ -48,7 +47,7 @@ public sealed class InspectCommand : ICommand
                 source = vm.Origin,
                 rows = rows.Select(r => new { device = r.Device, source = r.Source, target = r.Target, rule = r.Rule }),
                 decisions = plan.Decisions.Select(d => new { subject = d.Subject, from = d.From, to = d.To, rule = d.Rule }),
-                warnings = context.Diagnostics.Warnings.Select(w => w.ToString()),
+                warnings = context.Log.Warnings.Lines,
                 ruleFiles = plan.RuleFiles,
             };
             context.Out.WriteLine(JsonSerializer.Serialize(doc, JsonOutput.Options));
@@ -73,14 +72,14 @@ public sealed class InspectCommand : ICommand
             context.Out.WriteLine("Guest:");
             context.Out.WriteLine(guest is null ? "  no operating system was found on the disks" : V2VConverter.Guest.Inspection.GuestInspectionPrinter.ToText(guest));
         }
-        var warnings = context.Diagnostics.Warnings.ToList();
+        var warnings = context.Log.Warnings.Texts;
         if (warnings.Count > 0)
         {
             context.Out.WriteLine();
             context.Out.WriteLine($"Warnings ({warnings.Count}):");
             foreach (var w in warnings)
             {
-                context.Out.WriteLine($"  {w.Message}");
+                context.Out.WriteLine($"  {w}");
             }
         }
 

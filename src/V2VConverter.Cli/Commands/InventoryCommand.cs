@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using V2VConverter.Cli.Infrastructure;
@@ -6,29 +7,46 @@ using V2VConverter.Sources.VSphere;
 
 namespace V2VConverter.Cli.Commands;
 
+/// <summary>The options of <c>v2v inventory</c>, as parsed.</summary>
+internal sealed record InventoryCliOptions(string Uri, bool Json, int? PageSize, string? PasswordFile, string? Thumbprint);
+
 /// <summary><c>v2v inventory URI [--json]</c>: every VM of an ESXi host or vCenter path.</summary>
-internal sealed class InventoryCommand : ICommand
+internal static class InventoryCommand
 {
-    public string Name => "inventory";
-
-    public string Usage => $"inventory esx://[user@]host[:port]/[?no_verify=1] | vpx://[user@]vcenter/Datacenter[/Cluster[/Host]] [--json] [--page-size N] {VSphereCommandSupport.OptionsUsage}";
-
-    public string Summary => "List the VMs of an ESXi host or vCenter: power state, guest OS, CPUs, memory, disks, NICs, snapshots, datastores. "
-        + "The password comes from --password-file, V2V_PASSWORD or ~/.netrc (mode 600), never from the command line.";
-
-    public int Run(CliContext context, ArgReader args)
+    public static Command Create(CliContext context)
     {
-        var json = args.Flag("--json");
-        var (passwordFile, thumbprint) = VSphereCommandSupport.ReadOptions(context, args);
-        var pageSize = args.IntValue("--page-size");
-        var uriText = args.Positionals(1, 1, "source URI (esx://host/ or vpx://vcenter/Datacenter/...)")[0];
+        var uri = new Argument<string>("URI") { Description = "esx://[user@]host[:port]/[?no_verify=1] or vpx://[user@]vcenter/Datacenter[/Cluster[/Host]]" };
+        var json = CliOptions.Flag("--json", "the same content as JSON");
+        var pageSize = CliOptions.Number("--page-size", "N", "VMs asked for per request (default 500)", 1, int.MaxValue);
+        var vsphere = new VSphereOptionSet(withVm: false);
+        var command = new Command(
+            "inventory",
+            "List the VMs of an ESXi host or vCenter: power state, guest OS, CPUs, memory, disks, NICs, snapshots, datastores. "
+            + "The password comes from --password-file, V2V_PASSWORD or ~/.netrc (mode 600), never from the command line.")
+        {
+            uri, json, pageSize,
+        };
+        vsphere.AddTo(command);
+        command.SetAction(r =>
+        {
+            var (passwordFile, thumbprint) = vsphere.BindCredentials(r, context);
+            return Run(context, new InventoryCliOptions(r.GetRequiredValue(uri), r.GetValue(json), r.GetValue(pageSize), passwordFile, thumbprint));
+        });
+        return command;
+    }
+
+    public static int Run(CliContext context, InventoryCliOptions o)
+    {
+        var json = o.Json;
+        var (passwordFile, thumbprint) = (o.PasswordFile, o.Thumbprint);
+        var pageSize = o.PageSize;
+        var uriText = o.Uri;
         if (!VSphereUri.IsVSphereUri(uriText) && !VSphereUri.LooksLikeUri(uriText))
         {
             throw new UsageException($"inventory needs an esx:// or vpx:// URI, not \"{uriText}\"");
         }
 
         var uri = VSphereUri.Parse(uriText);
-        VSphereCommandSupport.PrintWarningsAsTheyCome(context);
         var options = VSphereCommandSupport.Options(context, passwordFile, thumbprint) with { PageSize = pageSize ?? 500 };
         var vms = Task.Run(async () =>
         {

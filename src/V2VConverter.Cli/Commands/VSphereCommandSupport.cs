@@ -1,30 +1,44 @@
+using System.CommandLine;
 using System.Globalization;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
-using V2VConverter.Model.Vm;
+using V2VConverter.Pipeline;
+using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Sources.VSphere;
 
 namespace V2VConverter.Cli.Commands;
 
 /// <summary>
-/// What every command taking an <c>esx://</c>/<c>vpx://</c> source shares: the credential and TLS
-/// options, the refusal of a password on the command line, and the connection.
-/// Usage text: <see cref="OptionsUsage"/>.
+/// The credential and TLS options of every command taking an <c>esx://</c>/<c>vpx://</c> source, and the refusal
+/// of a password on the command line; with <c>--vm</c> for the commands whose source may also be a local .vmx.
+/// One instance per command.
 /// </summary>
-internal static class VSphereCommandSupport
+internal sealed class VSphereOptionSet(bool withVm)
 {
-    public const string OptionsUsage = "[--password-file FILE] [--thumbprint SHA1|SHA256]";
+    public const string PasswordRefusal = "passwords are not accepted on the command line (they would show in ps and shell history); use --password-file FILE, the V2V_PASSWORD environment variable or ~/.netrc";
 
-    /// <summary>Reads <c>--password-file</c> and <c>--thumbprint</c>; refuses <c>--password</c>/<c>-p</c>.</summary>
-    public static (string? PasswordFile, string? Thumbprint) ReadOptions(CliContext context, ArgReader args)
+    private readonly Option<string>? _vm = withVm ? CliOptions.Value("--vm", "NAME", "the VM to read when the source is an esx:// or vpx:// URI") : null;
+    private readonly Option<string> _passwordFile = CliOptions.Value("--password-file", "FILE", "read the vSphere password from FILE (else $V2V_PASSWORD, else ~/.netrc)");
+    private readonly Option<string> _thumbprint = CliOptions.Value("--thumbprint", "SHA1|SHA256", "pin the server's TLS certificate by its SHA-1 or SHA-256 thumbprint");
+    private readonly RefusedOption _password = new("--password", PasswordRefusal, "-p");
+
+    public void AddTo(Command command)
     {
-        if (args.Values("--password", "-p").Count > 0 || args.Flag("--password", "-p"))
+        if (_vm is not null)
         {
-            throw new UsageException("passwords are not accepted on the command line (they would show in ps and shell history); use --password-file FILE, the V2V_PASSWORD environment variable or ~/.netrc");
+            command.Options.Add(_vm);
         }
 
-        var file = args.Value("--password-file");
-        var thumbprint = args.Value("--thumbprint");
+        command.Options.Add(_passwordFile);
+        command.Options.Add(_thumbprint);
+        command.Options.Add(_password);
+    }
+
+    /// <summary>Reads <c>--password-file</c> and <c>--thumbprint</c> (a malformed thumbprint fails now, before connecting).</summary>
+    public (string? PasswordFile, string? Thumbprint) BindCredentials(ParseResult result, CliContext context)
+    {
+        var file = result.GetValue(_passwordFile);
+        var thumbprint = result.GetValue(_thumbprint);
         if (thumbprint is not null)
         {
             TlsPolicy.ParseThumbprint(thumbprint); // usage error now, before connecting
@@ -33,43 +47,42 @@ internal static class VSphereCommandSupport
         return (file is null ? null : context.ResolvePath(file), thumbprint);
     }
 
-    /// <summary>
-    /// For commands that take a local .vmx or a vSphere URI (inspect, xml, convert): reads
-    /// <c>--vm</c>, <c>--password-file</c>, <c>--thumbprint</c> before the positionals are taken.
-    /// </summary>
-    public static VSphereRemoteOptions ReadRemoteOptions(CliContext context, ArgReader args)
+    /// <summary>For commands that take a local .vmx or a vSphere URI (inspect, xml, convert): the source with <c>--vm</c> and the credentials.</summary>
+    public SourceSpec BindSource(ParseResult result, CliContext context, string location, bool allowRunning = false)
     {
-        var vm = args.Value("--vm");
-        var (file, thumbprint) = ReadOptions(context, args);
-        return new VSphereRemoteOptions(vm, file, thumbprint);
+        var vm = _vm is null ? null : result.GetValue(_vm);
+        var (file, thumbprint) = BindCredentials(result, context);
+        return new SourceSpec { Location = location, VmName = vm, PasswordFile = file, Thumbprint = thumbprint, AllowRunning = allowRunning };
     }
+}
+
+/// <summary>What every command taking an <c>esx://</c>/<c>vpx://</c> source shares: the job context, the connection, warnings as they come, sizes.</summary>
+internal static class VSphereCommandSupport
+{
+    /// <summary>The job's view of the CLI context.</summary>
+    public static JobContext JobContext(CliContext context) => new()
+    {
+        Log = context.Logger,
+        Warnings = context.Log.Warnings,
+        Properties = context.Log.Properties,
+        WorkingDirectory = context.WorkingDirectory,
+        GetEnv = context.GetEnv,
+        Cancellation = context.Cancellation,
+    };
 
     public static VSphereConnectOptions Options(CliContext context, string? passwordFile, string? thumbprint) => new()
     {
         PasswordFile = passwordFile,
         Thumbprint = thumbprint,
         GetEnv = context.GetEnv,
-        Log = context.Debug,
-        Diagnostics = context.Diagnostics,
+        Log = context.Logger,
     };
 
     /// <summary>Parses the URI (usage error when malformed), connects and logs in; warnings print at once.</summary>
     public static VSphereSource Connect(CliContext context, string uriText, string? passwordFile, string? thumbprint)
     {
         var uri = VSphereUri.Parse(uriText);
-        PrintWarningsAsTheyCome(context);
         return VSphereSource.ConnectAsync(uri, Options(context, passwordFile, thumbprint), context.Cancellation).GetAwaiter().GetResult();
-    }
-
-    public static void PrintWarningsAsTheyCome(CliContext context)
-    {
-        context.Diagnostics.Added += d =>
-        {
-            if (d.Severity == Severity.Warning)
-            {
-                context.Error.WriteLine($"v2v: {d}");
-            }
-        };
     }
 
     public static string Size(long bytes)
@@ -84,90 +97,5 @@ internal static class VSphereCommandSupport
         }
 
         return u == 0 ? $"{bytes} B" : v.ToString(v < 10 && v != Math.Floor(v) ? "0.#" : "0", CultureInfo.InvariantCulture) + " " + units[u];
-    }
-}
-
-/// <summary>The vSphere options of a command whose source may be a URI.</summary>
-internal sealed record VSphereRemoteOptions(string? VmName, string? PasswordFile, string? Thumbprint)
-{
-    public const string Usage = "X.vmx | esx://host/ --vm NAME | vpx://vcenter/DC/Cluster/Host --vm NAME";
-
-    /// <summary>Checks the --vm option against the source kind; true when the source is a vSphere URI.</summary>
-    public bool IsRemote(string source)
-    {
-        var remote = VSphereUri.IsVSphereUri(source);
-        if (remote && VmName is null)
-        {
-            throw new UsageException($"--vm NAME is required with a vSphere source ({source}); run 'v2v inventory {source}' to list the VMs");
-        }
-
-        if (!remote && (VmName ?? PasswordFile ?? Thumbprint) is not null)
-        {
-            throw new UsageException("--vm, --password-file and --thumbprint apply only to esx:// and vpx:// sources");
-        }
-
-        return remote;
-    }
-
-    /// <summary>Fetches the VM's .vmx through /folder and builds the model from it (same parser as a local .vmx).</summary>
-    public VirtualMachine Load(string source, CliContext context)
-    {
-        var fetched = Fetch(source, context);
-        return VSphereModel.ToModel(fetched, context.Diagnostics);
-    }
-
-    /// <summary>Connects, fetches the VM (its .vmx bytes, datastore and datacenter), logs out.</summary>
-    public VSphereVm Fetch(string source, CliContext context)
-    {
-        var uri = VSphereUri.Parse(source);
-        var options = VSphereCommandSupport.Options(context, PasswordFile, Thumbprint);
-        return Task.Run(async () =>
-        {
-            await using var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
-            return await vs.FetchVmAsync(VmName!, context.Cancellation).ConfigureAwait(false);
-        }).GetAwaiter().GetResult();
-    }
-
-    /// <summary>
-    /// For <c>convert URI --vm NAME</c>: connects (kept open for the copy), fetches the VM, refuses it
-    /// when running unless <paramref name="allowRunning"/>, and returns its model with a disk opener
-    /// that streams flat disks from the datastore (or fetches other layouts under
-    /// <paramref name="stagingParent"/> when their turn comes). Dispose it after the conversion: that logs out.
-    /// </summary>
-    public RemoteConversionSource OpenForConversion(string source, CliContext context, string stagingParent, bool allowRunning)
-    {
-        var uri = VSphereUri.Parse(source);
-        var options = VSphereCommandSupport.Options(context, PasswordFile, Thumbprint);
-        return Task.Run(async () =>
-        {
-            var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
-            try
-            {
-                var vm = await vs.FetchVmAsync(VmName!, context.Cancellation).ConfigureAwait(false);
-                VSphereSource.CheckPowerState(vm.Info, allowRunning, context.Diagnostics);
-                var model = VSphereModel.ToModel(vm, context.Diagnostics);
-                var opener = new VSphereDiskOpener(vs.Datastore, vm, stagingParent, line => context.Diagnostics.Info(line));
-                return new RemoteConversionSource(vs, model, opener);
-            }
-            catch
-            {
-                await vs.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-        }).GetAwaiter().GetResult();
-    }
-}
-
-/// <summary>A connected vSphere VM ready for the copy: its model and its disk opener. Dispose removes any staging folder and logs out.</summary>
-internal sealed class RemoteConversionSource(VSphereSource source, VirtualMachine model, VSphereDiskOpener disks) : IDisposable
-{
-    public VirtualMachine Model { get; } = model;
-
-    public VSphereDiskOpener Disks { get; } = disks;
-
-    public void Dispose()
-    {
-        Disks.Dispose();
-        source.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 }

@@ -1,31 +1,38 @@
+using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
-using V2VConverter.Output.Libvirt;
-using V2VConverter.Output.Templates;
 using V2VConverter.Pipeline;
+using V2VConverter.Pipeline.Contracts;
 
 namespace V2VConverter.Cli.Commands;
 
+/// <summary>The options of <c>v2v xml</c>, as parsed.</summary>
+internal sealed record XmlCliOptions(SourceSpec Source, string? Output, PlanCliOptions Plan);
+
 /// <summary><c>v2v xml X.vmx [-o FILE]</c>: the libvirt KVM domain XML for review (a dry run).</summary>
-public sealed class XmlCommand : ICommand
+internal static class XmlCommand
 {
-    public string Name => "xml";
-
-    public string Usage => $"xml {VSphereRemoteOptions.Usage} {VSphereCommandSupport.OptionsUsage} [-o FILE] {PlanArgs.Usage}";
-
-    public string Summary => "Write the libvirt KVM domain XML for the VM to stdout or FILE, without copying any disk.";
-
-    public int Run(CliContext context, ArgReader args)
+    public static Command Create(CliContext context)
     {
-        var output = args.Value("-o", "--output");
-        var request = PlanArgs.Read(args, context);
-        var remote = VSphereCommandSupport.ReadRemoteOptions(context, args);
-        var source = args.Positionals(1, 1, "the .vmx file")[0];
-        DiagnosticsPrinter.Attach(context);
-        var vm = remote.IsRemote(source) ? remote.Load(source, context) : SourceOpener.Open(source, args, context);
-        var plan = ConversionPlanner.Plan(vm, request, context.Diagnostics);
-        var templates = request.TemplatesDirectory is null ? TemplateSet.Embedded : new TemplateSet(request.TemplatesDirectory);
-        var xml = new DomainXmlBuilder(templates).BuildString(plan);
+        var source = CommandTable.SourceArgument();
+        var output = CliOptions.Value("-o", "FILE", "write the XML to FILE instead of stdout", "--output");
+        var plan = new PlanOptionSet();
+        var remote = new VSphereOptionSet(withVm: true);
+        var command = new Command("xml", "Write the libvirt KVM domain XML for the VM to stdout or FILE, without copying any disk.") { source, output };
+        remote.AddTo(command);
+        plan.AddTo(command);
+        command.SetAction(r => Run(context, new XmlCliOptions(remote.BindSource(r, context, r.GetRequiredValue(source)), r.GetValue(output), plan.Bind(r))));
+        return command;
+    }
+
+    public static int Run(CliContext context, XmlCliOptions options)
+    {
+        var output = options.Output;
+        var request = PlanArgs.Read(options.Plan, context);
+        var source = options.Source;
+        context.StartLog(RunLogFile.InDirectory(context, source, options.Plan.LogDir));
+        using var planned = new ConversionJob(VSphereCommandSupport.JobContext(context)).Plan(new ConversionRequest { Source = source, Plan = request });
+        var xml = planned.DomainXml();
         if (output is null)
         {
             context.Out.Write(xml);

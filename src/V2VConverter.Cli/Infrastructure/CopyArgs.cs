@@ -1,13 +1,43 @@
+using System.CommandLine;
 using V2VConverter.Formats.Vmdk;
 
 namespace V2VConverter.Cli.Infrastructure;
 
 /// <summary>The options every copying command shares (<c>convert</c>, <c>disk convert</c>): -c, --fsync, --machine-readable and how VMDKs are opened.</summary>
-internal sealed record CopyArgs(bool Compress, bool Fsync, bool MachineReadable, VmdkOpenOptions Vmdk)
+internal sealed record CopyArgs(bool Compress, bool Fsync, bool MachineReadable, VmdkOpenOptions Vmdk);
+
+/// <summary>The definitions of <see cref="CopyArgs"/>; one instance per command.</summary>
+internal sealed class CopyOptionSet
 {
-    public static CopyArgs Read(ArgReader args) => new(
-        args.Flag("-c", "--compress"),
-        args.Flag("--fsync"),
-        args.Flag("--machine-readable"),
-        new VmdkOpenOptions { IgnoreCid = args.Flag("--ignore-cid"), AllowAbsoluteExtents = args.Flag("--allow-absolute-extents") });
+    private readonly Option<bool> _compress = CliOptions.Flag("-c", "compress qcow2 clusters (zlib, on all cores)", "--compress");
+    private readonly Option<bool> _fsync = CliOptions.Flag("--fsync", "flush the output to stable storage before reporting success");
+    private readonly Option<bool> _machineReadable = CliOptions.Flag("--machine-readable", "progress as JSON lines on stdout: {\"type\":\"progress\",\"done\":N,\"total\":N}");
+    private readonly VmdkOptionSet _vmdk = new();
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_compress);
+        command.Options.Add(_fsync);
+        command.Options.Add(_machineReadable);
+        _vmdk.AddTo(command);
+    }
+
+    public CopyArgs Bind(ParseResult result) =>
+        new(result.GetValue(_compress), result.GetValue(_fsync), result.GetValue(_machineReadable), _vmdk.Bind(result));
+}
+
+/// <summary>How VMDKs are opened: <c>--ignore-cid</c>, <c>--allow-absolute-extents</c>.</summary>
+internal sealed class VmdkOptionSet
+{
+    private readonly Option<bool> _ignoreCid = CliOptions.Flag("--ignore-cid", "accept a child whose parentCID differs from its parent's CID");
+    private readonly Option<bool> _allowAbsolute = CliOptions.Flag("--allow-absolute-extents", "accept extent and parent paths that are absolute or leave the VM folder through ../");
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_ignoreCid);
+        command.Options.Add(_allowAbsolute);
+    }
+
+    public VmdkOpenOptions Bind(ParseResult result) =>
+        new() { IgnoreCid = result.GetValue(_ignoreCid), AllowAbsoluteExtents = result.GetValue(_allowAbsolute) };
 }

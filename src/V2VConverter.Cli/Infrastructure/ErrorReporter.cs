@@ -9,7 +9,7 @@ public static class ErrorReporter
     public static int Report(Exception ex, CliContext context)
     {
         var (code, message) = Classify(ex);
-        context.Error.WriteLine($"v2v: error: {message}");
+        context.Error.WriteLine(Secrets.Mask($"v2v: error: {message}"));
         if (code == ExitCodes.Usage)
         {
             context.Error.WriteLine("Run './v2v --help' for usage.");
@@ -17,7 +17,7 @@ public static class ErrorReporter
 
         if (context.Verbose)
         {
-            context.Error.WriteLine(ex.ToString());
+            context.Error.WriteLine(Secrets.Mask(ex.ToString()));
         }
 
         return code;
@@ -34,11 +34,11 @@ public static class ErrorReporter
         return ex switch
         {
             UsageException => (ExitCodes.Usage, OneLine(ex.Message)),
+            _ when V2VConverter.Guest.Access.GuestAccessError.IsGuestAccessFailure(ex) => (ExitCodes.Failure, V2VConverter.Guest.Access.GuestAccessError.Describe(ex)),
             OperationCanceledException => (ExitCodes.Interrupted, "interrupted; no output was left under its final name"),
             InvalidDataException or EndOfStreamException or NotSupportedException or FileNotFoundException
                 or DirectoryNotFoundException or UnauthorizedAccessException or IOException or AuthenticationException
                 or HttpRequestException or InvalidOperationException or ArgumentException or FormatException
-                or DllNotFoundException // a missing native library: the message names the package (LibguestfsAvailability)
                 => (ExitCodes.Failure, OneLine(ex.Message)),
             _ => (ExitCodes.Failure, $"internal error: {OneLine(ex.Message)} (run with -v for details)"),
         };

@@ -13,7 +13,7 @@ public static partial class GuestSummary
 {
     private const int MaxChangesPerFile = 3;
 
-    public static IEnumerable<string> Lines(GuestConversionReport guest, string reportPath)
+    public static IEnumerable<string> Lines(GuestConversionReport guest, string converter, string? reportPath)
     {
         ArgumentNullException.ThrowIfNull(guest);
         if (guest.CompatibilityMode)
@@ -23,7 +23,7 @@ public static partial class GuestSummary
         }
 
         var applied = guest.Fixups.Count(f => f.Status == FixupStatus.Applied);
-        yield return $"{applied} of {guest.Fixups.Count} fixup(s) applied in {guest.TotalTime.TotalSeconds:F1} s (appliance: {guest.Accelerator}); every changed line is in {reportPath}";
+        yield return $"{applied} of {guest.Fixups.Count} fixup(s) applied by the {converter} converter in {guest.TotalTime.TotalSeconds:F1} s (appliance: {guest.Accelerator}){(reportPath is null ? "" : $"; every changed line is in {reportPath}")}";
         var width = guest.Fixups.Select(f => f.Name.Length).DefaultIfEmpty(0).Max();
         foreach (var f in guest.Fixups)
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using V2VConverter.Mapping.Config;
 using V2VConverter.Mapping.Plan;
@@ -6,18 +7,83 @@ using V2VConverter.Pipeline;
 
 namespace V2VConverter.Cli.Infrastructure;
 
-/// <summary>The mapping options shared by inspect, xml and convert.</summary>
-public static class PlanArgs
+/// <summary>The mapping options shared by inspect, xml and convert, as parsed (paths not yet resolved).</summary>
+internal sealed record PlanCliOptions
 {
-    public const string Usage = "[--bridge SRC:BR]... [--network SRC:NET]... [-os DIR] [-of qcow2|raw] [--mapping FILE]... [--config FILE] [--tuning PROFILE] [--set KEY=VALUE]... [--templates DIR]";
+    public IReadOnlyList<string> Bridges { get; init; } = [];
 
-    public static PlanRequest Read(ArgReader args, CliContext context, bool compatibilityMode = false)
+    public IReadOnlyList<string> Networks { get; init; } = [];
+
+    public string? OutputStorage { get; init; }
+
+    /// <summary>qcow2 or raw (lower case), or null.</summary>
+    public string? OutputFormat { get; init; }
+
+    public IReadOnlyList<string> Mappings { get; init; } = [];
+
+    public string? Config { get; init; }
+
+    public string? Tuning { get; init; }
+
+    public IReadOnlyList<string> Sets { get; init; } = [];
+
+    public string? Templates { get; init; }
+
+    public string? MappingsDir { get; init; }
+
+    /// <summary>--log-dir: where the run's JSON log goes (convert: beside the outputs by default).</summary>
+    public string? LogDir { get; init; }
+}
+
+/// <summary>The definitions of the mapping options shared by inspect, xml and convert; one instance per command.</summary>
+internal sealed class PlanOptionSet
+{
+    private readonly Option<string[]> _bridge = CliOptions.Repeatable("--bridge", "SRC:BR|BR", "source network SRC goes to host bridge BR (repeatable); BR alone sets the default", "-b");
+    private readonly Option<string[]> _network = CliOptions.Repeatable("--network", "SRC:NET|NET", "source network SRC goes to libvirt network NET (repeatable); NET alone sets the default", "-n");
+    private readonly Option<string> _outputStorage = CliOptions.Value("-os", "DIR", "output directory for every disk (DIR/<name>-sda.qcow2, -sdb, ...)", "--output-storage");
+    private readonly Option<string> _outputFormat = CliOptions.OneOf("-of", ["--output-format"], "output disk format", "qcow2", "raw");
+    private readonly Option<string[]> _mapping = CliOptions.Repeatable("--mapping", "FILE", "a user mapping file (JSON or INI) over the built-in rules (repeatable)");
+    private readonly Option<string> _config = CliOptions.Value("--config", "FILE", "virt-v2v.conf (INI, or JSON by extension)");
+    private readonly Option<string> _tuning = CliOptions.Value("--tuning", "PROFILE", "a tuning profile from mappings/tuning.json");
+    private readonly Option<string[]> _set = CliOptions.Repeatable("--set", "KEY=VALUE", "any rule key, e.g. networks:default=bridge:br0 (repeatable)");
+    private readonly Option<string> _templates = CliOptions.Value("--templates", "DIR", "domain/device templates overriding the built-in templates/");
+    private readonly Option<string> _mappingsDir = CliOptions.Value("--mappings-dir", "DIR", "read the rules from DIR instead of the built-in mappings/");
+    private readonly Option<string> _logDir = CliOptions.Value("--log-dir", "DIR", "write the run's JSON log (NAME.TIME.log.json) into DIR; convert writes it beside the outputs by default");
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { _bridge, _network, _outputStorage, _outputFormat, _mapping, _config, _tuning, _set, _templates, _mappingsDir, _logDir })
+        {
+            command.Options.Add(o);
+        }
+    }
+
+    public PlanCliOptions Bind(ParseResult result) => new()
+    {
+        Bridges = result.GetValue(_bridge) ?? [],
+        Networks = result.GetValue(_network) ?? [],
+        OutputStorage = result.GetValue(_outputStorage),
+        OutputFormat = result.GetValue(_outputFormat),
+        Mappings = result.GetValue(_mapping) ?? [],
+        Config = result.GetValue(_config),
+        Tuning = result.GetValue(_tuning),
+        Sets = result.GetValue(_set) ?? [],
+        Templates = result.GetValue(_templates),
+        MappingsDir = result.GetValue(_mappingsDir),
+        LogDir = result.GetValue(_logDir),
+    };
+}
+
+/// <summary>Turns the mapping options into a <see cref="PlanRequest"/>: --bridge/--network/--set/--tuning become rule overrides.</summary>
+internal static class PlanArgs
+{
+    public static PlanRequest Read(PlanCliOptions args, CliContext context, bool compatibilityMode = false)
     {
         var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var n = 0;
-        foreach (var (option, kind) in new[] { ("--bridge", "bridge"), ("--network", "network") })
+        foreach (var (option, kind, values) in new[] { ("--bridge", "bridge", args.Bridges), ("--network", "network", args.Networks) })
         {
-            foreach (var v in args.Values(option, option == "--bridge" ? "-b" : "-n"))
+            foreach (var v in values)
             {
                 var colon = v.LastIndexOf(':');
                 string source, target;
@@ -47,7 +113,7 @@ public static class PlanArgs
             }
         }
 
-        foreach (var kv in args.Values("--set"))
+        foreach (var kv in args.Sets)
         {
             var eq = kv.IndexOf('=');
             if (eq <= 0)
@@ -58,22 +124,17 @@ public static class PlanArgs
             overrides[kv[..eq]] = kv[(eq + 1)..];
         }
 
-        if (args.Value("--tuning") is { } tuning)
+        if (args.Tuning is { } tuning)
         {
             overrides["tuning:profile"] = tuning;
         }
 
-        var outputDir = args.Value("-os", "--output-storage");
-        var format = args.Value("-of", "--output-format")?.ToLowerInvariant();
-        if (format is not null and not ("qcow2" or "raw"))
-        {
-            throw new UsageException($"-of \"{format}\": the output format is qcow2 or raw");
-        }
-
-        var mappings = args.Values("--mapping").Select(context.ResolvePath).ToList();
-        var config = args.Value("--config") is { } c ? context.ResolvePath(c) : null;
-        var templates = args.Value("--templates") is { } t ? context.ResolvePath(t) : null;
-        var mappingsDir = args.Value("--mappings-dir") is { } md ? context.ResolvePath(md) : null;
+        var outputDir = args.OutputStorage;
+        var format = args.OutputFormat?.ToLowerInvariant(); // qcow2 or raw: the option allows nothing else
+        var mappings = args.Mappings.Select(context.ResolvePath).ToList();
+        var config = args.Config is { } c ? context.ResolvePath(c) : null;
+        var templates = args.Templates is { } t ? context.ResolvePath(t) : null;
+        var mappingsDir = args.MappingsDir is { } md ? context.ResolvePath(md) : null;
         var env = context.Environment ?? Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value);
         return new PlanRequest

@@ -35,6 +35,7 @@ public static class MappingConfiguration
     {
         var files = new List<string>();
         var builder = new ConfigurationBuilder();
+        var labels = new List<string>(); // labels[i] names builder.Sources[i], for errors
         foreach (var name in DefaultFiles)
         {
             if (name == "guest-os.json")
@@ -53,6 +54,8 @@ public static class MappingConfiguration
                 builder.AddJsonStream(OpenEmbedded(name));
                 files.Add($"(built-in) mappings/{name}");
             }
+
+            labels.Add(files[^1]);
         }
 
         var conf = sources.ConfigFile ?? FindConfigFile(sources.Environment);
@@ -65,6 +68,7 @@ public static class MappingConfiguration
 
             AddFile(builder, conf);
             files.Add(conf);
+            labels.Add(conf);
         }
 
         foreach (var f in sources.UserMappingFiles)
@@ -76,6 +80,7 @@ public static class MappingConfiguration
 
             AddFile(builder, Path.GetFullPath(f));
             files.Add(Path.GetFullPath(f));
+            labels.Add(files[^1]);
         }
 
         if (sources.Environment is null)
@@ -89,11 +94,15 @@ public static class MappingConfiguration
                 .Select(kv => new KeyValuePair<string, string?>(kv.Key[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal), kv.Value)));
         }
 
+        labels.Add("V2V_* environment variables");
         builder.AddInMemoryCollection(sources.CommandLine);
+        labels.Add("the command line (--set, --bridge, --network, --tuning)");
         loadedFiles = files;
         try
         {
-            return builder.Build();
+            var root = builder.Build();
+            CheckRuleKeys(root, labels);
+            return root;
         }
         catch (InvalidDataException)
         {
@@ -102,6 +111,51 @@ public static class MappingConfiguration
         catch (FormatException ex)
         {
             throw new InvalidDataException($"mapping configuration: {ex.Message}");
+        }
+    }
+
+    /// <summary>Keys a rule may hold besides its conditions: its priority, its values, and comments.</summary>
+    public static readonly IReadOnlySet<string> RuleValueKeys = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "priority", "target", "model", "bus", "type", "mode", "offset", "enabled", "pool", "directory", "format", "description", "comment", "_comment",
+    };
+
+    /// <summary>
+    /// Every key of every rule must be a condition the engine tests or a value it reads: a misspelt
+    /// condition would otherwise be skipped and widen the rule. The error names the file that set it.
+    /// </summary>
+    private static void CheckRuleKeys(IConfigurationRoot root, IReadOnlyList<string> labels)
+    {
+        foreach (var rules in Descendants(root).Where(s => string.Equals(s.Key, "rules", StringComparison.OrdinalIgnoreCase)))
+        {
+            foreach (var rule in rules.GetChildren())
+            {
+                foreach (var key in rule.GetChildren())
+                {
+                    if (Rules.RuleSet.ConditionKeys.Contains(key.Key) || RuleValueKeys.Contains(key.Key))
+                    {
+                        continue;
+                    }
+
+                    var providers = root.Providers.ToList();
+                    var origin = Enumerable.Range(0, providers.Count).Reverse().FirstOrDefault(i => providers[i].TryGet(key.Path, out _) || providers[i].GetChildKeys([], key.Path).Any(), -1);
+                    var where = origin >= 0 && origin < labels.Count ? labels[origin] : "mapping configuration";
+                    throw new InvalidDataException(
+                        $"{where}: rule {rule.Path.Replace(':', '.')}: unknown key \"{key.Key}\" (conditions: {string.Join(", ", Rules.RuleSet.ConditionKeys.Order(StringComparer.Ordinal))}; values: {string.Join(", ", RuleValueKeys.Where(k => k[0] != '_'))})");
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<IConfigurationSection> Descendants(IConfiguration c)
+    {
+        foreach (var child in c.GetChildren())
+        {
+            yield return child;
+            foreach (var d in Descendants(child))
+            {
+                yield return d;
+            }
         }
     }
 

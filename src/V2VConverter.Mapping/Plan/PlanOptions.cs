@@ -1,3 +1,5 @@
+using V2VConverter.Model.Vm;
+
 namespace V2VConverter.Mapping.Plan;
 
 /// <summary>Per-run choices that are not rules: the output directory and format, compatibility mode.</summary>
@@ -11,4 +13,7 @@ public sealed record PlanOptions
 
     /// <summary>Plan as if the guest had no virtio drivers (SATA disks, e1000 NICs): --no-guest-fixups.</summary>
     public bool CompatibilityMode { get; init; }
+
+    /// <summary>What the guest stage found and did; null for a dry run (the guest OS catalog decides).</summary>
+    public GuestFacts? GuestFacts { get; init; }
 }

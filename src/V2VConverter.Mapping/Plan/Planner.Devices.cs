@@ -1,5 +1,6 @@
 using System.Globalization;
 using V2VConverter.Mapping.Rules;
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
 
 namespace V2VConverter.Mapping.Plan;
@@ -194,7 +195,7 @@ public sealed partial class Planner
                     }
                     else
                     {
-                        diagnostics.Warn($"bios.bootOrder entry \"{entry}\" is unknown and ignored", vm.Origin);
+                        log.Warn($"bios.bootOrder entry \"{entry}\" is unknown and ignored", vm.Origin);
                     }
 
                     break;
@@ -232,7 +233,7 @@ public sealed partial class Planner
                 var sock = target.StartsWith('/') ? target : Path.Combine("/var/lib/libvirt/qemu", SafeFileName(target.Replace('\\', '/').Split('/').Last()) + ".sock");
                 if (!target.StartsWith('/'))
                 {
-                    diagnostics.Warn($"{kind}{index}: VMware pipe \"{target}\" becomes the UNIX socket {sock}");
+                    log.Warn($"{kind}{index}: VMware pipe \"{target}\" becomes the UNIX socket {sock}");
                 }
 
                 return new CharDevPlan(kind, index, "unix", sock, pipeEnd == "client" ? "connect" : "bind", null, null, null, desc);
@@ -254,10 +255,10 @@ public sealed partial class Planner
                     };
                 }
 
-                diagnostics.Warn($"{kind}{index}: network backing \"{target}\" is not understood; the port becomes a pty");
+                log.Warn($"{kind}{index}: network backing \"{target}\" is not understood; the port becomes a pty");
                 break;
             case CharDeviceKind.Thinprint:
-                diagnostics.Warn($"{kind}{index}: ThinPrint has no KVM equivalent; the port becomes a pty");
+                log.Warn($"{kind}{index}: ThinPrint has no KVM equivalent; the port becomes a pty");
                 break;
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Serilog;
 using V2VConverter.Mapping.Rules;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
@@ -7,17 +8,27 @@ using V2VConverter.Model.Vm;
 namespace V2VConverter.Mapping.Plan;
 
 /// <summary>Turns the source model and the mapping rules into a <see cref="ConversionPlan"/>, logging every decision.</summary>
-public sealed partial class Planner(IConfiguration rules, DiagnosticBag diagnostics, IReadOnlyList<string>? ruleFiles = null)
+public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnlyList<string>? ruleFiles = null)
 {
     private readonly List<Decision> _decisions = [];
 
     public ConversionPlan Plan(VirtualMachine vm, PlanOptions options)
     {
         _decisions.Clear();
-        var guest = options.CompatibilityMode ? vm.Guest with { HasVirtioDrivers = false } : vm.Guest;
+        var guest = vm.Guest;
         if (options.CompatibilityMode)
         {
+            guest = guest with { HasVirtioDrivers = false };
             Decide("guest", "virtio drivers", "compatibility devices (SATA, e1000)", "option --no-guest-fixups");
+        }
+        else if (options.GuestFacts is { } facts0)
+        {
+            guest = guest with { HasVirtioDrivers = facts0.VirtioDriversInstalled };
+            Decide(
+                "guest",
+                vm.Guest.HasVirtioDrivers ? "virtio drivers (guest OS catalog)" : "no virtio drivers (guest OS catalog)",
+                facts0.VirtioDriversInstalled ? "virtio devices" : "compatibility devices (SATA, e1000)",
+                $"guest converter {facts0.Converter}: {facts0.Reason}");
         }
 
         var facts = new RuleFacts(guest);
@@ -115,7 +126,7 @@ public sealed partial class Planner(IConfiguration rules, DiagnosticBag diagnost
     {
         var d = new Decision(subject, from, to, rule ?? "default");
         _decisions.Add(d);
-        diagnostics.Info(d.ToString());
+        log.Info(d.ToString());
     }
 
     private (string Value, string Rule) Require(string path, RuleFacts facts, string key, string what)

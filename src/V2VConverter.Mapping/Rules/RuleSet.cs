@@ -20,7 +20,8 @@ public sealed record RuleMatch(string Id, IConfigurationSection Values)
 /// </summary>
 public sealed class RuleSet(IConfiguration configuration, string path)
 {
-    private static readonly HashSet<string> ConditionKeys = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>The condition keys the engine tests; any other key of a rule must be a value (checked when the rules load).</summary>
+    public static readonly IReadOnlySet<string> ConditionKeys = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         "guestVirtio", "family", "legacy", "source", "os", "match", "connectionType", "vnet",
     };

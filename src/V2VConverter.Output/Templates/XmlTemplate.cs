@@ -113,6 +113,28 @@ public sealed class TemplateSet
 
     public string Source => _directory ?? "(built-in) templates/";
 
+    /// <summary>Parses every template of the directory now, so a broken one fails before any work starts.</summary>
+    public void LoadAll()
+    {
+        if (_directory is null)
+        {
+            return;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(_directory, "*.xml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var relative = Path.GetRelativePath(_directory, file).Replace(Path.DirectorySeparatorChar, '/');
+            try
+            {
+                Get(relative);
+            }
+            catch (Exception e) when (e is InvalidDataException or System.Xml.XmlException)
+            {
+                throw new InvalidDataException($"{file}: {e.Message.ReplaceLineEndings(" ")}", e);
+            }
+        }
+    }
+
     public XmlTemplate Get(string relativeName)
     {
         lock (_cache)

@@ -4,6 +4,8 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Polly;
 using Polly.Retry;
+using Serilog;
+using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Sources.VSphere;
 
@@ -34,7 +36,7 @@ public sealed class DatastoreDownloader
     private readonly HttpClient _http;
     private readonly Uri _base;
     private readonly string _datacenterPath;
-    private readonly Action<string>? _log;
+    private readonly ILogger _log;
     private readonly ResiliencePipeline _retry;
     private int _active;
     private int _peak;
@@ -42,12 +44,12 @@ public sealed class DatastoreDownloader
     /// <param name="http">A client carrying the vSphere session cookie and the TLS policy.</param>
     /// <param name="baseUri"><c>https://host:port/</c>.</param>
     /// <param name="datacenterPath">The <c>dcPath</c> value: <c>ha-datacenter</c> on ESXi, the datacenter's inventory path on vCenter.</param>
-    public DatastoreDownloader(HttpClient http, Uri baseUri, string datacenterPath, DownloadOptions? options = null, Action<string>? log = null)
+    public DatastoreDownloader(HttpClient http, Uri baseUri, string datacenterPath, DownloadOptions? options = null, ILogger? log = null)
     {
         _http = http;
         _base = baseUri;
         _datacenterPath = datacenterPath;
-        _log = log;
+        _log = log ?? LogExtensions.None;
         Options = options ?? new DownloadOptions();
         _retry = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
@@ -59,7 +61,7 @@ public sealed class DatastoreDownloader
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
                 OnRetry = a =>
                 {
-                    _log?.Invoke($"download: attempt {a.AttemptNumber + 1} failed ({a.Outcome.Exception?.Message}); retrying in {a.RetryDelay.TotalMilliseconds:0} ms");
+                    _log.Detail($"download: attempt {a.AttemptNumber + 1} failed ({a.Outcome.Exception?.Message}); retrying in {a.RetryDelay.TotalMilliseconds:0} ms");
                     return ValueTask.CompletedTask;
                 },
             })
@@ -140,7 +142,7 @@ public sealed class DatastoreDownloader
             var state = new TransferState(destination.CanSeek ? destination.Position : 0);
             await _retry.ExecuteAsync(async token => await AttemptAsync(path, destination, state, progress, token).ConfigureAwait(false), ct).ConfigureAwait(false);
             var hash = Convert.ToHexStringLower(state.Hash.GetHashAndReset());
-            _log?.Invoke($"download: {path} done, {state.Offset} bytes, {state.Resumes} resume(s), sha256 {hash}");
+            _log.Detail($"download: {path} done, {state.Offset} bytes, {state.Resumes} resume(s), sha256 {hash}");
             return new DownloadResult(path, null, state.Offset, hash, state.Resumes, state.ChecksumVerified);
         }
         finally
@@ -165,7 +167,7 @@ public sealed class DatastoreDownloader
             }
 
             s.Resumes++;
-            _log?.Invoke($"download: {path} resuming at byte {s.Offset}");
+            _log.Detail($"download: {path} resuming at byte {s.Offset}");
         }
 
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
@@ -199,7 +201,7 @@ public sealed class DatastoreDownloader
                         throw new IOException($"datastore file {path}: the server restarted the transfer from byte 0 (file changed or no range support) and the destination cannot rewind");
                     }
 
-                    _log?.Invoke($"download: {path} server sent the whole file again; restarting");
+                    _log.Detail($"download: {path} server sent the whole file again; restarting");
                     destination.Position = s.Start;
                     destination.SetLength(s.Start);
                     s.Reset();

@@ -1,3 +1,4 @@
+using Serilog;
 using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Sources.VSphere;
@@ -33,11 +34,12 @@ public static class CredentialResolver
     /// <param name="uri">The source.</param>
     /// <param name="passwordFile">The <c>--password-file</c> value, already made absolute, or null.</param>
     /// <param name="getEnv">Environment lookup (CliContext.GetEnv); HOME locates .netrc.</param>
-    /// <param name="log">Debug sink; receives where the password came from, never the password.</param>
-    public static VSphereCredentials Resolve(VSphereUri uri, string? passwordFile, Func<string, string?> getEnv, Action<string>? log = null)
+    /// <param name="log">Receives where the password came from, never the password (which is registered with <see cref="Secrets"/> so that no sink can show it).</param>
+    public static VSphereCredentials Resolve(VSphereUri uri, string? passwordFile, Func<string, string?> getEnv, ILogger? log = null)
     {
         ArgumentNullException.ThrowIfNull(uri);
         ArgumentNullException.ThrowIfNull(getEnv);
+        log ??= LogExtensions.None;
 
         NetrcEntry? netrc = null;
         string? netrcPath = null;
@@ -48,7 +50,7 @@ public static class CredentialResolver
             if (File.Exists(netrcPath))
             {
                 netrc = NetrcFile.Load(netrcPath).Find(uri.Host, uri.User);
-                log?.Invoke(netrc is null ? $"{netrcPath}: no entry for {uri.Host}" : $"{netrcPath}: using {netrc}");
+                log.Info(netrc is null ? $"{netrcPath}: no entry for {uri.Host}" : $"{netrcPath}: using {netrc}");
             }
         }
 
@@ -78,19 +80,22 @@ public static class CredentialResolver
                 throw new InvalidDataException($"password file {passwordFile}: the first line is empty");
             }
 
-            log?.Invoke($"password for {user}@{uri.Host} from --password-file {passwordFile}");
+            log.Info($"password for {user}@{uri.Host} from --password-file {passwordFile}");
+            Secrets.Register(pw);
             return new VSphereCredentials(user, pw, $"--password-file {passwordFile}");
         }
 
         if (NonEmpty(getEnv(PasswordVariable)) is { } envPassword)
         {
-            log?.Invoke($"password for {user}@{uri.Host} from ${PasswordVariable}");
+            log.Info($"password for {user}@{uri.Host} from ${PasswordVariable}");
+            Secrets.Register(envPassword);
             return new VSphereCredentials(user, envPassword, PasswordVariable);
         }
 
         if (netrc?.Password is { } netrcPassword && (netrc.Login is null || netrc.Login == user))
         {
-            log?.Invoke($"password for {user}@{uri.Host} from {netrcPath}");
+            log.Info($"password for {user}@{uri.Host} from {netrcPath}");
+            Secrets.Register(netrcPassword);
             return new VSphereCredentials(user, netrcPassword, netrcPath!);
         }
 

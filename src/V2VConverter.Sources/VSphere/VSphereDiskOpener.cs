@@ -1,7 +1,9 @@
 using System.IO.Pipelines;
 using System.Runtime.ExceptionServices;
+using Serilog;
 using V2VConverter.Formats.Disk;
 using V2VConverter.Formats.Vmdk;
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
 using V2VConverter.Sources.Disks;
 
@@ -41,18 +43,18 @@ public sealed class VSphereDiskOpener : IDiskOpener
     private readonly DatastoreDownloader _datastore;
     private readonly VSphereVm _vm;
     private readonly string _stagingDirectory;
-    private readonly Action<string>? _log;
+    private readonly ILogger _log;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _streamed = new(StringComparer.Ordinal);
     private int _staged;
 
-    public VSphereDiskOpener(DatastoreDownloader datastore, VSphereVm vm, string stagingParent, Action<string>? log = null)
+    public VSphereDiskOpener(DatastoreDownloader datastore, VSphereVm vm, string stagingParent, ILogger? log = null)
     {
         ArgumentNullException.ThrowIfNull(datastore);
         ArgumentNullException.ThrowIfNull(vm);
         _datastore = datastore;
         _vm = vm;
         _stagingDirectory = Path.Combine(stagingParent, $".v2v-download-{SafeName(vm.Name)}-{Environment.ProcessId}");
-        _log = log;
+        _log = log ?? LogExtensions.None;
     }
 
     public int MaxParallelDisks => Math.Max(1, _datastore.Options.MaxParallel);
@@ -88,12 +90,12 @@ public sealed class VSphereDiskOpener : IDiskOpener
         var layout = await ReadLayoutAsync(_datastore, path, info, ct).ConfigureAwait(false);
         if (layout.Streamable)
         {
-            _log?.Invoke($"download: {path}: {layout.Extents.Count} flat extent(s), {layout.Length} bytes, streamed into the disk writer (no staging copy)");
+            _log.Info($"download: {path}: {layout.Extents.Count} flat extent(s), {layout.Length} bytes, streamed into the disk writer (no staging copy)");
             _streamed[path.ToString()] = true;
             return OpenStream(layout, ct);
         }
 
-        _log?.Invoke($"download: {path}: {layout.NotStreamableReason}; fetching its files into {_stagingDirectory} first");
+        _log.Info($"download: {path}: {layout.NotStreamableReason}; fetching its files into {_stagingDirectory} first");
         var local = await StageAsync(path, ct).ConfigureAwait(false);
         return VmdkDisk.Open(local, options);
     }
@@ -218,7 +220,7 @@ public sealed class VSphereDiskOpener : IDiskOpener
                     throw new InvalidDataException($"{file}: the file has {r.Bytes} bytes, but {layout.Descriptor} needs {e.OffsetBytes + e.LengthBytes} (extent of {e.LengthBytes} bytes at offset {e.OffsetBytes})");
                 }
 
-                _log?.Invoke($"download: {file}: {r.Bytes} bytes streamed, {r.Resumes} resume(s){(r.ChecksumVerified ? ", Content-MD5 verified" : "")}");
+                _log.Detail($"download: {file}: {r.Bytes} bytes streamed, {r.Resumes} resume(s){(r.ChecksumVerified ? ", Content-MD5 verified" : "")}");
             }
         }
         catch (Exception ex)

@@ -1,3 +1,4 @@
+using Serilog;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
 using V2VConverter.Sources.Vmx;
@@ -14,7 +15,7 @@ namespace V2VConverter.Sources.VSphere;
 /// </summary>
 public static class VSphereModel
 {
-    public static VirtualMachine ToModel(VSphereVm vm, DiagnosticBag diagnostics, VmxSourceOptions? options = null)
+    public static VirtualMachine ToModel(VSphereVm vm, ILogger log, VmxSourceOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(vm);
         if (vm.VmxBytes.Length == 0)
@@ -22,7 +23,7 @@ public static class VSphereModel
             throw new InvalidDataException($"{vm.VmxPath}: the .vmx of VM {vm.Name} is empty");
         }
 
-        var model = VmxSource.FromBytes(vm.VmxBytes, vm.VmxPath.ToString(), null, diagnostics, options ?? new VmxSourceOptions { ProbeLocalFiles = false });
+        var model = VmxSource.FromBytes(vm.VmxBytes, vm.VmxPath.ToString(), null, log, options ?? new VmxSourceOptions { ProbeLocalFiles = false });
         var disks = model.Disks.Select(d => d.Datastore is not null ? d : d with
         {
             Datastore = vm.DatastoreName,

@@ -1,4 +1,5 @@
 using System.Net;
+using Serilog;
 using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Sources.VSphere;
@@ -15,11 +16,8 @@ public sealed record VSphereConnectOptions
     /// <summary>Environment lookup (HOME for .netrc, V2V_PASSWORD, V2V_USER).</summary>
     public Func<string, string?> GetEnv { get; init; } = Environment.GetEnvironmentVariable;
 
-    /// <summary>Debug log sink (e.g. CliContext.Debug). Never receives a password.</summary>
-    public Action<string>? Log { get; init; }
-
-    /// <summary>Warnings (no_verify, powered-on copies) go here.</summary>
-    public DiagnosticBag? Diagnostics { get; init; }
+    /// <summary>The run's logger: warnings, and protocol details at Debug. Never receives a password.</summary>
+    public ILogger Log { get; init; } = LogExtensions.None;
 
     /// <summary>maxObjects per RetrievePropertiesEx page.</summary>
     public int PageSize { get; init; } = 500;
@@ -113,8 +111,7 @@ public sealed class VSphereSource : IAsyncDisposable
         if (uri.NoVerify)
         {
             var msg = $"TLS certificate verification is off for {uri.Authority} (no_verify=1): anyone on the network path can impersonate the server";
-            options.Diagnostics?.Warn(msg);
-            log?.Invoke("warning: " + msg);
+            log.Warn(msg);
         }
 
         var handler = new SocketsHttpHandler
@@ -167,7 +164,7 @@ public sealed class VSphereSource : IAsyncDisposable
         {
             if (content.IsVCenter)
             {
-                _options.Diagnostics?.Warn($"{Uri.Authority} is a vCenter ({content.FullName}) but the URI says esx://; listing every VM it manages (use vpx://{Uri.Authority}/Datacenter/... to choose one)");
+                _options.Log.Warn($"{Uri.Authority} is a vCenter ({content.FullName}) but the URI says esx://; listing every VM it manages (use vpx://{Uri.Authority}/Datacenter/... to choose one)");
             }
 
             Container = content.RootFolder;
@@ -194,7 +191,7 @@ public sealed class VSphereSource : IAsyncDisposable
                         ?? throw new FileNotFoundException($"vpx path \"{string.Join('/', segs)}\": \"{string.Join('/', segs.Skip(i))}\" is not a cluster or host in datacenter {prefix} of {Uri.Host}");
                 }
 
-                _options.Log?.Invoke($"vpx path: datacenter {DatacenterPath}, container {Container}");
+                _options.Log.Detail($"vpx path: datacenter {DatacenterPath}, container {Container}");
                 return;
             }
 
@@ -273,7 +270,7 @@ public sealed class VSphereSource : IAsyncDisposable
         var info = await FindVmAsync(name, ct).ConfigureAwait(false);
         var vmPath = DatastorePath.Parse(info.VmPathName ?? throw new InvalidDataException($"VM {name}: config.files.vmPathName is not set (inaccessible VM?)"), $"VM {name} config.files.vmPathName");
         var bytes = await Datastore.ReadAllBytesAsync(vmPath, MaxVmxBytes, ct).ConfigureAwait(false);
-        _options.Log?.Invoke($"fetched {vmPath} ({bytes.Length} bytes)");
+        _options.Log.Detail($"fetched {vmPath} ({bytes.Length} bytes)");
         return new VSphereVm(info, bytes, vmPath, DatacenterPath);
     }
 
@@ -285,7 +282,7 @@ public sealed class VSphereSource : IAsyncDisposable
     public async Task<IReadOnlyList<DownloadResult>> DownloadDisksAsync(VSphereVm vm, string directory, bool allowRunning, IProgress<long>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(vm);
-        CheckPowerState(vm.Info, allowRunning, _options.Diagnostics);
+        CheckPowerState(vm.Info, allowRunning, _options.Log);
         Directory.CreateDirectory(directory);
         var items = vm.DiskFiles
             .Select(p => new DownloadItem(p, Path.Combine(directory, p.FileName)))
@@ -300,7 +297,7 @@ public sealed class VSphereSource : IAsyncDisposable
     }
 
     /// <summary>Cold migration: refuses a running VM unless allowed, and then warns.</summary>
-    public static void CheckPowerState(VSphereVmInfo vm, bool allowRunning, DiagnosticBag? diagnostics)
+    public static void CheckPowerState(VSphereVmInfo vm, bool allowRunning, ILogger? log)
     {
         ArgumentNullException.ThrowIfNull(vm);
         if (vm.IsPoweredOff)
@@ -313,7 +310,7 @@ public sealed class VSphereSource : IAsyncDisposable
             throw new InvalidOperationException($"VM {vm.Name} is {vm.PowerState}; shut it down first (this is a cold migration), or pass --allow-running to copy it anyway with inconsistent data");
         }
 
-        diagnostics?.Warn($"VM {vm.Name} is {vm.PowerState}: its disks are changing while they are copied, so the copy will be inconsistent (crash-consistent at best)");
+        log?.Warn($"VM {vm.Name} is {vm.PowerState}: its disks are changing while they are copied, so the copy will be inconsistent (crash-consistent at best)");
     }
 
     private static string Suggest(IReadOnlyList<string> vms, string name)
@@ -335,7 +332,7 @@ public sealed class VSphereSource : IAsyncDisposable
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or InvalidDataException)
             {
-                _options.Log?.Invoke($"logout failed: {ex.Message}");
+                _options.Log.Detail($"logout failed: {ex.Message}");
             }
         }
 

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text;
 using System.Xml;
 using System.Xml.Linq;
+using Serilog;
+using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Sources.VSphere;
 
@@ -66,14 +68,14 @@ public sealed class VimClient
 
     private readonly HttpClient _http;
     private readonly Uri _sdk;
-    private readonly Action<string>? _log;
+    private readonly ILogger _log;
     private string _soapAction = "urn:vim25/6.5";
 
-    public VimClient(HttpClient http, Uri sdk, Action<string>? log = null)
+    public VimClient(HttpClient http, Uri sdk, ILogger? log = null)
     {
         _http = http;
         _sdk = sdk;
-        _log = log;
+        _log = log ?? LogExtensions.None;
     }
 
     public VimServiceContent? ServiceContent { get; private set; }
@@ -104,7 +106,7 @@ public sealed class VimClient
         }
 
         ServiceContent = content;
-        _log?.Invoke($"vim25: {_sdk.Authority} is {content.FullName} (apiType {content.ApiType}, apiVersion {content.ApiVersion})");
+        _log.Detail($"vim25: {_sdk.Authority} is {content.FullName} (apiType {content.ApiType}, apiVersion {content.ApiVersion})");
         return content;
     }
 
@@ -126,13 +128,13 @@ public sealed class VimClient
             throw new VimFaultException(ex.FaultType, $"login failed for user {credentials.User} at {_sdk.Authority}: user name or password is wrong (password from {credentials.Source})", ex);
         }
 
-        _log?.Invoke($"vim25: logged in as {credentials.User}");
+        _log.Detail($"vim25: logged in as {credentials.User}");
     }
 
     public async Task LogoutAsync(CancellationToken ct)
     {
         await InvokeAsync("Logout", [Content.SessionManager.ToElement(Vim + "_this")], ct).ConfigureAwait(false);
-        _log?.Invoke("vim25: logged out");
+        _log.Detail("vim25: logged out");
     }
 
     /// <summary>SearchIndex.FindByInventoryPath: "DC/host/Cluster/Host" to its object, or null.</summary>
@@ -241,7 +243,7 @@ public sealed class VimClient
             r = await InvokeAsync("ContinueRetrievePropertiesEx", [pc.ToElement(Vim + "_this"), new XElement(Vim + "token", token)], ct).ConfigureAwait(false);
         }
 
-        _log?.Invoke($"vim25: retrieved {result.Count} objects in {page} page(s) of at most {maxObjects}");
+        _log.Detail($"vim25: retrieved {result.Count} objects in {page} page(s) of at most {maxObjects}");
         return result;
     }
 
@@ -290,7 +292,7 @@ public sealed class VimClient
             }
         }
 
-        _log?.Invoke($"vim25: {method} -> HTTP {(int)response.StatusCode}, {received} bytes in {sw.ElapsedMilliseconds} ms");
+        _log.Detail($"vim25: {method} -> HTTP {(int)response.StatusCode}, {received} bytes in {sw.ElapsedMilliseconds} ms");
         var body = doc.Root?.Element(Soap + "Body")
             ?? throw new InvalidDataException($"vim25 {method} at {_sdk}: HTTP {(int)response.StatusCode}, the response has no SOAP Body");
         if (body.Element(Soap + "Fault") is { } fault)

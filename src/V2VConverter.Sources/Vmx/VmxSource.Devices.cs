@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Serilog;
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Formats.Vmx;
 using V2VConverter.Model.Vm;
 
@@ -44,7 +46,7 @@ public static partial class VmxSource
             }
             else if (addressType != MacAddressType.None)
             {
-                ctx.Diagnostics.Warn(
+                ctx.Log.Warn(
                     $"{key}: addressType {addressTypeText ?? "(none)"} but no {(addressType == MacAddressType.Static ? "address" : "generatedAddress")}; libvirt will generate a new MAC",
                     doc.Where($"{key}.present"));
                 addressType = MacAddressType.None;
@@ -55,7 +57,7 @@ public static partial class VmxSource
             var portGroup = doc.GetNonEmpty($"{key}.dvs.portgroupId");
             if (networkName is null && portGroup is not null)
             {
-                ctx.Diagnostics.Info($"{key} is on distributed port group {portGroup} with no networkName; mapping uses the port group key", doc.Where($"{key}.dvs.portgroupId"));
+                ctx.Log.Info($"{key} is on distributed port group {portGroup} with no networkName; mapping uses the port group key", doc.Where($"{key}.dvs.portgroupId"));
             }
 
             result.Add(new NetworkAdapter
@@ -117,7 +119,7 @@ public static partial class VmxSource
             var kind = ParseCharKind(fileType);
             if (kind == CharDeviceKind.Unknown)
             {
-                ctx.Diagnostics.Warn($"{key}.fileType = \"{fileType}\" is unknown; the port becomes a pty", doc.Where($"{key}.fileType"));
+                ctx.Log.Warn($"{key}.fileType = \"{fileType}\" is unknown; the port becomes a pty", doc.Where($"{key}.fileType"));
             }
 
             var target = doc.GetNonEmpty($"{key}.fileName");
@@ -155,7 +157,7 @@ public static partial class VmxSource
             var kind = ParseCharKind(fileType);
             if (kind is not (CharDeviceKind.HostDevice or CharDeviceKind.File))
             {
-                ctx.Diagnostics.Warn($"{key}.fileType = \"{fileType}\" is not supported for parallel ports; the port becomes a pty", doc.Where($"{key}.fileType"));
+                ctx.Log.Warn($"{key}.fileType = \"{fileType}\" is not supported for parallel ports; the port becomes a pty", doc.Where($"{key}.fileType"));
             }
 
             result.Add(new ParallelPort(i, kind, doc.GetNonEmpty($"{key}.fileName"), doc.GetBool($"{key}.startConnected", true)));

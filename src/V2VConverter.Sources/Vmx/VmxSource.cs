@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Serilog;
 using V2VConverter.Formats.Vmx;
 using V2VConverter.Model.Catalog;
 using V2VConverter.Model.Diagnostics;
@@ -26,33 +27,33 @@ public static partial class VmxSource
 
     private static readonly string[] ScsiKeys = ["scsi0", "scsi1", "scsi2", "scsi3"];
 
-    public static VirtualMachine Load(string vmxPath, DiagnosticBag diagnostics, VmxSourceOptions? options = null)
+    public static VirtualMachine Load(string vmxPath, ILogger log, VmxSourceOptions? options = null)
     {
         var full = Path.GetFullPath(vmxPath);
         var doc = VmxDocument.Load(full);
-        return Build(doc, Path.GetDirectoryName(full), diagnostics, options ?? new VmxSourceOptions());
+        return Build(doc, Path.GetDirectoryName(full), log, options ?? new VmxSourceOptions());
     }
 
     /// <summary>For .vmx bytes fetched from elsewhere (a datastore over HTTPS): no local file checks.</summary>
-    public static VirtualMachine FromBytes(byte[] content, string origin, string? baseDirectory, DiagnosticBag diagnostics, VmxSourceOptions? options = null)
+    public static VirtualMachine FromBytes(byte[] content, string origin, string? baseDirectory, ILogger log, VmxSourceOptions? options = null)
     {
         var doc = VmxDocument.Parse(content, origin);
-        return Build(doc, baseDirectory, diagnostics, options ?? new VmxSourceOptions { ProbeLocalFiles = false });
+        return Build(doc, baseDirectory, log, options ?? new VmxSourceOptions { ProbeLocalFiles = false });
     }
 
-    public static VirtualMachine Build(VmxDocument doc, string? baseDirectory, DiagnosticBag diagnostics, VmxSourceOptions options)
+    public static VirtualMachine Build(VmxDocument doc, string? baseDirectory, ILogger log, VmxSourceOptions options)
     {
         foreach (var w in doc.Warnings)
         {
-            diagnostics.Warn(w);
+            log.Warn(w);
         }
 
-        var ctx = new BuildContext(doc, baseDirectory, diagnostics, options);
+        var ctx = new BuildContext(doc, baseDirectory, log, options);
         var name = doc.GetNonEmpty("displayName");
         if (name is null)
         {
             name = Path.GetFileNameWithoutExtension(doc.Origin);
-            diagnostics.Warn($"displayName is missing; using \"{name}\"", doc.Origin);
+            log.Warn($"displayName is missing; using \"{name}\"", doc.Origin);
         }
 
         long memory;
@@ -63,14 +64,14 @@ public static partial class VmxSource
         else
         {
             memory = DefaultMemoryMiB;
-            diagnostics.Warn($"memsize is missing; using VMware's default of {DefaultMemoryMiB} MiB", doc.Origin);
+            log.Warn($"memsize is missing; using VMware's default of {DefaultMemoryMiB} MiB", doc.Origin);
         }
 
         var vcpus = doc.GetInt32("numvcpus", 1, 1, 4096);
         var coresPerSocket = doc.GetInt32("cpuid.coresPerSocket", 1, 1, 4096);
         if (vcpus % coresPerSocket != 0)
         {
-            diagnostics.Warn($"numvcpus = {vcpus} is not a multiple of cpuid.coresPerSocket = {coresPerSocket}; using {vcpus} sockets of 1 core", doc.Where("cpuid.coresPerSocket"));
+            log.Warn($"numvcpus = {vcpus} is not a multiple of cpuid.coresPerSocket = {coresPerSocket}; using {vcpus} sockets of 1 core", doc.Where("cpuid.coresPerSocket"));
             coresPerSocket = 1;
         }
 
@@ -79,11 +80,11 @@ public static partial class VmxSource
         var guest = catalog.Lookup(guestId, out var rule);
         if (rule is null)
         {
-            diagnostics.Warn(guestId is null ? "guestOS is missing; the guest OS is unknown" : $"guestOS = \"{guestId}\" is not in the catalog; treated as unknown (no virtio)", doc.Where("guestOS"));
+            log.Warn(guestId is null ? "guestOS is missing; the guest OS is unknown" : $"guestOS = \"{guestId}\" is not in the catalog; treated as unknown (no virtio)", doc.Where("guestOS"));
         }
         else
         {
-            diagnostics.Info($"guestOS \"{guestId}\" -> {guest.Description} ({guest.Architecture}, virtio {(guest.HasVirtioDrivers ? "yes" : "no")}), rule {rule}");
+            log.Info($"guestOS \"{guestId}\" -> {guest.Description} ({guest.Architecture}, virtio {(guest.HasVirtioDrivers ? "yes" : "no")}), rule {rule}");
         }
 
         var firmware = (doc.GetNonEmpty("firmware") ?? "bios").ToLowerInvariant() switch
@@ -124,25 +125,25 @@ public static partial class VmxSource
 
         if (firmware == Firmware.Efi && vm.SecureBoot)
         {
-            diagnostics.Info("firmware EFI with secure boot");
+            log.Info("firmware EFI with secure boot");
         }
 
         if (doc.GetBool("vtpm.present", false))
         {
-            diagnostics.Warn("the VM has a virtual TPM (vtpm.present); its keys cannot be carried over. BitLocker or LUKS sealed to it will ask for a recovery key", doc.Where("vtpm.present"));
+            log.Warn("the VM has a virtual TPM (vtpm.present); its keys cannot be carried over. BitLocker or LUKS sealed to it will ask for a recovery key", doc.Where("vtpm.present"));
         }
 
         return vm;
     }
 
-    private sealed record BuildContext(VmxDocument Doc, string? BaseDirectory, DiagnosticBag Diagnostics, VmxSourceOptions Options)
+    private sealed record BuildContext(VmxDocument Doc, string? BaseDirectory, ILogger Log, VmxSourceOptions Options)
     {
         public List<SkippedDevice> Skipped { get; } = [];
 
         public void Skip(string key, string description, string reason, string whereKey)
         {
             Skipped.Add(new SkippedDevice(key, description, reason));
-            Diagnostics.Warn($"{key} ({description}) is not carried over: {reason}", Doc.Where(whereKey));
+            Log.Warn($"{key} ({description}) is not carried over: {reason}", Doc.Where(whereKey));
         }
     }
 
@@ -189,11 +190,11 @@ public static partial class VmxSource
                 };
                 if (raw is null)
                 {
-                    ctx.Diagnostics.Info($"{key}.virtualDev is missing; assuming lsilogic", doc.Where($"{key}.present"));
+                    ctx.Log.Info($"{key}.virtualDev is missing; assuming lsilogic", doc.Where($"{key}.present"));
                 }
                 else if (model == ScsiModel.Unknown)
                 {
-                    ctx.Diagnostics.Warn($"{key}.virtualDev = \"{raw}\" is an unknown SCSI controller model", doc.Where($"{key}.virtualDev"));
+                    ctx.Log.Warn($"{key}.virtualDev = \"{raw}\" is an unknown SCSI controller model", doc.Where($"{key}.virtualDev"));
                 }
 
                 result.Add(new DiskController(DiskBus.Scsi, i, model, raw, doc.GetNonEmpty($"{key}.sharedBus")));
@@ -339,14 +340,14 @@ public static partial class VmxSource
         };
         if (mode is DiskMode.IndependentNonpersistent or DiskMode.Nonpersistent)
         {
-            ctx.Diagnostics.Warn($"{key} is {modeText}: VMware discards its changes at power-off; the converted disk keeps the base disk's content", doc.Where($"{key}.mode"));
+            ctx.Log.Warn($"{key} is {modeText}: VMware discards its changes at power-off; the converted disk keeps the base disk's content", doc.Where($"{key}.mode"));
         }
 
         var (resolved, datastore) = ResolveFile(ctx, fileName);
         var state = DiskFileState.Unknown;
         if (rawDevice)
         {
-            ctx.Diagnostics.Warn($"{key} is a raw device mapping ({fileName}); its data must be copied separately", doc.Where($"{key}.fileName"));
+            ctx.Log.Warn($"{key} is a raw device mapping ({fileName}); its data must be copied separately", doc.Where($"{key}.fileName"));
         }
         else if (resolved is not null && ctx.Options.ProbeLocalFiles)
         {
@@ -358,7 +359,7 @@ public static partial class VmxSource
             if (!File.Exists(resolved))
             {
                 state = DiskFileState.Missing;
-                ctx.Diagnostics.Warn($"{key}.fileName = \"{fileName}\": {resolved} does not exist; the disk is listed but cannot be copied", doc.Where($"{key}.fileName"));
+                ctx.Log.Warn($"{key}.fileName = \"{fileName}\": {resolved} does not exist; the disk is listed but cannot be copied", doc.Where($"{key}.fileName"));
             }
             else if (!VmdkProbe.LooksLikeVmdk(resolved))
             {
@@ -404,7 +405,7 @@ public static partial class VmxSource
         var local = resolved is not null && ctx.Options.ProbeLocalFiles && File.Exists(resolved);
         if (!local)
         {
-            ctx.Diagnostics.Info($"{key}: ISO \"{fileName}\" is not available here; the converted VM gets an empty drive", doc.Where($"{key}.fileName"));
+            ctx.Log.Info($"{key}: ISO \"{fileName}\" is not available here; the converted VM gets an empty drive", doc.Where($"{key}.fileName"));
         }
 
         return new CdRom(key, bus, c, u, MediaKind.Image, fileName, resolved, connected, local);

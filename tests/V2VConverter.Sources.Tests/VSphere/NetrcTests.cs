@@ -78,7 +78,7 @@ public sealed class NetrcTests
         Assert.Equal("fromenv", CredentialResolver.Resolve(uri, null, Get).Password);
 
         var log = new List<string>();
-        var f = CredentialResolver.Resolve(uri, pwFile, Get, log.Add);
+        var f = CredentialResolver.Resolve(uri, pwFile, Get, new TestLog(log.Add).Logger);
         Assert.Equal("fromfile", f.Password);
         Assert.DoesNotContain("fromfile", f.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(log, l => l.Contains("fromfile", StringComparison.Ordinal) || l.Contains("fromnetrc", StringComparison.Ordinal));

@@ -12,7 +12,7 @@ internal static class VSphereTestHelpers
         string? thumbprint = null,
         string? home = null,
         Action<string>? log = null,
-        DiagnosticBag? diagnostics = null,
+        TestLog? diagnostics = null,
         DownloadOptions? download = null,
         int pageSize = 500,
         string? passwordFile = null)
@@ -27,8 +27,7 @@ internal static class VSphereTestHelpers
         {
             GetEnv = n => env.TryGetValue(n, out var v) ? v : null,
             Thumbprint = thumbprint,
-            Log = log,
-            Diagnostics = diagnostics,
+            Log = diagnostics?.Logger ?? new TestLog(log).Logger,
             Download = download ?? new DownloadOptions { RetryDelay = TimeSpan.FromMilliseconds(50) },
             PageSize = pageSize,
             PasswordFile = passwordFile,

@@ -97,7 +97,7 @@ public sealed class VcsimEsxTests(EsxVcsimFixture fixture) : IClassFixture<EsxVc
     [Fact]
     public async Task No_verify_connects_and_warns()
     {
-        var bag = new DiagnosticBag();
+        var bag = new TestLog();
         await using var src = await VSphereSource.ConnectAsync(Uri("?no_verify=1"), Options(EsxVcsimFixture.Password, diagnostics: bag), Ct);
         var vms = await src.ListVmsAsync(Ct);
         Assert.Equal(_sim.Banner.Vms.Count, vms.Count);
@@ -266,11 +266,11 @@ public sealed class VcsimEsxTests(EsxVcsimFixture fixture) : IClassFixture<EsxVc
         var uri = VSphereUri.Parse($"esx://{EsxVcsimFixture.User}@127.0.0.1:{proxy.Port}/");
         await using var src = await VSphereSource.ConnectAsync(uri, Options(EsxVcsimFixture.Password, _sim.Banner.Sha256, log: lines.Enqueue), Ct);
         var vm = await src.FetchVmAsync("ha-host_VM0", Ct);
-        var disk = VSphereModel.ToModel(vm, new DiagnosticBag()).Disks.Single(d => d.FileName.EndsWith("disk1.vmdk", StringComparison.Ordinal));
+        var disk = VSphereModel.ToModel(vm, new TestLog().Logger).Disks.Single(d => d.FileName.EndsWith("disk1.vmdk", StringComparison.Ordinal));
         var outDir = RepoPaths.NewTempDir();
         var qcow2 = Path.Combine(outDir, "disk1.qcow2");
 
-        using (var opener = new VSphereDiskOpener(src.Datastore, vm, outDir, lines.Enqueue))
+        using (var opener = new VSphereDiskOpener(src.Datastore, vm, outDir, new TestLog(lines.Enqueue).Logger))
         {
             using (var d = await opener.OpenAsync(disk, new VmdkOpenOptions(), Ct))
             {
@@ -336,7 +336,7 @@ public sealed class VcsimEsxTests(EsxVcsimFixture fixture) : IClassFixture<EsxVc
     [Fact]
     public async Task Powered_on_vm_is_refused_unless_allow_running_which_warns()
     {
-        var bag = new DiagnosticBag();
+        var bag = new TestLog();
         await using var src = await VSphereSource.ConnectAsync(Uri(), Options(EsxVcsimFixture.Password, _sim.Banner.Sha256, diagnostics: bag), Ct);
         var vm = await src.FetchVmAsync("ha-host_VM1", Ct);
         var outDir = RepoPaths.NewTempDir();

@@ -108,8 +108,8 @@ public sealed class VcsimVpxTests(VpxVcsimFixture fixture) : IClassFixture<VpxVc
         foreach (var name in _sim.Banner.Vms.Select(v => v.Name))
         {
             var vm = await src.FetchVmAsync(name, Ct);
-            var bag = new DiagnosticBag();
-            var model = VSphereModel.ToModel(vm, bag);
+            var bag = new TestLog();
+            var model = VSphereModel.ToModel(vm, bag.Logger);
             var hw = vm.Info;
 
             Assert.Equal(hw.Name, model.Name);
@@ -136,13 +136,13 @@ public sealed class VcsimVpxTests(VpxVcsimFixture fixture) : IClassFixture<VpxVc
         MakeVmdk(descriptor, 4);
         await using var src = await Connect("DC0/DC0_H0");
         var vm = await src.FetchVmAsync("DC0_H0_VM0", Ct);
-        var disk = Assert.Single(VSphereModel.ToModel(vm, new DiagnosticBag()).Disks);
+        var disk = Assert.Single(VSphereModel.ToModel(vm, new TestLog().Logger).Disks);
         var parent = RepoPaths.NewTempDir();
         var log = new List<string>();
         var staging = Path.Combine(parent, $".v2v-download-DC0_H0_VM0-{Environment.ProcessId}");
 
         // monolithicFlat: descriptor + -flat.vmdk, streamed (no staging folder appears).
-        using (var opener = new VSphereDiskOpener(src.Datastore, vm, parent, log.Add))
+        using (var opener = new VSphereDiskOpener(src.Datastore, vm, parent, new TestLog(log.Add).Logger))
         {
             var raw = Path.Combine(parent, "flat.raw");
             using (var d = await opener.OpenAsync(disk, new VmdkOpenOptions(), Ct))
@@ -163,7 +163,7 @@ public sealed class VcsimVpxTests(VpxVcsimFixture fixture) : IClassFixture<VpxVc
         File.Delete(descriptor);
         Tool.Check("qemu-img", "convert", "-q", "-f", "raw", "-O", "vmdk", "-o", "subformat=monolithicSparse", flatData, descriptor);
         vm = await src.FetchVmAsync("DC0_H0_VM0", Ct);
-        using (var opener = new VSphereDiskOpener(src.Datastore, vm, parent, log.Add))
+        using (var opener = new VSphereDiskOpener(src.Datastore, vm, parent, new TestLog(log.Add).Logger))
         {
             var qcow2 = Path.Combine(parent, "sparse.qcow2");
             using (var d = await opener.OpenAsync(disk, new VmdkOpenOptions(), Ct))

@@ -8,8 +8,8 @@ namespace V2VConverter.Sources.Tests.Vmx;
 
 public class VmxSourceTests
 {
-    private static VirtualMachine Build(string text, DiagnosticBag? d = null) =>
-        VmxSource.FromBytes(Encoding.UTF8.GetBytes(text), "t.vmx", null, d ?? new DiagnosticBag());
+    private static VirtualMachine Build(string text, TestLog? d = null) =>
+        VmxSource.FromBytes(Encoding.UTF8.GetBytes(text), "t.vmx", null, (d ?? new TestLog()).Logger);
 
     private const string Full = """
         displayName = "web01"
@@ -129,7 +129,7 @@ public class VmxSourceTests
     [Fact]
     public void Missing_memsize_takes_the_documented_default_with_a_warning()
     {
-        var d = new DiagnosticBag();
+        var d = new TestLog();
         var vm = Build("displayName = \"x\"\n", d);
         Assert.Equal(VmxSource.DefaultMemoryMiB, vm.MemoryMiB);
         Assert.Contains(d.Warnings, w => w.Message.Contains("memsize"));
@@ -158,14 +158,14 @@ public class VmxSourceTests
         {
             File.WriteAllText(Path.Combine(dir, "good.vmdk"), "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n");
             File.WriteAllText(Path.Combine(dir, "vm.vmx"), "displayName = \"x\"\nmemsize = \"64\"\nscsi0.present = \"TRUE\"\nscsi0:0.present = \"TRUE\"\nscsi0:0.fileName = \"good.vmdk\"\nscsi0:1.present = \"TRUE\"\nscsi0:1.fileName = \"gone.vmdk\"\n");
-            var d = new DiagnosticBag();
-            var vm = VmxSource.Load(Path.Combine(dir, "vm.vmx"), d);
+            var d = new TestLog();
+            var vm = VmxSource.Load(Path.Combine(dir, "vm.vmx"), d.Logger);
             Assert.Equal(DiskFileState.Present, vm.Disks[0].FileState);
             Assert.Equal(DiskFileState.Missing, vm.Disks[1].FileState);
             Assert.Contains(d.Warnings, w => w.Message.Contains("gone.vmdk"));
 
             File.WriteAllText(Path.Combine(dir, "bad.vmx"), "displayName = \"x\"\nscsi0.present = \"TRUE\"\nscsi0:0.present = \"TRUE\"\nscsi0:0.fileName = \"../../../../../../../../etc/passwd\"\n");
-            var ex = Assert.Throws<InvalidDataException>(() => VmxSource.Load(Path.Combine(dir, "bad.vmx"), new DiagnosticBag()));
+            var ex = Assert.Throws<InvalidDataException>(() => VmxSource.Load(Path.Combine(dir, "bad.vmx"), new TestLog().Logger));
             Assert.Contains("scsi0:0.fileName", ex.Message);
             Assert.Contains("not a VMDK", ex.Message);
             Assert.Contains("bad.vmx:4", ex.Message);
@@ -186,7 +186,7 @@ public class VmxSourceTests
             Directory.CreateDirectory(Path.Combine(dir, "clone"));
             File.WriteAllBytes(Path.Combine(dir, "base", "base.vmdk"), "KDMV\u0001\0\0\0"u8.ToArray());
             File.WriteAllText(Path.Combine(dir, "clone", "vm.vmx"), $"displayName = \"c\"\nscsi0.present = \"TRUE\"\nscsi0:0.present = \"TRUE\"\nscsi0:0.fileName = \"../base/base.vmdk\"\nscsi0:1.present = \"TRUE\"\nscsi0:1.fileName = \"{Path.Combine(dir, "base", "base.vmdk")}\"\n");
-            var vm = VmxSource.Load(Path.Combine(dir, "clone", "vm.vmx"), new DiagnosticBag());
+            var vm = VmxSource.Load(Path.Combine(dir, "clone", "vm.vmx"), new TestLog().Logger);
             Assert.All(vm.Disks, d => Assert.Equal(DiskFileState.Present, d.FileState));
             Assert.All(vm.Disks, d => Assert.Equal(Path.Combine(dir, "base", "base.vmdk"), d.ResolvedPath));
         }

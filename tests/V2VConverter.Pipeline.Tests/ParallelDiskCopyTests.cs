@@ -1,13 +1,15 @@
 using V2VConverter.Formats.Disk;
 using V2VConverter.Formats.Vmdk;
-using V2VConverter.Mapping.Plan;
+using V2VConverter.Mapping.Config;
+using V2VConverter.Pipeline.Contracts;
+using V2VConverter.Pipeline.Sources.Vmx;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
 using V2VConverter.Pipeline;
 using V2VConverter.Sources.Disks;
 using V2VConverter.TestSupport;
 
-namespace V2VConverter.Cli.Tests;
+namespace V2VConverter.Pipeline.Tests;
 
 /// <summary>
 /// A source that allows it (a vSphere datastore) gets its disks copied several at a time: proven
@@ -40,6 +42,33 @@ public sealed class ParallelDiskCopyTests
         public string Describe(VirtualDisk disk) => disk.FileName;
 
         public void Dispose() => _both.Dispose();
+    }
+
+    /// <summary>A .vmx read as usual, with its disks reached through the test's opener.</summary>
+    private sealed class OpenerSource(IDiskOpener opener) : IConversionSource
+    {
+        public string Name => "vmx-with-test-opener";
+
+        public bool Accepts(SourceSpec spec) => spec.Location.EndsWith(".vmx", StringComparison.Ordinal);
+
+        public OpenedSource Open(SourceSpec spec, SourceContext context)
+        {
+            using var plain = new VmxFileSource().Open(spec, context);
+            return new OpenedSource(plain.Vm, opener);
+        }
+    }
+
+    private static ConversionResult Run(string vmx, string os, IDiskOpener opener, TestLog diagnostics)
+    {
+        var registry = StageRegistry.Default.With(sources: [new OpenerSource(opener)]);
+        var context = new JobContext { Log = diagnostics.Logger, GetEnv = _ => null, Cancellation = TestContext.Current.CancellationToken };
+        return new ConversionJob(registry, context).Run(new ConversionRequest
+        {
+            Source = new SourceSpec { Location = vmx },
+            Plan = new PlanRequest { Mapping = new MappingSources { Environment = new Dictionary<string, string?>() } },
+            Output = new OutputSpec { Kind = "local", Storage = os },
+            Guest = new GuestStageOptions { Skip = true },
+        });
     }
 
     private static (string Vmx, string[] Disks) TwoDiskVm()
@@ -76,17 +105,11 @@ public sealed class ParallelDiskCopyTests
     {
         var (vmx, disks) = TwoDiskVm();
         var os = RepoPaths.NewTempDir();
-        var diagnostics = new DiagnosticBag();
-        var vm = VmLoader.LoadLocal(vmx, diagnostics);
-        var plan = ConversionPlanner.Plan(vm, new PlanRequest { Options = new PlanOptions { OutputDirectory = os, OutputFormat = "qcow2" } }, diagnostics);
+        var diagnostics = new TestLog();
         using var opener = new RendezvousOpener(parallel: 2);
 
-        var result = LocalConversion.Run(plan, new LocalConversionOptions
-        {
-            Disk = new DiskConvertOptions(),
-            Disks = opener,
-            Guest = new GuestStageOptions { Skip = true },
-        }, diagnostics, cancellationToken: TestContext.Current.CancellationToken);
+        var result = Run(vmx, os, opener, diagnostics);
+        var plan = result.Plan;
 
         Assert.Equal(2, opener.Opened);
         Assert.Equal(2, result.Disks.Count);
@@ -127,28 +150,16 @@ public sealed class ParallelDiskCopyTests
     {
         var (vmx, disks) = TwoDiskVm();
         var os = RepoPaths.NewTempDir();
-        var diagnostics = new DiagnosticBag();
-        var vm = VmLoader.LoadLocal(vmx, diagnostics);
-        var plan = ConversionPlanner.Plan(vm, new PlanRequest { Options = new PlanOptions { OutputDirectory = os, OutputFormat = "qcow2" } }, diagnostics);
+        var diagnostics = new TestLog();
         using var opener = new FailSecondOpener();
-        var ex = Assert.Throws<IOException>(() => LocalConversion.Run(plan, new LocalConversionOptions
-        {
-            Disk = new DiskConvertOptions(),
-            Disks = opener,
-            Guest = new GuestStageOptions { Skip = true },
-        }, diagnostics, cancellationToken: TestContext.Current.CancellationToken));
+        var ex = Assert.Throws<IOException>(() => Run(vmx, os, opener, diagnostics));
         Assert.Contains("b-flat.vmdk", ex.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(os));
 
         // A disk that stops being a VMDK after planning is refused by the checks, before any copy.
         File.WriteAllBytes(disks[1], new byte[512]);
         using var rendezvous = new RendezvousOpener(parallel: 2);
-        Assert.Throws<InvalidDataException>(() => LocalConversion.Run(plan, new LocalConversionOptions
-        {
-            Disk = new DiskConvertOptions(),
-            Disks = rendezvous,
-            Guest = new GuestStageOptions { Skip = true },
-        }, diagnostics, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Throws<InvalidDataException>(() => Run(vmx, os, rendezvous, diagnostics));
         Assert.Equal(0, rendezvous.Opened);
         Assert.Empty(Directory.GetFileSystemEntries(os));
     }

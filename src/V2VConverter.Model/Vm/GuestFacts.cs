@@ -1,0 +1,23 @@
+namespace V2VConverter.Model.Vm;
+
+/// <summary>
+/// What the guest stage found and did, handed back to the planner: the final domain is planned from
+/// these facts, not from the guest OS catalog alone.
+/// </summary>
+public sealed record GuestFacts
+{
+    /// <summary>The converter that ran ("linux"), or "none" when no converter handled the guest.</summary>
+    public required string Converter { get; init; }
+
+    /// <summary>The guest was converted (inspection succeeded and a converter ran).</summary>
+    public bool Converted { get; init; }
+
+    /// <summary>The guest can boot and reach the network on virtio devices (drivers present or installed).</summary>
+    public bool VirtioDriversInstalled { get; init; }
+
+    /// <summary>The guest was left as it was: plan compatibility devices (SATA disks, e1000 NICs).</summary>
+    public bool CompatibilityMode => !VirtioDriversInstalled;
+
+    /// <summary>Why, in one line (for the decision log and the report).</summary>
+    public required string Reason { get; init; }
+}

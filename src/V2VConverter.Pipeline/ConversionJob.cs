@@ -1,0 +1,292 @@
+using System.Runtime.ExceptionServices;
+using Serilog;
+using V2VConverter.Formats.Disk;
+using V2VConverter.Formats.Vmdk;
+using V2VConverter.Guest;
+using V2VConverter.Guest.Access;
+using V2VConverter.Guest.Inspection;
+using V2VConverter.Mapping.Plan;
+using V2VConverter.Model.Diagnostics;
+using V2VConverter.Model.Vm;
+using V2VConverter.Output.Libvirt;
+using V2VConverter.Output.Templates;
+using V2VConverter.Pipeline.Contracts;
+using V2VConverter.Pipeline.Logging;
+
+namespace V2VConverter.Pipeline;
+
+/// <summary>Everything one conversion (or dry run) needs, as parsed from the command line.</summary>
+public sealed record ConversionRequest
+{
+    public required SourceSpec Source { get; init; }
+
+    /// <summary>Where the rules come from, the plan options and --templates.</summary>
+    public PlanRequest Plan { get; init; } = new();
+
+    public OutputSpec Output { get; init; } = new();
+
+    /// <summary>How disks are written (-c, --fsync, ...). The format comes from the plan.</summary>
+    public DiskConvertOptions Disk { get; init; } = new();
+
+    public VmdkOpenOptions Vmdk { get; init; } = new();
+
+    public GuestStageOptions Guest { get; init; } = new();
+}
+
+/// <summary>The run's surroundings: its logger, working directory, environment, cancellation.</summary>
+public sealed record JobContext
+{
+    /// <summary>The run's one logger (see <see cref="RunLog"/>).</summary>
+    public required ILogger Log { get; init; }
+
+    /// <summary>The run's warnings, for the report (null: the report lists none).</summary>
+    public WarningCollector? Warnings { get; init; }
+
+    /// <summary>Where the job records the VM and the stage that every event carries (null: not recorded).</summary>
+    public RunProperties? Properties { get; init; }
+
+    public string WorkingDirectory { get; init; } = Environment.CurrentDirectory;
+
+    public Func<string, string?> GetEnv { get; init; } = Environment.GetEnvironmentVariable;
+
+    public CancellationToken Cancellation { get; init; }
+}
+
+/// <summary>A dry run: the opened source and its plan. Dispose closes the source.</summary>
+public sealed class PlannedConversion(OpenedSource source, ConversionPlan plan, TemplateSet templates) : IDisposable
+{
+    public OpenedSource Source { get; } = source;
+
+    public VirtualMachine Vm => Source.Vm;
+
+    public ConversionPlan Plan { get; } = plan;
+
+    public TemplateSet Templates { get; } = templates;
+
+    /// <summary>The libvirt domain XML of the plan.</summary>
+    public string DomainXml() => new DomainXmlBuilder(Templates).BuildString(Plan);
+
+    public void Dispose() => Source.Dispose();
+}
+
+/// <summary>What a conversion wrote.</summary>
+public sealed record ConversionResult(
+    ConversionPlan Plan,
+    IReadOnlyList<DiskConvertResult> Disks,
+    IReadOnlyList<string> Documents,
+    GuestConversionOutcome? Guest)
+{
+    /// <summary>DIR/NAME.xml for -o local (the last document written).</summary>
+    public string? XmlPath => Documents.LastOrDefault(d => d.EndsWith(".xml", StringComparison.Ordinal));
+
+    public string? ReportPath => Documents.FirstOrDefault(d => d.EndsWith(".report.json", StringComparison.Ordinal));
+}
+
+/// <summary>
+/// One conversion, in stage order: source → plan → output checks → copy → guest → finalize. The CLI
+/// only parses options into a <see cref="ConversionRequest"/> and shows progress; plug-ins come from
+/// the <see cref="StageRegistry"/>.
+/// </summary>
+public sealed class ConversionJob(StageRegistry registry, JobContext context)
+{
+    public ConversionJob(JobContext context)
+        : this(StageRegistry.Default, context)
+    {
+    }
+
+    private ILogger Log => context.Log;
+
+    private IReadOnlyList<string> Warnings => context.Warnings?.Lines ?? [];
+
+    private void Stage(string stage, string? vm = null)
+    {
+        if (context.Properties is { } p)
+        {
+            p.Stage = stage;
+            p.Vm = vm ?? p.Vm;
+        }
+    }
+
+    /// <summary>
+    /// A dry run (<c>inspect</c>, <c>xml</c>): opens the source without keeping it for a copy and plans it.
+    /// The output shapes the plan only when one is named (-o/-os).
+    /// </summary>
+    public PlannedConversion Plan(ConversionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var templates = LoadTemplates(request.Plan.TemplatesDirectory);
+        var catalog = ConversionPlanner.LoadCatalog(request.Plan.Mapping);
+        Stage("source");
+        var source = registry.SourceFor(request.Source).Open(request.Source, SourceContext(request, catalog, staging: null));
+        try
+        {
+            Stage("plan", source.Vm.Name);
+            var plan = ConversionPlanner.Plan(source.Vm, request.Plan, Log);
+            return new PlannedConversion(source, plan, templates);
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The whole conversion. On failure nothing this run wrote is left under a final name.</summary>
+    public ConversionResult Run(ConversionRequest request, IConversionProgress? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ct = context.Cancellation;
+
+        // 1. Options that cost nothing to check: the output, the templates, the disk writer's options.
+        var output = registry.OutputFor(request.Output.Kind);
+        Stage("options");
+        var outputContext = new OutputContext { Log = Log, WorkingDirectory = context.WorkingDirectory };
+        var planRequest = request.Plan with { Options = output.ConfigurePlan(request.Output, request.Plan.Options, outputContext) };
+        var templates = LoadTemplates(request.Plan.TemplatesDirectory);
+        (request.Disk with { Format = request.Disk.Compress ? DiskOutputFormat.Qcow2 : request.Disk.Format }).Validate(); // the format itself comes from the plan
+        var catalog = ConversionPlanner.LoadCatalog(request.Plan.Mapping);
+
+        // 2. The source, kept open for the copy.
+        Stage("source");
+        using var source = registry.SourceFor(request.Source).Open(request.Source, SourceContext(request, catalog, output.StagingDirectory(request.Output, outputContext)));
+
+        // 3. The plan, and what it implies for the writer.
+        Stage("plan", source.Vm.Name);
+        var plan = ConversionPlanner.Plan(source.Vm, planRequest, Log);
+        if (request.Disk.Compress && plan.Disks.Any(d => d.Format != "qcow2"))
+        {
+            throw new UsageException($"-c needs the qcow2 output format; the plan writes {plan.Disks.First(d => d.Format != "qcow2").Format} (-of qcow2 or storage:format)");
+        }
+
+        // 4. Everything that can fail before the first byte: the documents render, the output accepts them, every disk opens.
+        Stage("check");
+        var preview = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(plan), ConversionReport.ToJson(plan, [], null, Warnings));
+        using var session = output.Prepare(request.Output, plan, preview, outputContext);
+        foreach (var d in plan.Disks)
+        {
+            if (d.Source.IsRawDevice)
+            {
+                throw new NotSupportedException($"disk {d.Source.Key}: {d.Source.FileName} is a raw device mapping and cannot be copied from a .vmx");
+            }
+
+            source.Disks.Check(d.Source, request.Vmdk);
+        }
+
+        // 5. Copy: each disk is opened as it is copied (a remote one streams or is fetched then), a few at once when the source allows.
+        Stage("copy");
+        var targets = plan.Disks.Select((_, i) => session.DiskTarget(i)).ToList();
+        var parallel = Math.Clamp(source.Disks.MaxParallelDisks, 1, Math.Max(1, plan.Disks.Count));
+        progress?.CopyStarting(targets.Select((t, i) => new DiskCopyInfo(Path.GetFileName(t.Describe), plan.Disks[i].Source.CapacityBytes)).ToList(), parallel);
+        List<DiskConvertResult> results;
+        try
+        {
+            results = Copy(plan, source, targets, request, parallel, progress, ct);
+        }
+        finally
+        {
+            progress?.CopyFinished();
+        }
+
+        // 6. The guest, on the output disks; its facts decide the final devices.
+        GuestConversionOutcome? guest = null;
+        var finalPlan = plan;
+        if (!request.Guest.Skip)
+        {
+            if (targets.Any(t => t.LocalPath is null))
+            {
+                Log.Warn("guest: the output disks are not local files; the guest was not converted (compatibility devices)");
+            }
+            else
+            {
+                ct.ThrowIfCancellationRequested();
+                Stage("guest");
+                guest = GuestStage.Run(plan, targets.Select(t => t.LocalPath!).ToList(), registry.Guests, request.Guest, Log);
+                finalPlan = Replan(source.Vm, planRequest, guest.Facts);
+            }
+        }
+
+        // 7. The report and the domain XML, last.
+        Stage("finalize");
+        var documents = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(finalPlan), ConversionReport.ToJson(finalPlan, results, guest?.Report, Warnings));
+        var written = session.Finalize(finalPlan, documents);
+        Stage("done");
+        return new ConversionResult(finalPlan, results, written, guest);
+    }
+
+    /// <summary><c>inspect --guest</c>: looks inside the source disks, read-only, in one appliance launch.</summary>
+    public static GuestInspection? InspectSourceGuest(VirtualMachine vm, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        var disks = vm.Disks.Where(d => d.FileState == DiskFileState.Present && d.ResolvedPath is not null)
+            .Select(d => new ApplianceDisk(d.ResolvedPath!, "vmdk", ReadOnly: true)).ToList();
+        if (disks.Count == 0)
+        {
+            throw new FileNotFoundException($"{vm.Origin}: --guest needs the VM's disk files, and none is present here");
+        }
+
+        return LinuxGuestConverter.Inspect(disks, ApplianceAccelerator.Auto, log);
+    }
+
+    /// <summary>--templates DIR must exist, and every template must parse: checked before anything is opened.</summary>
+    public static TemplateSet LoadTemplates(string? directory)
+    {
+        if (directory is null)
+        {
+            return TemplateSet.Embedded;
+        }
+
+        if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"--templates {directory}: no such directory");
+        }
+
+        var set = new TemplateSet(directory);
+        set.LoadAll();
+        return set;
+    }
+
+    private SourceContext SourceContext(ConversionRequest request, Model.Catalog.GuestOsCatalog catalog, string? staging) => new()
+    {
+        Log = Log,
+        Catalog = catalog,
+        WorkingDirectory = context.WorkingDirectory,
+        GetEnv = context.GetEnv,
+        Vmdk = request.Vmdk,
+        StagingDirectory = staging,
+        Cancellation = context.Cancellation,
+    };
+
+    /// <summary>The final plan from the guest's facts. Its decisions repeat the first plan's, so only the guest decision is logged again.</summary>
+    private ConversionPlan Replan(VirtualMachine vm, PlanRequest planRequest, GuestFacts facts)
+    {
+        var plan = ConversionPlanner.Plan(vm, planRequest with { Options = planRequest.Options with { GuestFacts = facts } }, LogExtensions.None);
+        foreach (var d in plan.Decisions.Where(d => d.Subject == "guest"))
+        {
+            Log.Info(d.ToString());
+        }
+
+        return plan;
+    }
+
+    private List<DiskConvertResult> Copy(ConversionPlan plan, OpenedSource source, IReadOnlyList<IDiskTarget> targets, ConversionRequest request, int parallel, IConversionProgress? progress, CancellationToken ct)
+    {
+        var results = new DiskConvertResult?[plan.Disks.Count];
+        try
+        {
+            Parallel.For(0, plan.Disks.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct }, i =>
+            {
+                var d = plan.Disks[i];
+                var diskLog = Log.ForContext("Disk", d.Source.Key);
+                diskLog.Info($"copying {d.Source.Key} {source.Disks.Describe(d.Source)} -> {targets[i].Describe}");
+                using var disk = source.Disks.Open(d.Source, request.Vmdk, ct);
+                results[i] = targets[i].Write(disk, request.Disk, p => progress?.DiskProgress(i, p), ct);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+        {
+            ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
+
+        return results.Select(r => r!).ToList();
+    }
+}

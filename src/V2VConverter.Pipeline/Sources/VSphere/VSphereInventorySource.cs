@@ -1,0 +1,85 @@
+using V2VConverter.Model.Diagnostics;
+using V2VConverter.Pipeline.Contracts;
+using V2VConverter.Sources.VSphere;
+using V2VConverter.Sources.Vmx;
+
+namespace V2VConverter.Pipeline.Sources.VSphere;
+
+/// <summary>
+/// A VM of an ESXi host or vCenter (<c>esx://</c>, <c>vpx://</c> with <c>--vm NAME</c>). Its .vmx is fetched
+/// through the datastore's /folder URL and parsed like a local one. For a conversion the connection stays
+/// open for the copy: flat disks stream from the datastore, other layouts are fetched under the staging
+/// folder when their turn comes. A dry run logs out at once.
+/// </summary>
+public sealed class VSphereInventorySource : IConversionSource
+{
+    public string Name => "vsphere";
+
+    public bool Accepts(SourceSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return VSphereUri.IsVSphereUri(spec.Location);
+    }
+
+    public OpenedSource Open(SourceSpec spec, SourceContext context)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(context);
+        if (spec.VmName is null)
+        {
+            throw new UsageException($"--vm NAME is required with a vSphere source ({spec.Location}); run 'v2v inventory {spec.Location}' to list the VMs");
+        }
+
+        var uri = VSphereUri.Parse(spec.Location);
+        var options = ConnectOptions(spec, context);
+        var vmxOptions = new VmxSourceOptions { Catalog = context.Catalog };
+        return Task.Run(async () =>
+        {
+            var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
+            try
+            {
+                var vm = await vs.FetchVmAsync(spec.VmName, context.Cancellation).ConfigureAwait(false);
+                if (context.StagingDirectory is null)
+                {
+                    var model = VSphereModel.ToModel(vm, context.Log, vmxOptions);
+                    await vs.DisposeAsync().ConfigureAwait(false);
+                    return new OpenedSource(model, NoDisks.Instance);
+                }
+
+                VSphereSource.CheckPowerState(vm.Info, spec.AllowRunning, context.Log);
+                var converted = VSphereModel.ToModel(vm, context.Log, vmxOptions);
+                var opener = new VSphereDiskOpener(vs.Datastore, vm, context.StagingDirectory, context.Log);
+                return new OpenedSource(converted, opener, new Logout(vs));
+            }
+            catch
+            {
+                await vs.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The connection options of a spec: credentials, pinned certificate, environment and diagnostics.</summary>
+    public static VSphereConnectOptions ConnectOptions(SourceSpec spec, SourceContext context)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(context);
+        if (spec.Thumbprint is not null)
+        {
+            TlsPolicy.ParseThumbprint(spec.Thumbprint); // a usage error now, before connecting
+        }
+
+        return new VSphereConnectOptions
+        {
+            PasswordFile = spec.PasswordFile is null ? null : context.Resolve(spec.PasswordFile),
+            Thumbprint = spec.Thumbprint,
+            GetEnv = context.GetEnv,
+            Log = context.Log,
+        };
+    }
+
+    private sealed class Logout(VSphereSource source) : IDisposable
+    {
+        public void Dispose() => source.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+}

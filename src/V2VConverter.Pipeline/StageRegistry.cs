@@ -1,0 +1,43 @@
+using V2VConverter.Model.Diagnostics;
+using V2VConverter.Pipeline.Contracts;
+using V2VConverter.Pipeline.Guests.Linux;
+using V2VConverter.Pipeline.Outputs.Local;
+using V2VConverter.Pipeline.Sources.VSphere;
+using V2VConverter.Pipeline.Sources.Vmx;
+using V2VConverter.Sources.VSphere;
+
+namespace V2VConverter.Pipeline;
+
+/// <summary>
+/// The plug-ins of a conversion: the sources (first that accepts a spec wins), the outputs (by -o name),
+/// the guest converters (first that handles the inspected OS wins). A new input, output or guest is one
+/// class added here, or to a registry of one's own.
+/// </summary>
+public sealed class StageRegistry(IReadOnlyList<IConversionSource> sources, IReadOnlyList<IConversionOutput> outputs, IReadOnlyList<IGuestConverter> guests)
+{
+    /// <summary>What the tool ships: .vmx files and vSphere; -o local; Linux guests.</summary>
+    public static StageRegistry Default { get; } = new([new VSphereInventorySource(), new VmxFileSource()], [new LocalOutput()], [new LinuxGuest()]);
+
+    public IReadOnlyList<IConversionSource> Sources { get; } = sources;
+
+    public IReadOnlyList<IConversionOutput> Outputs { get; } = outputs;
+
+    public IReadOnlyList<IGuestConverter> Guests { get; } = guests;
+
+    /// <summary>A registry with more plug-ins in front (they are asked first).</summary>
+    public StageRegistry With(IEnumerable<IConversionSource>? sources = null, IEnumerable<IConversionOutput>? outputs = null, IEnumerable<IGuestConverter>? guests = null) =>
+        new([.. sources ?? [], .. Sources], [.. outputs ?? [], .. Outputs], [.. guests ?? [], .. Guests]);
+
+    public IConversionSource SourceFor(SourceSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return Sources.FirstOrDefault(s => s.Accepts(spec))
+            ?? throw new UsageException(VSphereUri.LooksLikeUri(spec.Location)
+                ? $"{spec.Location}: unknown source scheme; expected a .vmx path, esx://host/ or vpx://vcenter/DC/Cluster/Host"
+                : $"{spec.Location}: no source reads this");
+    }
+
+    public IConversionOutput OutputFor(string name) =>
+        Outputs.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.Ordinal))
+        ?? throw new UsageException($"-o {name}: unknown output; expected {string.Join(" or ", Outputs.Select(o => o.Name))}");
+}
