@@ -56,7 +56,7 @@ public static class LinuxGuestConverter
         }
         catch (DllNotFoundException e)
         {
-            return Compatibility($"libguestfs is not installed (apt-get install libguestfs-tools): {e.Message}", log, total);
+            return Compatibility(GuestAccessError.Describe(e), log, total); // one line, not the loader's list of paths
         }
 
         using (session)

@@ -126,4 +126,14 @@ public sealed class BadInputCliTests : IDisposable
         var bad = CliRunner.Run(_dir, "xml", Path.Combine(_dir, "t.vmx"), "--tuning", "warp");
         AssertOneLineError(bad, ExitCodes.Failure, "warp", "performance");
     }
+
+    [Fact]
+    public void A_missing_native_library_is_a_one_line_failure_not_an_internal_error()
+    {
+        var (code, message) = V2VConverter.Cli.Infrastructure.ErrorReporter.Classify(new DllNotFoundException(
+            "Unable to load shared library 'libguestfs.so.0' or one of its dependencies.\n/usr/share/dotnet/libguestfs.so.0.so: cannot open shared object file: No such file or directory\nlibguestfs.so.0: cannot open shared object file"));
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Equal("libguestfs is not installed: apt-get install libguestfs-tools", message);
+    }
 }

@@ -74,9 +74,10 @@ internal static class ConvertCommand
 
         if (result.Guest is { } g)
         {
-            context.Error.WriteLine(g.Report.CompatibilityMode
-                ? $"v2v: guest: compatibility copy ({g.Report.CompatibilityReason})"
-                : $"v2v: guest: {g.Report.Fixups.Count} fixup(s) applied by the {g.Facts.Converter} converter; see {result.ReportPath}");
+            foreach (var line in GuestSummary.Lines(g.Report, g.Facts.Converter, result.ReportPath))
+            {
+                context.Error.WriteLine($"v2v: guest: {line}");
+            }
         }
 
         foreach (var doc in result.Documents)
