@@ -11,6 +11,7 @@ using V2VConverter.Model.Vm;
 using V2VConverter.Output.Libvirt;
 using V2VConverter.Output.Templates;
 using V2VConverter.Pipeline.Contracts;
+using V2VConverter.Pipeline.Documents;
 using V2VConverter.Pipeline.Logging;
 
 namespace V2VConverter.Pipeline;
@@ -98,6 +99,10 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
 
     private IReadOnlyList<string> Warnings => context.Warnings?.Lines ?? [];
 
+    /// <summary>DIR/NAME.report.json, ending with a newline.</summary>
+    private string ReportJson(ConversionPlan plan, IReadOnlyList<DiskConvertResult> disks, GuestConversionReport? guest) =>
+        DocumentJson.Serialize(ConversionReportDocument.Create(plan, disks, guest, Warnings)) + "\n";
+
     private void Stage(string stage, string? vm = null)
     {
         if (context.Properties is { } p)
@@ -160,7 +165,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
 
         // 4. Everything that can fail before the first byte: the documents render, the output accepts them, every disk opens.
         Stage("check");
-        var preview = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(plan), ConversionReport.ToJson(plan, [], null, Warnings));
+        var preview = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(plan), ReportJson(plan, [], null));
         using var session = output.Prepare(request.Output, plan, preview, outputContext);
         foreach (var d in plan.Disks)
         {
@@ -207,7 +212,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
 
         // 7. The report and the domain XML, last.
         Stage("finalize");
-        var documents = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(finalPlan), ConversionReport.ToJson(finalPlan, results, guest?.Report, Warnings));
+        var documents = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(finalPlan), ReportJson(finalPlan, results, guest?.Report));
         var written = session.Finalize(finalPlan, documents);
         Stage("done");
         return new ConversionResult(finalPlan, results, written, guest);

@@ -69,8 +69,40 @@ public sealed class ConvertCliTests : IDisposable
         Assert.Equal("sata", doc.Descendants("disk").First().Element("target")!.Attribute("bus")!.Value);
         Assert.Equal("e1000", doc.Descendants("interface").First().Element("model")!.Attribute("type")!.Value);
         using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "workstation-demo.report.json")));
+        Assert.Equal(1, report.RootElement.GetProperty("schemaVersion").GetInt32());
         Assert.True(report.RootElement.GetProperty("guest").GetProperty("compatibilityMode").GetBoolean());
         Assert.NotEmpty(report.RootElement.GetProperty("devices").EnumerateArray());
+    }
+
+    [Fact]
+    public void Inspect_json_and_the_report_json_write_the_device_rows_under_the_same_keys()
+    {
+        var outDir = Path.Combine(_dir, "out");
+        var convert = CliRunner.Run(_dir, "convert", _vmx, "-o", "local", "-os", outDir, "--no-guest-fixups");
+        Assert.True(convert.ExitCode == 0, convert.Err);
+        var inspect = CliRunner.Run(_dir, "inspect", _vmx, "-os", outDir, "--json");
+        Assert.True(inspect.ExitCode == 0, inspect.Err);
+        using var i = System.Text.Json.JsonDocument.Parse(inspect.Out);
+        using var r = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "workstation-demo.report.json")));
+        Assert.Equal(1, i.RootElement.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(1, r.RootElement.GetProperty("schemaVersion").GetInt32());
+        foreach (var key in new[] { "name", "source" })
+        {
+            Assert.Equal(i.RootElement.GetProperty(key).GetString(), r.RootElement.GetProperty(key).GetString());
+        }
+
+        static List<Dictionary<string, string?>> Rows(System.Text.Json.JsonDocument d, string name) =>
+            d.RootElement.GetProperty(name).EnumerateArray().Select(e => e.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString())).ToList();
+        var (before, after) = (Rows(i, "devices"), Rows(r, "devices"));
+        Assert.All(before.Concat(after), row => Assert.Equal(["device", "source", "target", "rule"], row.Keys));
+        Assert.All(Rows(i, "decisions").Concat(Rows(r, "decisions")), row => Assert.Equal(["subject", "from", "to", "rule"], row.Keys));
+        Assert.Equal(before.Select(x => (x["device"], x["source"])), after.Select(x => (x["device"], x["source"])));
+
+        // The same rows with the same values, except those --no-guest-fixups plans again: SATA disks, e1000 NICs.
+        var differ = before.Zip(after).Where(p => !p.First.SequenceEqual(p.Second)).Select(p => p.Second).ToList();
+        Assert.Equal(["disk scsi0:0", "cdrom ide1:0", "nic ethernet0", "nic ethernet1"], differ.Select(x => x["device"]));
+        Assert.All(differ, x => Assert.Matches("^(sata|e1000) ", x["target"]!));
+        Assert.True(before.Count - differ.Count >= 10);
     }
 
     [Fact]

@@ -32,6 +32,18 @@ public sealed class DiskCliTests : IDisposable
     }
 
     [Fact]
+    public void Disk_info_json_is_a_versioned_document_with_qemu_img_keys()
+    {
+        var sample = Path.Combine(RepoPaths.Root, "samples", "workstation-demo", "demo.vmdk");
+        var info = CliRunner.Run(_dir, "disk", "info", sample, "--json");
+        Assert.True(info.ExitCode == 0, info.Err);
+        using var doc = System.Text.Json.JsonDocument.Parse(info.Out);
+        Assert.Equal(1, doc.RootElement.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal("monolithicSparse", doc.RootElement.GetProperty("subformat").GetString());
+        Assert.Equal(64L << 20, doc.RootElement.GetProperty("virtual-size").GetInt64());
+    }
+
+    [Fact]
     public void Corrupt_vmdk_is_a_one_line_error_with_exit_1()
     {
         var bad = Path.Combine(_dir, "bad.vmdk");

@@ -62,7 +62,8 @@ public sealed class InspectXmlCliTests : IDisposable
         var json = CliRunner.Run(_dir, "inspect", vmx, "--json");
         Assert.Equal(0, json.ExitCode);
         using var doc = JsonDocument.Parse(json.Out);
-        var rows = doc.RootElement.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal(1, doc.RootElement.GetProperty("schemaVersion").GetInt32());
+        var rows = doc.RootElement.GetProperty("devices").EnumerateArray().ToList();
         Assert.Contains(rows, r => r.GetProperty("device").GetString() == "nic ethernet0" && r.GetProperty("target").GetString()!.Contains("00:50:56:00:00:01"));
         foreach (var r in rows)
         {

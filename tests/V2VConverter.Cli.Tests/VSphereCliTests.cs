@@ -77,7 +77,8 @@ public sealed class VSphereCliTests(CliVcsimFixture sim) : IClassFixture<CliVcsi
         var json = CliRunner.Run(dir, Env(), ["inventory", sim.Uri, "--json", .. Pin]);
         Assert.True(json.ExitCode == 0, json.Err);
         using var doc = JsonDocument.Parse(json.Out);
-        var names = doc.RootElement.EnumerateArray().Select(v => v.GetProperty("name").GetString()).Order().ToArray();
+        Assert.Equal(1, doc.RootElement.GetProperty("schemaVersion").GetInt32());
+        var names = doc.RootElement.GetProperty("vms").EnumerateArray().Select(v => v.GetProperty("name").GetString()).Order().ToArray();
         Assert.Equal(sim.Server.Banner.Vms.Select(v => v.Name).Order().ToArray(), names);
     }
 

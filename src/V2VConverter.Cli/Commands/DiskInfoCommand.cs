@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Formats.Vmdk;
 using V2VConverter.Model.Diagnostics;
+using V2VConverter.Pipeline.Documents;
 
 namespace V2VConverter.Cli.Commands;
 
@@ -38,7 +38,7 @@ internal static class DiskInfoCommand
         using var disk = VmdkDisk.Open(path, options);
         if (json)
         {
-            WriteJson(context.Out, disk);
+            context.Out.WriteLine(DocumentJson.Serialize(DiskInfoDocument.Create(disk)));
         }
         else
         {
@@ -48,7 +48,7 @@ internal static class DiskInfoCommand
         return ExitCodes.Success;
     }
 
-    private static string Cid(uint? cid) => cid is { } c ? c.ToString("x8", CultureInfo.InvariantCulture) : "-";
+    private static string Cid(uint? cid) => cid is { } c ? DiskInfoDocument.Hex(c) : "-";
 
     internal static string Size(long bytes)
     {
@@ -115,84 +115,6 @@ internal static class DiskInfoCommand
             {
                 w.WriteLine($"  {warning}");
             }
-        }
-    }
-
-    private static void WriteJson(TextWriter w, VmdkDisk disk)
-    {
-        var ms = new MemoryStream();
-        using (var j = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
-        {
-            j.WriteStartObject();
-            j.WriteString("filename", disk.Path);
-            j.WriteString("format", disk.Format);
-            j.WriteString("subformat", disk.Subformat);
-            j.WriteNumber("virtual-size", disk.Length);
-            j.WriteNumber("allocated-size", disk.AllocatedBytes);
-            j.WriteNumber("actual-size", disk.FileBytes);
-            WriteNullable(j, "adapter-type", disk.AdapterType);
-            WriteNullable(j, "cid", disk.Cid is null ? null : Cid(disk.Cid));
-            j.WriteString("parent-cid", Cid(disk.ParentCid));
-            WriteNullable(j, "virtual-hw-version", disk.Descriptor?.VirtualHWVersion);
-            j.WriteStartArray("extents");
-            foreach (var e in disk.Extents)
-            {
-                j.WriteStartObject();
-                j.WriteString("access", e.Access);
-                j.WriteNumber("size-sectors", e.SizeSectors);
-                j.WriteString("type", e.Type);
-                WriteNullable(j, "filename", e.FileName);
-                WriteNullable(j, "path", e.ResolvedPath);
-                j.WriteNumber("offset-sectors", e.OffsetSectors);
-                j.WriteString("kind", e.Kind);
-                j.WriteNumber("file-size", e.FileBytes);
-                j.WriteEndObject();
-            }
-
-            j.WriteEndArray();
-            j.WriteStartArray("chain");
-            foreach (var l in disk.Chain)
-            {
-                j.WriteStartObject();
-                j.WriteString("filename", l.Path);
-                j.WriteString("subformat", l.CreateType);
-                WriteNullable(j, "cid", l.Cid is null ? null : Cid(l.Cid));
-                j.WriteString("parent-cid", Cid(l.ParentCid));
-                WriteNullable(j, "parent-filename-hint", l.Descriptor?.ParentFileNameHint);
-                j.WriteNumber("virtual-size", l.Length);
-                j.WriteStartObject("ddb");
-                foreach (var kv in l.Descriptor?.Ddb ?? [])
-                {
-                    j.WriteString(kv.Key, kv.Value);
-                }
-
-                j.WriteEndObject();
-                j.WriteEndObject();
-            }
-
-            j.WriteEndArray();
-            j.WriteStartArray("warnings");
-            foreach (var warning in disk.Warnings)
-            {
-                j.WriteStringValue(warning);
-            }
-
-            j.WriteEndArray();
-            j.WriteEndObject();
-        }
-
-        w.WriteLine(Encoding.UTF8.GetString(ms.ToArray()));
-    }
-
-    private static void WriteNullable(Utf8JsonWriter j, string name, string? value)
-    {
-        if (value is null)
-        {
-            j.WriteNull(name);
-        }
-        else
-        {
-            j.WriteString(name, value);
         }
     }
 }

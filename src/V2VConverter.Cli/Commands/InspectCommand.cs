@@ -1,9 +1,9 @@
 using System.CommandLine;
-using System.Text.Json;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline;
 using V2VConverter.Pipeline.Contracts;
+using V2VConverter.Pipeline.Documents;
 
 namespace V2VConverter.Cli.Commands;
 
@@ -36,24 +36,14 @@ internal static class InspectCommand
         context.StartLog(RunLogFile.InDirectory(context, source, options.Plan.LogDir));
         using var planned = new ConversionJob(VSphereCommandSupport.JobContext(context)).Plan(new ConversionRequest { Source = source, Plan = request });
         var (vm, plan) = (planned.Vm, planned.Plan);
-        var rows = PlanReport.Rows(plan);
         var guest = guestInspect ? ConversionJob.InspectSourceGuest(vm, line => context.Logger.Info("guest: " + line)) : null;
         if (json)
         {
-            var doc = new
-            {
-                guest = guest is null ? null : System.Text.Json.Nodes.JsonNode.Parse(V2VConverter.Guest.Inspection.GuestInspectionPrinter.ToJson(guest)),
-                name = plan.Name,
-                source = vm.Origin,
-                rows = rows.Select(r => new { device = r.Device, source = r.Source, target = r.Target, rule = r.Rule }),
-                decisions = plan.Decisions.Select(d => new { subject = d.Subject, from = d.From, to = d.To, rule = d.Rule }),
-                warnings = context.Log.Warnings.Lines,
-                ruleFiles = plan.RuleFiles,
-            };
-            context.Out.WriteLine(JsonSerializer.Serialize(doc, JsonOutput.Options));
+            context.Out.WriteLine(DocumentJson.Serialize(InspectDocument.Create(plan, guest, context.Log.Warnings.Lines)));
             return ExitCodes.Success;
         }
 
+        var rows = PlanReport.Rows(plan);
         context.Out.WriteLine($"{plan.Name}: {vm.Origin}");
         context.Out.WriteLine();
         TablePrinter.Print(context.Out, ["DEVICE", "SOURCE (VMware)", "TARGET (KVM)", "RULE"], rows.Select(r => (IReadOnlyList<string>)[r.Device, r.Source, r.Target, r.Rule ?? ""]));

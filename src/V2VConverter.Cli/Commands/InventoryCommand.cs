@@ -1,8 +1,7 @@
 using System.CommandLine;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
+using V2VConverter.Pipeline.Documents;
 using V2VConverter.Sources.VSphere;
 
 namespace V2VConverter.Cli.Commands;
@@ -56,7 +55,7 @@ internal static class InventoryCommand
 
         if (json)
         {
-            context.Out.WriteLine(JsonSerializer.Serialize(vms.Select(ToJson), JsonOptions));
+            context.Out.WriteLine(DocumentJson.Serialize(InventoryDocument.Create(vms)));
         }
         else
         {
@@ -65,31 +64,6 @@ internal static class InventoryCommand
 
         return ExitCodes.Success;
     }
-
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
-    private static object ToJson(VSphereVmInfo v) => new
-    {
-        v.Name,
-        v.Uuid,
-        v.PowerState,
-        v.GuestId,
-        v.NumCpu,
-        v.CoresPerSocket,
-        v.MemoryMiB,
-        v.VmPathName,
-        v.IsTemplate,
-        v.Datastores,
-        Disks = v.Disks.Select(d => new { d.Slot, d.Label, d.FileName, d.CapacityBytes, d.AllocatedBytes, d.BackingType, d.IsRawDevice, Files = d.Files.Select(f => new { f.Name, f.Type, f.Size }) }),
-        Nics = v.Nics.Select(n => new { n.Label, n.Model, n.MacAddress, n.AddressType, n.Network, n.PortGroupKey }),
-        Snapshots = v.Snapshots.Select(s => new { s.Name, s.Description, s.Depth, s.CreateTime }),
-        MoRef = v.Ref.Value,
-    };
 
     private static void PrintTable(TextWriter w, IReadOnlyList<VSphereVmInfo> vms)
     {

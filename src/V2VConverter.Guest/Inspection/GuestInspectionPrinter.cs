@@ -1,25 +1,11 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace V2VConverter.Guest.Inspection;
 
-/// <summary>Renders a <see cref="GuestInspection"/> (for <c>v2v inspect X.vmx --guest</c>) and a conversion report as text or JSON.</summary>
+/// <summary>Renders a <see cref="GuestInspection"/> as text (for <c>v2v inspect X.vmx --guest</c>); the JSON is V2VConverter.Pipeline.Documents.GuestInspectionSection.</summary>
 public static class GuestInspectionPrinter
 {
-    public static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-    };
-
-    public static string ToJson(GuestInspection inspection) => JsonSerializer.Serialize(inspection, JsonOptions);
-
-    /// <summary>The conversion report as written to <c>DIR/&lt;name&gt;.report.json</c>.</summary>
-    public static string ToJson(GuestConversionReport report) => JsonSerializer.Serialize(report, JsonOptions);
-
     public static string ToText(GuestInspection i)
     {
         var sb = new StringBuilder();

@@ -256,14 +256,4 @@ public sealed class FixupTests
         Assert.Contains(r.Verification, v => v.Contains("/etc/vmware-tools/locations is gone", StringComparison.Ordinal));
         Assert.Equal(FixupStatus.Applied, r.Status);
     }
-
-    [Fact]
-    public void Report_json_of_a_compatibility_fallback_says_why()
-    {
-        var report = new GuestConversionReport { CompatibilityMode = true, CompatibilityReason = "no operating system was found on the disks", Warnings = ["x"] };
-        using var doc = System.Text.Json.JsonDocument.Parse(GuestInspectionPrinter.ToJson(report));
-        Assert.True(doc.RootElement.GetProperty("compatibilityMode").GetBoolean());
-        Assert.Equal("no operating system was found on the disks", doc.RootElement.GetProperty("compatibilityReason").GetString());
-        Assert.False(doc.RootElement.GetProperty("succeeded").GetBoolean());
-    }
 }
