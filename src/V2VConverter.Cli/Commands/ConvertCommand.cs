@@ -85,6 +85,11 @@ internal static class ConvertCommand
             context.Error.WriteLine($"v2v: wrote {doc}");
         }
 
+        if (context.Log.FilePath is { } log)
+        {
+            context.Error.WriteLine($"v2v: log {log}");
+        }
+
         return ExitCodes.Success;
     }
 
