@@ -21,7 +21,7 @@ public static class LogExtensions
     public static ILogger At(this ILogger log, string? file, int? line = null)
     {
         ArgumentNullException.ThrowIfNull(log);
-        return file is null ? log : log.ForContext("File", file).ForContext("Line", line);
+        return file is null ? log : line is null ? log.ForContext("File", file) : log.ForContext("File", file).ForContext("Line", line);
     }
 
     /// <summary>A problem the user should see: always printed, listed in the report.</summary>
