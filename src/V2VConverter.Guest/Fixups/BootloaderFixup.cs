@@ -1,4 +1,3 @@
-using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Transforms;
 
