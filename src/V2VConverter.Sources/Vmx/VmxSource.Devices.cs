@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Serilog;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Formats.Vmx;
 using V2VConverter.Model.Vm;
