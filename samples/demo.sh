@@ -46,7 +46,7 @@ mkdir -p "$cache_root"
 exec 9>"$cache_root/.lock"
 flock 9
 if [[ ! -f "$vm/.complete" ]]; then
-    say "building the sample guest once (Debian 12 from the Debian archive: minbase, kernel, GRUB, open-vm-tools); this first build takes about 8 minutes (measured on 2 busy cores without KVM), later runs reuse $vm"
+    say "building the sample guest once (Debian 12 from the Debian archive: minbase, kernel, GRUB, open-vm-tools); this first build takes 5 to 8 minutes (measured on 2 shared cores without KVM), later runs reuse $vm"
     for old in "$cache_root"/linux-guest-*; do [[ -d $old ]] && rm -rf "$old"; done
     mkdir -p "$vm"
     t=$SECONDS

@@ -1,3 +1,5 @@
+using Serilog;
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Guest.Fixups;
 using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Network;
@@ -10,7 +12,7 @@ namespace V2VConverter.Guest;
 /// </summary>
 public sealed record DeviceMapping(string SourceDevice, string ApplianceDevice, string TargetDevice, string? Uuid, string? MountPoint, string? FilesystemType, string NewReference);
 
-/// <summary>The result of <see cref="LinuxGuestConverter.Convert(string, string, IReadOnlyList{ValueTuple{string, string}}, IReadOnlyList{NicInfo}, GuestConversionOptions, Action{string})"/>.</summary>
+/// <summary>The result of <see cref="LinuxGuestConverter.Convert(string, string, IReadOnlyList{ValueTuple{string, string}}, IReadOnlyList{NicInfo}, GuestConversionOptions, ILogger)"/>.</summary>
 public sealed record GuestConversionReport
 {
     /// <summary>
@@ -41,10 +43,10 @@ public sealed record GuestConversionReport
     public TimeSpan TotalTime { get; init; }
 
     /// <summary>The report of a guest that is left as it was (logged as a warning): the caller plans compatibility devices.</summary>
-    public static GuestConversionReport NotConverted(string reason, Action<string> log, TimeSpan total, string? accelerator = null, TimeSpan launchTime = default)
+    public static GuestConversionReport NotConverted(string reason, ILogger log, TimeSpan total, string? accelerator = null, TimeSpan launchTime = default)
     {
         ArgumentNullException.ThrowIfNull(log);
-        log($"WARNING: guest not converted, falling back to compatibility mode (SATA disks, e1000 NICs): {reason}");
+        log.Info($"WARNING: guest not converted, falling back to compatibility mode (SATA disks, e1000 NICs): {reason}");
         return new GuestConversionReport
         {
             CompatibilityMode = true,

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Serilog;
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Fixups;
 using V2VConverter.Guest.Inspection;
@@ -25,11 +27,11 @@ public static class LinuxGuestConverter
     /// <param name="format">Its format: "qcow2" or "raw".</param>
     /// <param name="deviceMap">Source disk names in VMX order and the target names: [("sda", "vda")].</param>
     /// <param name="nics">The source NICs with their MACs (and pciSlotNumber when known).</param>
-    public static GuestConversionReport Convert(string outputDiskPath, string format, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, Action<string> log) =>
+    public static GuestConversionReport Convert(string outputDiskPath, string format, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, ILogger log) =>
         Convert([new ApplianceDisk(outputDiskPath, format, ReadOnly: false)], deviceMap, nics, options, log);
 
     /// <summary>Several output disks: <paramref name="deviceMap"/>[i] describes <paramref name="outputDisks"/>[i].</summary>
-    public static GuestConversionReport Convert(IReadOnlyList<ApplianceDisk> outputDisks, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, Action<string> log, IReadOnlyList<IGuestFixup>? fixups = null)
+    public static GuestConversionReport Convert(IReadOnlyList<ApplianceDisk> outputDisks, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, ILogger log, IReadOnlyList<IGuestFixup>? fixups = null)
     {
         ArgumentNullException.ThrowIfNull(outputDisks);
         ArgumentNullException.ThrowIfNull(deviceMap);
@@ -85,7 +87,7 @@ public static class LinuxGuestConverter
             if (!report.CompatibilityMode)
             {
                 session.Shutdown(); // unmounts, syncs and flushes; throws when it cannot
-                log($"guest conversion finished in {total.Elapsed.TotalSeconds:F1} s (appliance launch {session.LaunchTime.TotalSeconds:F1} s, {session.Accelerator})");
+                log.Info($"guest conversion finished in {total.Elapsed.TotalSeconds:F1} s (appliance launch {session.LaunchTime.TotalSeconds:F1} s, {session.Accelerator})");
             }
 
             return report with { TotalTime = total.Elapsed };
@@ -99,7 +101,7 @@ public static class LinuxGuestConverter
     /// Converts an identified Linux guest in a launched appliance: inspection, then the fixups. The caller
     /// owns the session, and shuts it down (which flushes the disks) when the report is not in compatibility mode.
     /// </summary>
-    public static GuestConversionReport ConvertIdentified(GuestfsSession session, OsIdentity id, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, Action<string> log, Stopwatch? total = null, IReadOnlyList<IGuestFixup>? fixups = null)
+    public static GuestConversionReport ConvertIdentified(GuestfsSession session, OsIdentity id, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, ILogger log, Stopwatch? total = null, IReadOnlyList<IGuestFixup>? fixups = null)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(id);
@@ -121,7 +123,7 @@ public static class LinuxGuestConverter
             var (sourceMap, applianceMap, devices) = BuildMaps(session, id, inspection, deviceMap, options.DeviceNaming, log);
             foreach (var d in devices)
             {
-                log($"device: {d.SourceDevice} (appliance {d.ApplianceDevice}) -> {d.TargetDevice}, referenced as {d.NewReference}{(d.MountPoint is null ? "" : $", mounted on {d.MountPoint}")}");
+                log.Info($"device: {d.SourceDevice} (appliance {d.ApplianceDevice}) -> {d.TargetDevice}, referenced as {d.NewReference}{(d.MountPoint is null ? "" : $", mounted on {d.MountPoint}")}");
             }
 
             var context = new GuestFixupContext(files, inspection, sourceMap, applianceMap, nics, options, log);
@@ -142,7 +144,7 @@ public static class LinuxGuestConverter
                 var lanes = GuestJobRunner.Lanes(jobs, GuestfsSession.ApplianceCpus);
                 if (jobs.Count > 1)
                 {
-                    log($"guest commands: {GuestfsSession.ApplianceCpus} vCPUs, side by side: {string.Join(" | ", lanes.Select(l => string.Join(" then ", l.Select(i => jobs[i].Name))))}");
+                    log.Info($"guest commands: {GuestfsSession.ApplianceCpus} vCPUs, side by side: {string.Join(" | ", lanes.Select(l => string.Join(" then ", l.Select(i => jobs[i].Name))))}");
                 }
 
                 IReadOnlyList<GuestJobResult> all;
@@ -152,7 +154,7 @@ public static class LinuxGuestConverter
                 }
                 catch (GuestfsException e)
                 {
-                    log($"guest commands: FAILED: {e.Message}");
+                    log.Info($"guest commands: FAILED: {e.Message}");
                     all = jobs.Select(j => new GuestJobResult(j.Name, [new GuestStepResult(1, e.Message)], TimeSpan.Zero)).ToList();
                 }
 
@@ -169,7 +171,7 @@ public static class LinuxGuestConverter
 
             FixupResult Failed(IGuestFixup fixup, Exception e)
             {
-                log($"{fixup.Name}: FAILED: {e.Message}");
+                log.Info($"{fixup.Name}: FAILED: {e.Message}");
                 return new FixupResult(fixup.Name, FixupStatus.Failed, [], [], [], [$"{fixup.Name} failed: {e.Message}"]);
             }
 
@@ -185,7 +187,7 @@ public static class LinuxGuestConverter
                     r = Failed(fixup, e);
                 }
 
-                log($"{fixup.Name}: {r.Status} in {sw.Elapsed.TotalSeconds:F1} s");
+                log.Info($"{fixup.Name}: {r.Status} in {sw.Elapsed.TotalSeconds:F1} s");
                 return r;
             }
 
@@ -193,7 +195,7 @@ public static class LinuxGuestConverter
             {
                 if (options.Skip.Contains(fixup.Name) || (fixup.Name == "vmware-tools" && !options.RemoveVmwareTools) || (fixup.Name == "network" && !options.PinNicNames))
                 {
-                    log($"{fixup.Name}: skipped by option");
+                    log.Info($"{fixup.Name}: skipped by option");
                     continue;
                 }
 
@@ -248,14 +250,14 @@ public static class LinuxGuestConverter
     /// Inspects without changing anything (for <c>v2v inspect X.vmx --guest</c>): the disks are added
     /// read-only and mounted read-only. Returns null with a logged reason when no Linux guest is found.
     /// </summary>
-    public static GuestInspection? Inspect(IReadOnlyList<ApplianceDisk> disks, ApplianceAccelerator accel, Action<string> log)
+    public static GuestInspection? Inspect(IReadOnlyList<ApplianceDisk> disks, ApplianceAccelerator accel, ILogger log)
     {
         using var session = GuestfsSession.Launch(disks.Select(d => d with { ReadOnly = true }).ToList(), accel, log);
         var id = GuestInspector.Identify(session, readOnly: true, log);
         return id is null ? null : GuestInspector.Inspect(session, id, log);
     }
 
-    private static (DeviceRemapper Source, DeviceRemapper Appliance, List<DeviceMapping> Devices) BuildMaps(GuestfsSession session, OsIdentity id, GuestInspection inspection, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, DeviceNamingStyle style, Action<string> log)
+    private static (DeviceRemapper Source, DeviceRemapper Appliance, List<DeviceMapping> Devices) BuildMaps(GuestfsSession session, OsIdentity id, GuestInspection inspection, IReadOnlyList<(string SourceDevice, string TargetDevice)> deviceMap, DeviceNamingStyle style, ILogger log)
     {
         var applianceDisks = session.ListDevices().Select(d => d[5..]).ToList();
         var uuids = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -294,7 +296,7 @@ public static class LinuxGuestConverter
     /// when the quick inspection saw it, else from the guest-side mountinfo; the API names when
     /// neither can be read.
     /// </summary>
-    private static IReadOnlyList<string?> KernelNames(GuestfsSession session, IReadOnlyList<string> apiDisks, OsIdentity id, GuestInspection inspection, Action<string> log)
+    private static IReadOnlyList<string?> KernelNames(GuestfsSession session, IReadOnlyList<string> apiDisks, OsIdentity id, GuestInspection inspection, ILogger log)
     {
         if (id.KernelDevices.Count > 0)
         {
@@ -308,7 +310,7 @@ public static class LinuxGuestConverter
         }
         catch (GuestfsException e)
         {
-            log($"device: could not read the appliance's mountinfo ({e.Message}); assuming the kernel names the disks as libguestfs does");
+            log.Info($"device: could not read the appliance's mountinfo ({e.Message}); assuming the kernel names the disks as libguestfs does");
             return apiDisks;
         }
 
@@ -318,6 +320,6 @@ public static class LinuxGuestConverter
 
     private static string Strip(string s) => s.StartsWith("/dev/", StringComparison.Ordinal) ? s[5..] : s;
 
-    private static GuestConversionReport Compatibility(string reason, Action<string> log, Stopwatch total, GuestfsSession? session = null) =>
+    private static GuestConversionReport Compatibility(string reason, ILogger log, Stopwatch total, GuestfsSession? session = null) =>
         GuestConversionReport.NotConverted(reason, log, total.Elapsed, session?.Accelerator, session?.LaunchTime ?? TimeSpan.Zero);
 }

@@ -219,7 +219,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
     }
 
     /// <summary><c>inspect --guest</c>: looks inside the source disks, read-only, in one appliance launch.</summary>
-    public static GuestInspection? InspectSourceGuest(VirtualMachine vm, Action<string> log)
+    public static GuestInspection? InspectSourceGuest(VirtualMachine vm, ILogger log)
     {
         ArgumentNullException.ThrowIfNull(vm);
         var disks = vm.Disks.Where(d => d.FileState == DiskFileState.Present && d.ResolvedPath is not null)

@@ -37,7 +37,7 @@ public static class GuestStage
         ArgumentNullException.ThrowIfNull(converters);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
-        Action<string> log = line => logger.Info("guest: " + line);
+        var log = logger;
         var total = Stopwatch.StartNew();
         var disks = plan.Disks.Select((d, i) => new ApplianceDisk(outputPaths[i], d.Format, ReadOnly: false)).ToList();
         // A Linux guest on VMware sees its disks as sda, sdb... in the order the plan lists them.
@@ -81,12 +81,12 @@ public static class GuestStage
                 return outcome;
             }
 
-            log($"converter: {converter.Name} for {os.ProductName}");
+            log.Info($"converter: {converter.Name} for {os.ProductName}");
             outcome = converter.Convert(new GuestConversionInput(session, os, deviceMap, nics, guestOptions, log));
             if (!outcome.Report.CompatibilityMode)
             {
                 session.Shutdown(); // unmounts, syncs and flushes; throws when it cannot: the disks may be incomplete
-                log($"guest conversion finished in {total.Elapsed.TotalSeconds:F1} s (appliance launch {session.LaunchTime.TotalSeconds:F1} s, {session.Accelerator})");
+                log.Info($"guest conversion finished in {total.Elapsed.TotalSeconds:F1} s (appliance launch {session.LaunchTime.TotalSeconds:F1} s, {session.Accelerator})");
             }
 
             outcome = outcome with { Report = outcome.Report with { TotalTime = total.Elapsed } };
@@ -95,7 +95,7 @@ public static class GuestStage
         }
     }
 
-    private static GuestConversionOutcome NotConverted(string reason, Action<string> log, Stopwatch total, GuestfsSession? session = null)
+    private static GuestConversionOutcome NotConverted(string reason, ILogger log, Stopwatch total, GuestfsSession? session = null)
     {
         var report = GuestConversionReport.NotConverted(reason, log, total.Elapsed, session?.Accelerator, session?.LaunchTime ?? TimeSpan.Zero);
         return new GuestConversionOutcome(report, new GuestFacts { Converter = "none", Converted = false, VirtioDriversInstalled = false, Reason = reason });

@@ -66,7 +66,7 @@ internal static class ConvertCommand
         };
         context.StartLog(RunLogFile.ForConversion(context, source, request.Output.Storage, o.Plan.LogDir));
         using var progress = new ConvertProgress(context, machineReadable);
-        var result = new ConversionJob(VSphereCommandSupport.JobContext(context)).Run(request, progress);
+        var result = new ConversionJob(context.JobContext()).Run(request, progress);
         foreach (var d in result.Disks)
         {
             context.Error.WriteLine($"v2v: wrote {d.OutputPath} ({d.OutputFileSize} bytes)");

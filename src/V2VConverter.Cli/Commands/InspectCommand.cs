@@ -34,9 +34,9 @@ internal static class InspectCommand
         var request = PlanArgs.Read(options.Plan, context);
         var source = options.Source;
         context.StartLog(RunLogFile.InDirectory(context, source, options.Plan.LogDir));
-        using var planned = new ConversionJob(VSphereCommandSupport.JobContext(context)).Plan(new ConversionRequest { Source = source, Plan = request });
+        using var planned = new ConversionJob(context.JobContext()).Plan(new ConversionRequest { Source = source, Plan = request });
         var (vm, plan) = (planned.Vm, planned.Plan);
-        var guest = guestInspect ? ConversionJob.InspectSourceGuest(vm, line => context.Logger.Info("guest: " + line)) : null;
+        var guest = guestInspect ? ConversionJob.InspectSourceGuest(vm, context.Logger) : null;
         if (json)
         {
             context.Out.WriteLine(DocumentJson.Serialize(InspectDocument.Create(plan, guest, context.Log.Warnings.Lines)));

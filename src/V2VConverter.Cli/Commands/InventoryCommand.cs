@@ -2,7 +2,9 @@ using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model;
 using V2VConverter.Model.Diagnostics;
+using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Pipeline.Documents;
+using V2VConverter.Pipeline.Sources.VSphere;
 using V2VConverter.Sources.VSphere;
 
 namespace V2VConverter.Cli.Commands;
@@ -46,13 +48,8 @@ internal static class InventoryCommand
             throw new UsageException($"inventory needs an esx:// or vpx:// URI, not \"{uriText}\"");
         }
 
-        var uri = VSphereUri.Parse(uriText);
-        var options = VSphereCommandSupport.Options(context, passwordFile, thumbprint) with { PageSize = pageSize ?? 500 };
-        var vms = Task.Run(async () =>
-        {
-            await using var source = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
-            return await source.ListVmsAsync(context.Cancellation).ConfigureAwait(false);
-        }).GetAwaiter().GetResult();
+        var spec = new SourceSpec { Location = uriText, PasswordFile = passwordFile, Thumbprint = thumbprint };
+        var vms = VSphereInventorySource.ListVms(spec, new SourceContext { Log = context.Logger, GetEnv = context.GetEnv, WorkingDirectory = context.WorkingDirectory, Cancellation = context.Cancellation }, pageSize ?? 500);
 
         if (json)
         {

@@ -32,7 +32,7 @@ internal static class XmlCommand
         var request = PlanArgs.Read(options.Plan, context);
         var source = options.Source;
         context.StartLog(RunLogFile.InDirectory(context, source, options.Plan.LogDir));
-        using var planned = new ConversionJob(VSphereCommandSupport.JobContext(context)).Plan(new ConversionRequest { Source = source, Plan = request });
+        using var planned = new ConversionJob(context.JobContext()).Plan(new ConversionRequest { Source = source, Plan = request });
         var xml = planned.DomainXml();
         if (output is null)
         {

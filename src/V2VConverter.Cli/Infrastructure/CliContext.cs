@@ -1,5 +1,6 @@
 using Serilog;
 using Spectre.Console;
+using V2VConverter.Pipeline;
 using V2VConverter.Pipeline.Logging;
 
 namespace V2VConverter.Cli.Infrastructure;
@@ -60,6 +61,17 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr, string work
         _log = RunLog.Create(new RunLogOptions { Console = Error, Verbosity = Verbosity, FilePath = filePath });
         return _log;
     }
+
+    /// <summary>The job's view of this context: the run's logger, warnings and properties, the environment, cancellation.</summary>
+    public JobContext JobContext() => new()
+    {
+        Log = Logger,
+        Warnings = Log.Warnings,
+        Properties = Log.Properties,
+        WorkingDirectory = WorkingDirectory,
+        GetEnv = GetEnv,
+        Cancellation = Cancellation,
+    };
 
     public string? GetEnv(string name) =>
         Environment is not null ? (Environment.TryGetValue(name, out var v) ? v : null) : System.Environment.GetEnvironmentVariable(name);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Serilog;
+using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Guest.Access;
 
@@ -10,7 +12,7 @@ public sealed partial class GuestfsSession
     /// Creates the handle, adds the disks and launches the appliance, choosing KVM or TCG as
     /// described on <see cref="ApplianceAccelerator"/>. Every decision goes to <paramref name="log"/>.
     /// </summary>
-    public static GuestfsSession Launch(IReadOnlyList<ApplianceDisk> disks, ApplianceAccelerator accel, Action<string> log)
+    public static GuestfsSession Launch(IReadOnlyList<ApplianceDisk> disks, ApplianceAccelerator accel, ILogger log)
     {
         ArgumentNullException.ThrowIfNull(disks);
         if (disks.Count == 0)
@@ -31,12 +33,12 @@ public sealed partial class GuestfsSession
         bool tryKvm;
         if (accel == ApplianceAccelerator.Tcg)
         {
-            log("appliance: TCG requested (software emulation)");
+            log.Info("appliance: TCG requested (software emulation)");
             tryKvm = false;
         }
         else if (envForcesTcg && accel == ApplianceAccelerator.Auto)
         {
-            log("appliance: LIBGUESTFS_BACKEND_SETTINGS contains force_tcg: using TCG (software emulation)");
+            log.Info("appliance: LIBGUESTFS_BACKEND_SETTINGS contains force_tcg: using TCG (software emulation)");
             tryKvm = false;
         }
         else
@@ -45,11 +47,11 @@ public sealed partial class GuestfsSession
             if (usable || accel == ApplianceAccelerator.Kvm)
             {
                 tryKvm = true;
-                log(usable ? "appliance: /dev/kvm works, launching with KVM" : $"appliance: KVM requested although {reason}; trying it");
+                log.Info(usable ? "appliance: /dev/kvm works, launching with KVM" : $"appliance: KVM requested although {reason}; trying it");
             }
             else
             {
-                log($"appliance: KVM is not usable ({reason}); falling back to TCG (software emulation, slower)");
+                log.Info($"appliance: KVM is not usable ({reason}); falling back to TCG (software emulation, slower)");
                 tryKvm = false;
             }
         }
@@ -60,13 +62,13 @@ public sealed partial class GuestfsSession
             var g = CreateHandle(disks, envSettings, "force_kvm");
             if (NativeMethods.Launch(g) == 0)
             {
-                log($"appliance: launched with KVM in {sw.Elapsed.TotalSeconds:F1} s");
+                log.Info($"appliance: launched with KVM in {sw.Elapsed.TotalSeconds:F1} s");
                 return new GuestfsSession(g, disks, "kvm", sw.Elapsed);
             }
 
             var err = LastError(g);
             g.Dispose();
-            log($"appliance: launch with KVM failed after {sw.Elapsed.TotalSeconds:F1} s ({err}); falling back to TCG (software emulation)");
+            log.Info($"appliance: launch with KVM failed after {sw.Elapsed.TotalSeconds:F1} s ({err}); falling back to TCG (software emulation)");
         }
 
         var sw2 = Stopwatch.StartNew();
@@ -78,7 +80,7 @@ public sealed partial class GuestfsSession
             throw new GuestfsException($"libguestfs appliance launch failed: {err} (run libguestfs-test-tool for details)");
         }
 
-        log($"appliance: launched with TCG in {sw2.Elapsed.TotalSeconds:F1} s (kernel option {TcgKernelOptions}: TCG translates code per virtual address, so unrandomised mappings let program starts reuse it)");
+        log.Info($"appliance: launched with TCG in {sw2.Elapsed.TotalSeconds:F1} s (kernel option {TcgKernelOptions}: TCG translates code per virtual address, so unrandomised mappings let program starts reuse it)");
         return new GuestfsSession(h, disks, "tcg", sw2.Elapsed);
     }
 

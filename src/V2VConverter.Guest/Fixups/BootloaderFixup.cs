@@ -1,3 +1,4 @@
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Transforms;
 
@@ -149,7 +150,7 @@ public sealed class BootloaderFixup : IStagedGuestFixup
 
         if (bad == 0 && rootOk)
         {
-            context.Log("bootloader: verified: no old device name is left");
+            context.Log.Info("bootloader: verified: no old device name is left");
         }
 
         return rootOk;

@@ -1,3 +1,5 @@
+using Serilog;
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Network;
@@ -40,7 +42,7 @@ public sealed record FixupResult(
 /// <summary>Everything a fixup may use: the guest, what inspection found, the device maps, the NICs and the log.</summary>
 public sealed class GuestFixupContext
 {
-    public GuestFixupContext(IGuestFileSystem guest, GuestInspection inspection, DeviceRemapper sourceNames, DeviceRemapper applianceNames, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, Action<string> log)
+    public GuestFixupContext(IGuestFileSystem guest, GuestInspection inspection, DeviceRemapper sourceNames, DeviceRemapper applianceNames, IReadOnlyList<NicInfo> nics, GuestConversionOptions options, ILogger log)
     {
         Guest = guest;
         Inspection = inspection;
@@ -65,7 +67,7 @@ public sealed class GuestFixupContext
 
     public GuestConversionOptions Options { get; }
 
-    public Action<string> Log { get; }
+    public ILogger Log { get; }
 }
 
 /// <summary>Collects one fixup's results and applies pure text transforms to guest files, logging before/after lines.</summary>
@@ -83,22 +85,22 @@ public sealed class FixupRecorder(string name, GuestFixupContext context)
     public void Action(string text)
     {
         _actions.Add(text);
-        context.Log($"{name}: {text}");
+        context.Log.Info($"{name}: {text}");
     }
 
     public void Verified(string text)
     {
         _verification.Add(text);
-        context.Log($"{name}: verify: {text}");
+        context.Log.Info($"{name}: verify: {text}");
     }
 
     /// <summary>A note for the log only (how something was done), not an action, check or warning.</summary>
-    public void Log(string text) => context.Log($"{name}: {text}");
+    public void Log(string text) => context.Log.Info($"{name}: {text}");
 
     public void Warn(string text)
     {
         _warnings.Add(text);
-        context.Log($"{name}: WARNING: {text}");
+        context.Log.Info($"{name}: WARNING: {text}");
     }
 
     /// <summary>Reads a guest file, runs a pure transform on it, writes it back when it changed, and records the lines.</summary>
@@ -155,19 +157,19 @@ public sealed class FixupRecorder(string name, GuestFixupContext context)
         _files.Add(fc);
         if (fc.Deleted)
         {
-            context.Log($"{name}: removed {fc.Path}");
+            context.Log.Info($"{name}: removed {fc.Path}");
             return;
         }
 
-        context.Log($"{name}: {(fc.Created ? "created" : "changed")} {fc.Path}");
+        context.Log.Info($"{name}: {(fc.Created ? "created" : "changed")} {fc.Path}");
         foreach (var l in fc.Lines)
         {
             if (l.Before.Length > 0)
             {
-                context.Log($"{name}:   {fc.Path}:{l.Line} - {l.Before}");
+                context.Log.Info($"{name}:   {fc.Path}:{l.Line} - {l.Before}");
             }
 
-            context.Log($"{name}:   {fc.Path}:{l.Line} + {l.After}");
+            context.Log.Info($"{name}:   {fc.Path}:{l.Line} + {l.After}");
         }
     }
 

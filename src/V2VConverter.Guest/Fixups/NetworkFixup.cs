@@ -1,3 +1,4 @@
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Guest.Network;
 
 namespace V2VConverter.Guest.Fixups;
@@ -31,7 +32,7 @@ public sealed class NetworkFixup : IFileEditFixup
         LastPlan = plan;
         foreach (var n in plan.Notes)
         {
-            context.Log($"{Name}: {n}");
+            context.Log.Info($"{Name}: {n}");
         }
 
         foreach (var w in plan.Warnings)

@@ -1,3 +1,4 @@
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Transforms;
@@ -36,7 +37,7 @@ public sealed class VmwareToolsFixup : IStagedGuestFixup
                 var staged = new StagedFixup([new GuestJob("dpkg --purge", [purge])], results => FinishDeb(context, rec, tools, results[0]));
                 if (TouchesInitramfs(g, tools.Packages) is { } why)
                 {
-                    context.Log($"{Name}: {why}: purging before the initramfs is rebuilt");
+                    context.Log.Info($"{Name}: {why}: purging before the initramfs is rebuilt");
                     return StagedFixup.Done(staged.RunSequentially(g));
                 }
 

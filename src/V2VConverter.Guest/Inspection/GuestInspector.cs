@@ -1,3 +1,5 @@
+using Serilog;
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Network;
 using V2VConverter.Guest.Transforms;
@@ -16,7 +18,7 @@ public static partial class GuestInspector
     /// path (<see cref="QuickInspection"/>) when the layout is a plain one, else libguestfs's
     /// <c>inspect_os</c>. Null, with the reason logged, when no operating system is found.
     /// </summary>
-    public static OsIdentity? Identify(GuestfsSession s, bool readOnly, Action<string> log)
+    public static OsIdentity? Identify(GuestfsSession s, bool readOnly, ILogger log)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         OsIdentity? quick;
@@ -26,7 +28,7 @@ public static partial class GuestInspector
         }
         catch (GuestfsException e)
         {
-            log($"inspection: quick path failed ({e.Message}); using libguestfs inspect_os");
+            log.Info($"inspection: quick path failed ({e.Message}); using libguestfs inspect_os");
             s.UnmountAll();
             quick = null;
         }
@@ -34,7 +36,7 @@ public static partial class GuestInspector
         var id = quick ?? IdentifyWithLibguestfs(s, readOnly, log);
         if (id is not null)
         {
-            log($"inspection: {id.OsType} root {id.Root} found by {(id.Method == IdentificationMethod.Quick ? "the quick path" : "libguestfs inspect_os")} in {sw.Elapsed.TotalSeconds:F1} s; " +
+            log.Info($"inspection: {id.OsType} root {id.Root} found by {(id.Method == IdentificationMethod.Quick ? "the quick path" : "libguestfs inspect_os")} in {sw.Elapsed.TotalSeconds:F1} s; " +
                 $"mounted {string.Join(", ", id.MountPoints.Select(m => $"{m.Device} on {m.MountPoint}"))}");
         }
 
@@ -42,19 +44,19 @@ public static partial class GuestInspector
     }
 
     /// <summary>libguestfs's inspection: every layout it knows (LVM, btrfs, RAID, several OSes, Windows).</summary>
-    public static OsIdentity? IdentifyWithLibguestfs(GuestfsSession s, bool readOnly, Action<string> log)
+    public static OsIdentity? IdentifyWithLibguestfs(GuestfsSession s, bool readOnly, ILogger log)
     {
         var roots = s.InspectOs();
         if (roots.Count == 0)
         {
-            log("inspection: no operating system found on the disks");
+            log.Info("inspection: no operating system found on the disks");
             return null;
         }
 
         var warnings = new List<string>();
         if (roots.Count > 1)
         {
-            log($"inspection: {roots.Count} operating systems found ({string.Join(", ", roots)}); converting the first");
+            log.Info($"inspection: {roots.Count} operating systems found ({string.Join(", ", roots)}); converting the first");
             warnings.Add($"{roots.Count} operating systems found ({string.Join(", ", roots)}); converting the first");
         }
 
@@ -103,7 +105,7 @@ public static partial class GuestInspector
     /// Mounts (mountpoint, device) pairs parents first (shortest mountpoint first); a failure on "/" is
     /// an error, on any other mountpoint a logged note (the guest is converted without it).
     /// </summary>
-    public static void MountAll(GuestfsSession s, IEnumerable<(string MountPoint, string Device)> mounts, bool readOnly, Action<string> log)
+    public static void MountAll(GuestfsSession s, IEnumerable<(string MountPoint, string Device)> mounts, bool readOnly, ILogger log)
     {
         foreach (var (mp, dev) in mounts.OrderBy(p => p.MountPoint.Length).ThenBy(p => p.MountPoint, StringComparer.Ordinal))
         {
@@ -113,7 +115,7 @@ public static partial class GuestInspector
             }
             catch (GuestfsException e) when (mp != "/")
             {
-                log($"inspection: could not mount {dev} on {mp}: {e.Message}");
+                log.Info($"inspection: could not mount {dev} on {mp}: {e.Message}");
             }
         }
     }
@@ -138,7 +140,7 @@ public static partial class GuestInspector
     });
 
     /// <param name="files">How the guest's files are probed (the session itself unless a test gives another).</param>
-    public static GuestInspection Inspect(GuestfsSession s, OsIdentity id, Action<string> log, IGuestFileSystem? files = null)
+    public static GuestInspection Inspect(GuestfsSession s, OsIdentity id, ILogger log, IGuestFileSystem? files = null)
     {
         var warnings = new List<string>(id.Warnings);
         var found = Detect(files ?? s, id.PackageFormat, warnings);
@@ -158,7 +160,7 @@ public static partial class GuestInspector
             HasSystemd = found.HasSystemd,
             Warnings = warnings,
         };
-        log($"inspection: {id.ProductName} ({id.Distro} {result.Version}, {id.Arch}), root {id.Root}, {result.PackageFormat}/{result.PackageManager}, " +
+        log.Info($"inspection: {id.ProductName} ({id.Distro} {result.Version}, {id.Arch}), root {id.Root}, {result.PackageFormat}/{result.PackageManager}, " +
             $"initramfs {result.InitramfsTool}, bootloader {result.Bootloader.Kind}, kernels {string.Join(" ", result.Kernels.Select(k => k.Version))}, " +
             $"VMware Tools {result.VmwareTools.Flavour}, network {string.Join("+", result.Network.Systems)} ({string.Join(", ", result.Network.Interfaces.Select(i => i.Name ?? i.MacAddress))})");
         return result;

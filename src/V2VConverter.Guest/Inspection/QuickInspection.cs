@@ -1,4 +1,6 @@
 using System.Globalization;
+using Serilog;
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Transforms;
 
@@ -57,7 +59,7 @@ public static class QuickInspection
     public sealed record BlkidFilesystem(string Device, string Type, string? Uuid, string? Label, string? PartUuid, string? KernelDevice = null);
 
     /// <summary>Runs the quick path. Returns null (with the reason logged, nothing left mounted) when it cannot answer.</summary>
-    public static OsIdentity? TryIdentify(GuestfsSession s, bool readOnly, Action<string> log)
+    public static OsIdentity? TryIdentify(GuestfsSession s, bool readOnly, ILogger log)
     {
         var disks = s.ListDevices();
         var partitions = s.ListPartitions();
@@ -123,7 +125,7 @@ public static class QuickInspection
             }
             catch (GuestfsException e)
             {
-                log($"inspection: could not mount {candidate.Device} to look for an OS: {e.Message}");
+                log.Info($"inspection: could not mount {candidate.Device} to look for an OS: {e.Message}");
                 continue;
             }
 
@@ -157,7 +159,7 @@ public static class QuickInspection
         return GiveUp("no ext2/3/4 or xfs filesystem with /etc", log);
     }
 
-    private static OsIdentity? Build(GuestfsSession s, BlkidFilesystem root, List<BlkidFilesystem> filesystems, IReadOnlyList<string> disks, IReadOnlyList<string> lvs, Probe probe, bool readOnly, Action<string> log, out string? reason)
+    private static OsIdentity? Build(GuestfsSession s, BlkidFilesystem root, List<BlkidFilesystem> filesystems, IReadOnlyList<string> disks, IReadOnlyList<string> lvs, Probe probe, bool readOnly, ILogger log, out string? reason)
     {
         var osRelease = probe.Files.GetValueOrDefault("/etc/os-release") ?? probe.Files.GetValueOrDefault("/usr/lib/os-release");
         if (osRelease is null)
@@ -185,7 +187,7 @@ public static class QuickInspection
         }
         catch (GuestfsException e)
         {
-            log($"inspection: could not read the architecture of {binary}: {e.Message}");
+            log.Info($"inspection: could not read the architecture of {binary}: {e.Message}");
             arch = "unknown";
         }
 
@@ -468,9 +470,9 @@ public static class QuickInspection
 
     private static string? Tag(IReadOnlyDictionary<string, string> tags, string key) => tags.TryGetValue(key, out var v) && v.Length > 0 ? v : null;
 
-    private static OsIdentity? GiveUp(string reason, Action<string> log)
+    private static OsIdentity? GiveUp(string reason, ILogger log)
     {
-        log($"inspection: quick path not used ({reason}); using libguestfs inspect_os");
+        log.Info($"inspection: quick path not used ({reason}); using libguestfs inspect_os");
         return null;
     }
 }

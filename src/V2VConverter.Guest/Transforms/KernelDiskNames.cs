@@ -1,4 +1,6 @@
 using System.Text;
+using Serilog;
+using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Guest.Transforms;
 
@@ -16,7 +18,7 @@ public static class KernelDiskNames
     /// For each API disk (in order), the kernel's name for it. A disk no mounted filesystem
     /// identifies keeps its API name unless another disk's kernel name took it (then null).
     /// </summary>
-    public static IReadOnlyList<string?> Resolve(string mountinfo, IReadOnlyList<string> apiDisks, IEnumerable<(string ApiDevice, string MountPoint)> mounted, Action<string>? log = null)
+    public static IReadOnlyList<string?> Resolve(string mountinfo, IReadOnlyList<string> apiDisks, IEnumerable<(string ApiDevice, string MountPoint)> mounted, ILogger? log = null)
     {
         var sources = MountSources(mountinfo);
         return FromDevices(mounted.Where(m => sources.ContainsKey(m.MountPoint)).Select(m => (m.ApiDevice, sources[m.MountPoint])), apiDisks, "mountinfo", log);
@@ -26,7 +28,7 @@ public static class KernelDiskNames
     /// The same from (API device, kernel device) pairs known another way: blkid's DEVNAME is the
     /// kernel's name of the device it was given (/dev/sda1 to the API, DEVNAME=/dev/sdb1).
     /// </summary>
-    public static IReadOnlyList<string?> FromDevices(IEnumerable<(string ApiDevice, string KernelDevice)> devices, IReadOnlyList<string> apiDisks, string source, Action<string>? log = null)
+    public static IReadOnlyList<string?> FromDevices(IEnumerable<(string ApiDevice, string KernelDevice)> devices, IReadOnlyList<string> apiDisks, string source, ILogger? log = null)
     {
         var kernelByApi = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (apiDevice, kernelDevice) in devices)
@@ -39,7 +41,7 @@ public static class KernelDiskNames
 
             if (kernelByApi.TryGetValue(api.Disk, out var seen) && seen != kernel.Disk)
             {
-                log?.Invoke($"device: the kernel names disk {api.Disk} both {seen} and {kernel.Disk} ({source}); keeping {seen}");
+                log?.Info($"device: the kernel names disk {api.Disk} both {seen} and {kernel.Disk} ({source}); keeping {seen}");
                 continue;
             }
 
@@ -54,7 +56,7 @@ public static class KernelDiskNames
             {
                 if (k != d)
                 {
-                    log?.Invoke($"device: the appliance kernel calls disk /dev/{d} /dev/{k} (grub-probe and grub-mkconfig see /dev/{k})");
+                    log?.Info($"device: the appliance kernel calls disk /dev/{d} /dev/{k} (grub-probe and grub-mkconfig see /dev/{k})");
                 }
 
                 result.Add(k);

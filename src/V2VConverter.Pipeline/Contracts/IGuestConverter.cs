@@ -1,3 +1,4 @@
+using Serilog;
 using V2VConverter.Guest;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Inspection;
@@ -13,7 +14,7 @@ public sealed record GuestConversionInput(
     IReadOnlyList<(string SourceDevice, string TargetDevice)> DeviceMap,
     IReadOnlyList<NicInfo> Nics,
     GuestConversionOptions Options,
-    Action<string> Log);
+    ILogger Log);
 
 /// <summary>The report for the user, and the typed facts for the planner.</summary>
 public sealed record GuestConversionOutcome(GuestConversionReport Report, GuestFacts Facts);

@@ -2,6 +2,7 @@ using V2VConverter.Guest.Fixups;
 using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Network;
 using V2VConverter.Guest.Transforms;
+using V2VConverter.TestSupport;
 
 namespace V2VConverter.Guest.Tests.Fixups;
 
@@ -26,7 +27,7 @@ public sealed class FixupTests
         };
         var map = new DeviceRemapper([new("sda", "vda")], [new("/dev/vda1", "1111")], style);
         var log = new List<string>();
-        return (new GuestFixupContext(g, insp, map, map, nics, new GuestConversionOptions { DeviceNaming = style }, log.Add), log);
+        return (new GuestFixupContext(g, insp, map, map, nics, new GuestConversionOptions { DeviceNaming = style }, new TestLog(log.Add).Logger), log);
     }
 
     private static FakeGuest RhelLike()
@@ -153,7 +154,7 @@ public sealed class FixupTests
         var g = Grub2WithMkconfigWriting("sdb");
         var (ctx0, log) = Context(g, "deb", [], DeviceNamingStyle.VirtioName);
         var kernelNames = new DeviceRemapper([new("sdb", "vda")], [], DeviceNamingStyle.VirtioName);
-        var ctx = new GuestFixupContext(g, ctx0.Inspection, ctx0.SourceNames, kernelNames, [], ctx0.Options, log.Add);
+        var ctx = new GuestFixupContext(g, ctx0.Inspection, ctx0.SourceNames, kernelNames, [], ctx0.Options, new TestLog(log.Add).Logger);
         var r = new BootloaderFixup().Apply(ctx);
         Assert.Equal(FixupStatus.Applied, r.Status);
         Assert.Contains("root=/dev/vda2 ro", g.Files["/boot/grub/grub.cfg"], StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using V2VConverter.Guest.Access;
 using V2VConverter.TestSupport;
+using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Guest.Tests.Integration;
 
@@ -22,7 +23,7 @@ public sealed class ApplianceTests
             var disk = Path.Combine(dir, "blank.qcow2");
             Tool.Check("qemu-img", "create", "-q", "-f", "qcow2", disk, "64M");
             var log = new List<string>();
-            var report = LinuxGuestConverter.Convert(disk, "qcow2", [("sda", "vda")], [], new GuestConversionOptions { Accelerator = ApplianceAccelerator.Kvm }, log.Add);
+            var report = LinuxGuestConverter.Convert(disk, "qcow2", [("sda", "vda")], [], new GuestConversionOptions { Accelerator = ApplianceAccelerator.Kvm }, new TestLog(log.Add).Logger);
 
             Assert.True(report.CompatibilityMode);
             Assert.Contains("no operating system", report.CompatibilityReason, StringComparison.Ordinal);
@@ -57,6 +58,6 @@ public sealed class ApplianceTests
     [Fact]
     public void Missing_disk_is_an_error_before_any_launch()
     {
-        Assert.Throws<FileNotFoundException>(() => GuestfsSession.Launch([new ApplianceDisk("/nonexistent/x.qcow2", "qcow2", false)], ApplianceAccelerator.Tcg, _ => { }));
+        Assert.Throws<FileNotFoundException>(() => GuestfsSession.Launch([new ApplianceDisk("/nonexistent/x.qcow2", "qcow2", false)], ApplianceAccelerator.Tcg, LogExtensions.None));
     }
 }

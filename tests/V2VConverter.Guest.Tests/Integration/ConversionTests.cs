@@ -2,6 +2,7 @@ using V2VConverter.Guest.Fixups;
 using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Network;
 using V2VConverter.Guest.Transforms;
+using V2VConverter.TestSupport;
 
 namespace V2VConverter.Guest.Tests.Integration;
 
@@ -138,7 +139,7 @@ public sealed class ConversionTests(GuestFixture fixture)
         var vmdk = Path.Combine(dir, "guest.vmdk");
         var before = GuestFixture.Sha256(vmdk);
         var log = new List<string>();
-        var i = LinuxGuestConverter.Inspect([new Access.ApplianceDisk(vmdk, "vmdk", ReadOnly: true)], Access.ApplianceAccelerator.Auto, log.Add);
+        var i = LinuxGuestConverter.Inspect([new Access.ApplianceDisk(vmdk, "vmdk", ReadOnly: true)], Access.ApplianceAccelerator.Auto, new TestLog(log.Add).Logger);
         Assert.NotNull(i);
         Assert.Equal(VmwareToolsFlavour.OpenVmTools, i.VmwareTools.Flavour);
         Assert.Equal("ens160", i.Network.Interfaces.Single().Name);

@@ -4,6 +4,7 @@ using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Network;
 using V2VConverter.Guest.Transforms;
 using V2VConverter.TestSupport;
+using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Guest.Tests.Integration;
 
@@ -143,19 +144,19 @@ public sealed class ConvertedGuest
         var logFile = Path.Combine(dir, "conversion.log");
         var started = Stopwatch.StartNew();
         var report = LinuxGuestConverter.Convert(output, "qcow2", [("sda", "vda")], [new NicInfo(0, GuestFixture.FixtureMac, 160, "vmxnet3")],
-            new GuestConversionOptions { DeviceNaming = style }, line =>
+            new GuestConversionOptions { DeviceNaming = style }, new TestLog(line =>
             {
                 lock (log)
                 {
                     log.Add(line);
                     File.AppendAllText(logFile, $"[{started.Elapsed.TotalSeconds,6:F1}] {line}\n");
                 }
-            });
+            }).Logger);
         var after = GuestFixture.Sha256(source);
 
         // Read the result back independently of the converter's own session.
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
-        using (var s = GuestfsSession.Launch([new ApplianceDisk(output, "qcow2", ReadOnly: true)], ApplianceAccelerator.Tcg, _ => { }))
+        using (var s = GuestfsSession.Launch([new ApplianceDisk(output, "qcow2", ReadOnly: true)], ApplianceAccelerator.Tcg, LogExtensions.None))
         {
             s.Mount("/dev/sda1", "/", readOnly: true);
             foreach (var p in new[] { "/etc/fstab", "/boot/grub/grub.cfg", "/etc/default/grub", "/etc/initramfs-tools/modules", "/var/lib/dpkg/status", "/etc/systemd/network/10-v2v-ens160.link", "/etc/network/interfaces" })

@@ -1,5 +1,6 @@
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Inspection;
+using V2VConverter.TestSupport;
 
 namespace V2VConverter.Guest.Tests.Integration;
 
@@ -15,9 +16,9 @@ public sealed class QuickInspectionApplianceTests
     {
         var dir = GuestFixture.RequireFixture("plain");
         var log = new List<string>();
-        using var s = GuestfsSession.Launch([new ApplianceDisk(Path.Combine(dir, "guest.vmdk"), "vmdk", ReadOnly: true)], ApplianceAccelerator.Auto, log.Add);
+        using var s = GuestfsSession.Launch([new ApplianceDisk(Path.Combine(dir, "guest.vmdk"), "vmdk", ReadOnly: true)], ApplianceAccelerator.Auto, new TestLog(log.Add).Logger);
 
-        var quick = QuickInspection.TryIdentify(s, readOnly: true, log.Add);
+        var quick = QuickInspection.TryIdentify(s, readOnly: true, new TestLog(log.Add).Logger);
         Assert.NotNull(quick);
         Assert.Equal(IdentificationMethod.Quick, quick.Method);
         Assert.True(s.IsFile("/etc/fstab"), "the quick path leaves the root mounted");
@@ -31,7 +32,7 @@ public sealed class QuickInspectionApplianceTests
         }
 
         s.UnmountAll();
-        var oracle = GuestInspector.IdentifyWithLibguestfs(s, readOnly: true, log.Add);
+        var oracle = GuestInspector.IdentifyWithLibguestfs(s, readOnly: true, new TestLog(log.Add).Logger);
         Assert.NotNull(oracle);
 
         Assert.Equal(oracle.Root, quick.Root);

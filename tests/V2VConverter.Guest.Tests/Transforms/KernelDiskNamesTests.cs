@@ -1,4 +1,5 @@
 using V2VConverter.Guest.Transforms;
+using V2VConverter.TestSupport;
 
 namespace V2VConverter.Guest.Tests.Transforms;
 
@@ -33,7 +34,7 @@ public sealed class KernelDiskNamesTests
     {
         // blkid /dev/sda1 in that appliance printed DEVNAME=/dev/sdb1: the kernel's name of the device it was given.
         var log = new List<string>();
-        var names = KernelDiskNames.FromDevices([("/dev/sda1", "/dev/sdb1"), ("/dev/sda2", "/dev/sdb2"), ("/dev/sdb1", "/dev/sda1")], ["sda", "sdb"], "blkid", log.Add);
+        var names = KernelDiskNames.FromDevices([("/dev/sda1", "/dev/sdb1"), ("/dev/sda2", "/dev/sdb2"), ("/dev/sdb1", "/dev/sda1")], ["sda", "sdb"], "blkid", new TestLog(log.Add).Logger);
         Assert.Equal(["sdb", "sda"], names);
         Assert.Equal(KernelDiskNames.Resolve(Swapped, ["sda"], [("/dev/sda1", "/"), ("/dev/sda2", "/data")]), KernelDiskNames.FromDevices([("/dev/sda1", "/dev/sdb1"), ("/dev/sda2", "/dev/sdb2")], ["sda"], "blkid"));
         Assert.Contains(log, l => l.Contains("calls disk /dev/sdb /dev/sda", StringComparison.Ordinal));
@@ -43,7 +44,7 @@ public sealed class KernelDiskNamesTests
     public void The_kernel_name_of_a_disk_comes_from_its_mounted_partitions()
     {
         var log = new List<string>();
-        var names = KernelDiskNames.Resolve(Swapped, ["sda"], [("/dev/sda1", "/"), ("/dev/sda2", "/data")], log.Add);
+        var names = KernelDiskNames.Resolve(Swapped, ["sda"], [("/dev/sda1", "/"), ("/dev/sda2", "/data")], new TestLog(log.Add).Logger);
         Assert.Equal(["sdb"], names);
         Assert.Contains(log, l => l.Contains("calls disk /dev/sda /dev/sdb", StringComparison.Ordinal));
     }

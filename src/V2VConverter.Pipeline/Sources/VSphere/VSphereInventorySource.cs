@@ -59,6 +59,20 @@ public sealed class VSphereInventorySource : IConversionSource
         }).GetAwaiter().GetResult();
     }
 
+    /// <summary>Every VM of the host or vCenter path the URI names (for <c>inventory</c> and, later, batch plans); logs out afterwards.</summary>
+    public static IReadOnlyList<VSphereVmInfo> ListVms(SourceSpec spec, SourceContext context, int pageSize = 500)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(context);
+        var uri = VSphereUri.Parse(spec.Location);
+        var options = ConnectOptions(spec, context) with { PageSize = pageSize };
+        return Task.Run(async () =>
+        {
+            await using var source = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
+            return await source.ListVmsAsync(context.Cancellation).ConfigureAwait(false);
+        }).GetAwaiter().GetResult();
+    }
+
     /// <summary>The connection options of a spec: credentials, pinned certificate, environment and diagnostics.</summary>
     public static VSphereConnectOptions ConnectOptions(SourceSpec spec, SourceContext context)
     {

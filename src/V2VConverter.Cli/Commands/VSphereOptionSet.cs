@@ -1,6 +1,5 @@
 using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
-using V2VConverter.Pipeline;
 using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Sources.VSphere;
 
@@ -52,27 +51,4 @@ internal sealed class VSphereOptionSet(bool withVm)
         var (file, thumbprint) = BindCredentials(result, context);
         return new SourceSpec { Location = location, VmName = vm, PasswordFile = file, Thumbprint = thumbprint, AllowRunning = allowRunning };
     }
-}
-
-/// <summary>What every command taking an <c>esx://</c>/<c>vpx://</c> source shares: the job context, the connection, warnings as they come, sizes.</summary>
-internal static class VSphereCommandSupport
-{
-    /// <summary>The job's view of the CLI context.</summary>
-    public static JobContext JobContext(CliContext context) => new()
-    {
-        Log = context.Logger,
-        Warnings = context.Log.Warnings,
-        Properties = context.Log.Properties,
-        WorkingDirectory = context.WorkingDirectory,
-        GetEnv = context.GetEnv,
-        Cancellation = context.Cancellation,
-    };
-
-    public static VSphereConnectOptions Options(CliContext context, string? passwordFile, string? thumbprint) => new()
-    {
-        PasswordFile = passwordFile,
-        Thumbprint = thumbprint,
-        GetEnv = context.GetEnv,
-        Log = context.Logger,
-    };
 }
