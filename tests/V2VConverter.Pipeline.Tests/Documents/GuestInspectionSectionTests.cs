@@ -1,5 +1,4 @@
 using V2VConverter.Guest.Inspection;
-using V2VConverter.Guest.Transforms;
 using V2VConverter.Pipeline.Documents;
 
 using V2VConverter.Tests.Shared;
