@@ -12,7 +12,7 @@ namespace V2VConverter.Guest;
 /// </summary>
 public sealed record DeviceMapping(string SourceDevice, string ApplianceDevice, string TargetDevice, string? Uuid, string? MountPoint, string? FilesystemType, string NewReference);
 
-/// <summary>The result of <see cref="LinuxGuestConverter.Convert(string, string, IReadOnlyList{ValueTuple{string, string}}, IReadOnlyList{NicInfo}, GuestConversionOptions, Action{string})"/>.</summary>
+/// <summary>The result of <see cref="LinuxGuestConverter.Convert(string, string, IReadOnlyList{ValueTuple{string, string}}, IReadOnlyList{NicInfo}, GuestConversionOptions, ILogger)"/>.</summary>
 public sealed record GuestConversionReport
 {
     /// <summary>

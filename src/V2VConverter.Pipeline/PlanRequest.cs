@@ -2,7 +2,6 @@ using Serilog;
 using V2VConverter.Mapping.Config;
 using V2VConverter.Mapping.Plan;
 using V2VConverter.Model.Catalog;
-using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
 
 namespace V2VConverter.Pipeline;

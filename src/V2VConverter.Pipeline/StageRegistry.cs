@@ -2,8 +2,8 @@ using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Pipeline.Guests.Linux;
 using V2VConverter.Pipeline.Outputs.Local;
-using V2VConverter.Pipeline.Sources.VSphere;
 using V2VConverter.Pipeline.Sources.Vmx;
+using V2VConverter.Pipeline.Sources.VSphere;
 using V2VConverter.Sources.VSphere;
 
 namespace V2VConverter.Pipeline;

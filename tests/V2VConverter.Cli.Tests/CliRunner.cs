@@ -1,4 +1,3 @@
-using V2VConverter.Cli;
 using V2VConverter.Cli.Infrastructure;
 
 namespace V2VConverter.Cli.Tests;

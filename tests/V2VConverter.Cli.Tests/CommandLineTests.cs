@@ -29,7 +29,7 @@ public sealed class CommandLineTests : IDisposable
     public void Every_option_name_alias_and_subcommand_is_in_the_commands_help(string path)
     {
         var command = Walk(Root(), []).Single(c => string.Join(' ', c.Path) == path).Command;
-        string[] words = path.Length == 0 ? [] : path.Split(' ');
+        var words = path.Length == 0 ? [] : path.Split(' ');
         var help = CliRunner.Run(_dir, [.. words, "--help"]);
         Assert.Equal(ExitCodes.Success, help.ExitCode);
         var options = command.Options.Concat(Root().Options.Where(o => o.Recursive)).Where(o => !o.Hidden).ToList();

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using V2VConverter.Mapping.Config;
 using V2VConverter.Mapping.Plan;
 using V2VConverter.Mapping.Rules;
-using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
 using V2VConverter.TestSupport;
 

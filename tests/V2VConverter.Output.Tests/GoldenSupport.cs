@@ -1,6 +1,5 @@
 using V2VConverter.Mapping.Config;
 using V2VConverter.Mapping.Plan;
-using V2VConverter.Model.Diagnostics;
 using V2VConverter.Output.Libvirt;
 using V2VConverter.Pipeline;
 using V2VConverter.Sources.Vmx;

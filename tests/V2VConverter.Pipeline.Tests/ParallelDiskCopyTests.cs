@@ -1,11 +1,9 @@
 using V2VConverter.Formats.Disk;
 using V2VConverter.Formats.Vmdk;
 using V2VConverter.Mapping.Config;
+using V2VConverter.Model.Vm;
 using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Pipeline.Sources.Vmx;
-using V2VConverter.Model.Diagnostics;
-using V2VConverter.Model.Vm;
-using V2VConverter.Pipeline;
 using V2VConverter.Sources.Disks;
 using V2VConverter.TestSupport;
 

@@ -2,7 +2,6 @@ using V2VConverter.Formats.Disk;
 using V2VConverter.Formats.Raw;
 using V2VConverter.Formats.Vmdk;
 using V2VConverter.Mapping.Plan;
-using V2VConverter.Model.Catalog;
 using V2VConverter.Model.Vm;
 using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Sources.Disks;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
-using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Sources.VSphere;
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Compression;
 using Microsoft.Win32.SafeHandles;
 using V2VConverter.Formats.Disk;
 

@@ -1,5 +1,5 @@
-using V2VConverter.Formats.Disk;
 using Microsoft.Win32.SafeHandles;
+using V2VConverter.Formats.Disk;
 
 namespace V2VConverter.Formats.Vmdk;
 

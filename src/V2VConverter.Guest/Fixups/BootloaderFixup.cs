@@ -1,6 +1,4 @@
-using Serilog;
 using V2VConverter.Model.Diagnostics;
-using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Transforms;
 

@@ -1,4 +1,3 @@
-using Serilog;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Guest.Network;
 

@@ -106,7 +106,7 @@ public static class QuickInspection
         }
 
         // lvs scans every device, so only when there is a physical volume.
-        IReadOnlyList<string> lvs = filesystems.Any(f => f.Type == "LVM2_member") ? s.LogicalVolumes() : [];
+        var lvs = filesystems.Any(f => f.Type == "LVM2_member") ? s.LogicalVolumes() : [];
         if (devices.Count + lvs.Count > MaxDevices)
         {
             return GiveUp($"{devices.Count + lvs.Count} devices (more than {MaxDevices})", log);

@@ -1,6 +1,6 @@
+using Serilog;
 using V2VConverter.Formats.Disk;
 using V2VConverter.Mapping.Plan;
-using Serilog;
 
 namespace V2VConverter.Pipeline.Contracts;
 

@@ -1,6 +1,6 @@
+using Serilog;
 using V2VConverter.Formats.Vmdk;
 using V2VConverter.Model.Catalog;
-using Serilog;
 using V2VConverter.Model.Vm;
 using V2VConverter.Sources.Disks;
 

@@ -1,5 +1,4 @@
 using Serilog;
-using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
 using V2VConverter.Sources.Vmx;
 

@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
-using Serilog;
-using V2VConverter.Model.Diagnostics;
 using V2VConverter.Formats.Vmx;
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
 
 namespace V2VConverter.Sources.Vmx;

@@ -1,5 +1,4 @@
 using V2VConverter.Formats.Disk;
-using V2VConverter.Formats.Tests.Vmdk.Helpers;
 using V2VConverter.Formats.Vmdk;
 using V2VConverter.TestSupport;
 using static V2VConverter.Formats.Tests.Vmdk.Helpers.QemuFixtures;

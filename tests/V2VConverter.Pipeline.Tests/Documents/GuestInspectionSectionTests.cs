@@ -1,6 +1,4 @@
 using V2VConverter.Guest.Inspection;
-using V2VConverter.Guest.Network;
-using V2VConverter.Guest.Transforms;
 using V2VConverter.Pipeline.Documents;
 
 using V2VConverter.Tests.Shared;

@@ -1,4 +1,3 @@
-using V2VConverter.Model.Diagnostics;
 using V2VConverter.Sources.VSphere;
 using V2VConverter.TestSupport;
 

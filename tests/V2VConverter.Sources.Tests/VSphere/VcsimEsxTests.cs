@@ -1,7 +1,6 @@
 using System.Security.Authentication;
 using V2VConverter.Formats.Disk;
 using V2VConverter.Formats.Vmdk;
-using V2VConverter.Model.Diagnostics;
 using V2VConverter.Sources.VSphere;
 using V2VConverter.TestSupport;
 using V2VConverter.TestSupport.Vcsim;

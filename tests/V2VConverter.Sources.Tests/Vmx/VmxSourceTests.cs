@@ -1,5 +1,4 @@
 using System.Text;
-using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
 using V2VConverter.Sources.Vmx;
 using V2VConverter.TestSupport;

@@ -1,7 +1,7 @@
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline.Contracts;
-using V2VConverter.Sources.VSphere;
 using V2VConverter.Sources.Vmx;
+using V2VConverter.Sources.VSphere;
 
 namespace V2VConverter.Pipeline.Sources.VSphere;
 

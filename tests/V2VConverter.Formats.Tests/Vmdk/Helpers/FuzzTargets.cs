@@ -83,7 +83,7 @@ internal static class FuzzTargets
         var path = Path.Combine(scratchDir, "input.vmdk");
         File.WriteAllBytes(path, data);
         using var disk = VmdkDisk.Open(path);
-        long budget = MaxReadBytes;
+        var budget = MaxReadBytes;
         var buffer = new byte[1 << 20];
         foreach (var run in disk.GetExtents(0, disk.Length))
         {
