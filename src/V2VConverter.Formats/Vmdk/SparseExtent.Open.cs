@@ -175,7 +175,7 @@ internal sealed partial class SparseExtent
         uint[]? redundant = null;
         if (h.HasRedundantGd && h.RgdOffset != 0 && h.RgdOffset != h.GdOffset)
         {
-            if (h.RgdOffset + (ulong)gdSectors <= (ulong)fileSectors)
+            if (h.RgdOffset <= (ulong)fileSectors && (ulong)gdSectors <= (ulong)fileSectors - h.RgdOffset) // never rgdOffset + size: it wraps
             {
                 redundant = ReadU32Table(file, path, (long)h.RgdOffset * VmdkLimits.SectorSize, (int)gdEntries, "redundant grain directory");
                 metadata.Add((long)h.RgdOffset, (long)h.RgdOffset + gdSectors, "redundant grain directory");

@@ -43,7 +43,7 @@ internal sealed partial class SparseExtent
                 var marker = StreamMarker.Parse(window.AsSpan((int)(pos - windowStart), avail));
                 if (marker.IsGrain)
                 {
-                    if (marker.Value % h.GrainSize != 0 || (long)marker.Value * VmdkLimits.SectorSize >= length)
+                    if (marker.Value % h.GrainSize != 0 || marker.Value >= (ulong)(length / VmdkLimits.SectorSize)) // compared in sectors: lba * 512 would wrap
                     {
                         throw new InvalidDataException($"{path}: grain marker at byte {pos}: field \"grain marker lba\" has the bad value {marker.Value} (capacity {length / VmdkLimits.SectorSize} sectors, grain {h.GrainSize})");
                     }

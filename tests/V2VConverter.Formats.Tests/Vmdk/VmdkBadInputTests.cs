@@ -348,4 +348,26 @@ public sealed class VmdkBadInputTests : IDisposable
         Fails<InvalidDataException>(() => VmdkDescriptor.Parse("RW 5\n", "t"), "needs ACCESS SIZE TYPE");
         Fails<InvalidDataException>(() => VmdkDescriptor.Parse("version=x\n", "t"), "\"version\"");
     }
+
+    private string Regression(string name)
+    {
+        var copy = Path.Combine(_dir, name + ".vmdk");
+        File.Copy(Path.Combine(RepoPaths.Root, "tests", "V2VConverter.Formats.Tests", "Vmdk", "Regressions", name), copy);
+        return copy;
+    }
+
+    /// <summary>Issue 11 point 12: a cut stream whose grain marker says lba 2^63 + 128 (lba * 512 wrapped, then an index out of range).</summary>
+    [Fact]
+    public void A_stream_marker_lba_of_2_pow_63_is_the_bad_lba_not_an_internal_error() =>
+        Fails<InvalidDataException>(() => ReadAll(Regression("IndexOutOfRangeException-ac9ddd217c31c4c5.bin")), "field \"grain marker lba\"", "9223372036854775936");
+
+    /// <summary>Issue 11 point 12: rgdOffset = 2^64 - 1 (rgdOffset + size wrapped, then a negative file offset): the redundant directory is ignored with a warning.</summary>
+    [Fact]
+    public void An_rgd_offset_of_2_pow_64_minus_1_is_ignored_with_a_warning()
+    {
+        var path = Regression("ArgumentOutOfRangeException-dae7b77390e69903.bin");
+        ReadAll(path);
+        using var disk = VmdkDisk.Open(path);
+        Assert.Contains(disk.Warnings, w => w.Contains("rgdOffset 18446744073709551615", StringComparison.Ordinal));
+    }
 }
