@@ -44,7 +44,9 @@ public static class CredentialResolver
         NetrcEntry? netrc = null;
         string? netrcPath = null;
         var home = getEnv("HOME");
-        if (!string.IsNullOrEmpty(home))
+        // ~/.netrc is read (and its mode checked) only when it can be used: for the user name, or for the password.
+        var needsNetrc = (uri.User is null && NonEmpty(getEnv(UserVariable)) is null) || (passwordFile is null && NonEmpty(getEnv(PasswordVariable)) is null);
+        if (needsNetrc && !string.IsNullOrEmpty(home))
         {
             netrcPath = Path.Combine(home, ".netrc");
             if (File.Exists(netrcPath))

@@ -110,4 +110,25 @@ public sealed class NetrcTests
         Assert.Contains("the first line is empty", Assert.Throws<InvalidDataException>(() => CredentialResolver.Resolve(uri, empty, _ => null)).Message, StringComparison.Ordinal);
         Assert.Throws<FileNotFoundException>(() => CredentialResolver.Resolve(uri, Path.Combine(dir, "nope"), _ => null));
     }
+
+    /// <summary>Issue 11 point 14: an open (0644) ~/.netrc is refused only when it would be used.</summary>
+    [Fact]
+    public void An_open_netrc_does_not_stop_a_run_that_has_the_user_and_a_password_file()
+    {
+        var home = RepoPaths.NewTempDir("v2v-home");
+        var netrc = Path.Combine(home, ".netrc");
+        File.WriteAllText(netrc, "machine esx1 login admin password fromnetrc\n");
+        File.SetUnixFileMode(netrc, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var pwFile = Path.Combine(home, "pw");
+        File.WriteAllText(pwFile, "fromfile\n");
+        var env = new Dictionary<string, string?> { ["HOME"] = home };
+        string? Get(string n) => env.TryGetValue(n, out var v) ? v : null;
+
+        var c = CredentialResolver.Resolve(VSphereUri.Parse("esx://root@esx1/"), pwFile, Get);
+        Assert.Equal(("root", "fromfile"), (c.User, c.Password));
+
+        // Without the password file the open .netrc would be used: refused, naming the fix.
+        var ex = Assert.ThrowsAny<Exception>(() => CredentialResolver.Resolve(VSphereUri.Parse("esx://root@esx1/"), null, Get));
+        Assert.Contains("chmod 600", ex.Message, StringComparison.Ordinal);
+    }
 }
