@@ -105,7 +105,7 @@ public sealed partial class VmdkDescriptor
         {
             return System.Text.Encoding.GetEncoding(name);
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException) // UTF-7 throws NotSupportedException
         {
             warning = $"unknown descriptor encoding \"{name}\"; read as UTF-8";
             return new UTF8Encoding(false, false);

@@ -218,9 +218,9 @@ public sealed partial class VmxDocument
             var enc = Encoding.GetEncoding(normalized, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
             return enc.CodePage == 65001 ? new UTF8Encoding(false, true) : enc;
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException) // UTF-7 throws NotSupportedException (with a web link)
         {
-            throw new InvalidDataException($"{origin}:{lineNo}: .encoding = \"{name}\" is not an encoding this tool knows");
+            throw new InvalidDataException($"{origin}:{lineNo}: .encoding = \"{name}\" is not an encoding this tool reads (VMware writes UTF-8, windows-1252, GBK, Big5, Shift_JIS, EUC-KR)");
         }
     }
 

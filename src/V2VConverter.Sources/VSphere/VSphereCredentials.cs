@@ -62,6 +62,11 @@ public static class CredentialResolver
 
         if (passwordFile is not null)
         {
+            if (Directory.Exists(passwordFile))
+            {
+                throw new InvalidDataException($"password file {passwordFile} is a directory; give the file that holds the password");
+            }
+
             var info = new FileInfo(passwordFile);
             if (!info.Exists)
             {

@@ -117,4 +117,12 @@ public sealed class VmdkDescriptorParseTests
         var bytes = Encoding.ASCII.GetBytes(text + new string('x', VmdkLimits.MaxDescriptorBytes - text.Length));
         Assert.Single(VmdkDescriptor.Parse(bytes, "t").Extents);
     }
+
+    /// <summary>Issue 11 point 13: a descriptor saying encoding="UTF-7" is read as UTF-8 with a warning, not a NotSupportedException.</summary>
+    [Fact]
+    public void A_utf7_descriptor_encoding_is_read_as_utf8_with_a_warning()
+    {
+        var d = VmdkDescriptor.Parse(System.Text.Encoding.ASCII.GetBytes("# Disk DescriptorFile\nversion=1\nencoding=\"UTF-7\"\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n\nRW 2048 FLAT \"x-flat.vmdk\" 0\n"), "x.vmdk");
+        Assert.Contains(d.Warnings, w => w.Contains("unknown descriptor encoding \"UTF-7\"", StringComparison.Ordinal));
+    }
 }

@@ -83,6 +83,17 @@ public class VmxDocumentTests
         Assert.Contains(".encoding", ex.Message);
     }
 
+    /// <summary>Issue 11 point 13: .NET refuses UTF-7 with a NotSupportedException that links to a web page; the user gets the file, line and key.</summary>
+    [Theory]
+    [InlineData("utf-7")]
+    [InlineData("no-such-charset")]
+    public void An_encoding_the_tool_does_not_read_names_the_file_line_and_key(string name)
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => VmxDocument.Parse(Encoding.ASCII.GetBytes($"config.version = \"8\"\n.encoding = \"{name}\"\ndisplayName = \"x\"\n"), "t.vmx"));
+        Assert.StartsWith($"t.vmx:2: .encoding = \"{name}\" is not an encoding this tool reads", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("aka.ms", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Unterminated_quote_names_key_and_line()
     {

@@ -131,4 +131,13 @@ public sealed class NetrcTests
         var ex = Assert.ThrowsAny<Exception>(() => CredentialResolver.Resolve(VSphereUri.Parse("esx://root@esx1/"), null, Get));
         Assert.Contains("chmod 600", ex.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>Issue 11 point 13: --password-file naming a folder says so (it said "does not exist").</summary>
+    [Fact]
+    public void A_password_file_that_is_a_directory_says_so()
+    {
+        var dir = RepoPaths.NewTempDir("v2v-pwdir");
+        var ex = Assert.Throws<InvalidDataException>(() => CredentialResolver.Resolve(VSphereUri.Parse("esx://root@esx1/"), dir, _ => null));
+        Assert.Equal($"password file {dir} is a directory; give the file that holds the password", ex.Message);
+    }
 }
