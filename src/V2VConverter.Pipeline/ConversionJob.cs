@@ -120,9 +120,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         var templates = LoadTemplates(request.Plan.TemplatesDirectory);
-        var catalog = ConversionPlanner.LoadCatalog(request.Plan.Mapping);
-        Stage("source");
-        var source = registry.SourceFor(request.Source).Open(request.Source, SourceContext(request, catalog, staging: null));
+        var source = OpenSource(request, staging: null);
         try
         {
             Stage("plan", source.Vm.Name);
@@ -149,11 +147,9 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         var planRequest = request.Plan with { Options = output.ConfigurePlan(request.Output, request.Plan.Options, outputContext) };
         var templates = LoadTemplates(request.Plan.TemplatesDirectory);
         (request.Disk with { Format = request.Disk.Compress ? DiskOutputFormat.Qcow2 : request.Disk.Format }).Validate(); // the format itself comes from the plan
-        var catalog = ConversionPlanner.LoadCatalog(request.Plan.Mapping);
 
         // 2. The source, kept open for the copy.
-        Stage("source");
-        using var source = registry.SourceFor(request.Source).Open(request.Source, SourceContext(request, catalog, output.StagingDirectory(request.Output, outputContext)));
+        using var source = OpenSource(request, output.StagingDirectory(request.Output, outputContext));
 
         // 3. The plan, and what it implies for the writer.
         Stage("plan", source.Vm.Name);
@@ -248,6 +244,14 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         var set = new TemplateSet(directory);
         set.LoadAll();
         return set;
+    }
+
+    /// <summary>The source of a request, looked up in the run's guest catalog (loaded here, once per run).</summary>
+    private OpenedSource OpenSource(ConversionRequest request, string? staging)
+    {
+        Stage("source");
+        var catalog = ConversionPlanner.LoadCatalog(request.Plan.Mapping);
+        return registry.SourceFor(request.Source).Open(request.Source, SourceContext(request, catalog, staging));
     }
 
     private SourceContext SourceContext(ConversionRequest request, Model.Catalog.GuestOsCatalog catalog, string? staging) => new()
