@@ -2,6 +2,7 @@ using Serilog;
 using V2VConverter.Mapping.Config;
 using V2VConverter.Mapping.Plan;
 using V2VConverter.Model.Catalog;
+using V2VConverter.Model.IO;
 using V2VConverter.Model.Vm;
 
 namespace V2VConverter.Pipeline;
@@ -38,6 +39,6 @@ public static class ConversionPlanner
         var file = mapping.MappingsDirectory is { } dir && File.Exists(Path.Combine(dir, "guest-os.json"))
             ? Path.Combine(dir, "guest-os.json")
             : null;
-        return file is null ? GuestOsCatalog.Default : GuestOsCatalog.Parse(File.ReadAllText(file), file);
+        return file is null ? GuestOsCatalog.Default : GuestOsCatalog.Parse(InputFile.ReadAllText(file, MappingConfiguration.MaxFileBytes), file);
     }
 }

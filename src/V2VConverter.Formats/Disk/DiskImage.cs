@@ -1,6 +1,7 @@
 using V2VConverter.Formats.Qcow2;
 using V2VConverter.Formats.Raw;
 using V2VConverter.Formats.Vmdk;
+using V2VConverter.Model.IO;
 
 namespace V2VConverter.Formats.Disk;
 
@@ -9,11 +10,14 @@ public static class DiskImage
 {
     private const int ProbeBytes = VmdkSniffer.ProbeBytes;
 
-    /// <summary>Detected format name for <paramref name="path"/>: "qcow2", "vmdk" or "raw".</summary>
+    /// <summary>An image named on the command line may be a block device (a raw disk, an LV holding a qcow2).</summary>
+    internal static readonly InputFileOptions ExplicitImage = new() { AllowBlockDevice = true };
+
+    /// <summary>Detected format name for <paramref name="path"/>: "qcow2", "vmdk" or "raw". A block device is read as an image too.</summary>
     public static string DetectFormat(string path)
     {
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        var head = new byte[(int)Math.Min(ProbeBytes, RandomAccess.GetLength(handle))];
+        using var handle = InputFile.Open(path, ExplicitImage);
+        var head = new byte[ProbeBytes];
         var n = 0;
         while (n < head.Length)
         {
@@ -43,11 +47,6 @@ public static class DiskImage
     /// <summary>Opens <paramref name="path"/> as the detected format, or as <paramref name="format"/> when given.</summary>
     public static IVirtualDisk Open(string path, string? format = null, VmdkOpenOptions? vmdkOptions = null)
     {
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"{path}: no such file", path);
-        }
-
         format ??= DetectFormat(path);
         return format switch
         {

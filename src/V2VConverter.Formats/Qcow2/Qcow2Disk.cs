@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using V2VConverter.Formats.Disk;
+using V2VConverter.Model.IO;
 
 namespace V2VConverter.Formats.Qcow2;
 
@@ -58,9 +59,10 @@ public sealed class Qcow2Disk : IVirtualDisk
 
     public long ClusterSize => _clusterSize;
 
+    /// <summary>Opens a qcow2 image: a regular file or a block device (see <see cref="InputFile"/> for what is refused).</summary>
     public static Qcow2Disk Open(string path)
     {
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var handle = InputFile.Open(path, DiskImage.ExplicitImage);
         try
         {
             var fileLength = RandomAccess.GetLength(handle);

@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using V2VConverter.Formats.Disk;
+using V2VConverter.Model.IO;
 
 namespace V2VConverter.Formats.Raw;
 
@@ -23,9 +24,10 @@ public sealed class RawDisk : IVirtualDisk
 
     public string Format => "raw";
 
+    /// <summary>Opens a raw image: a regular file or a block device (see <see cref="InputFile"/> for what is refused).</summary>
     public static RawDisk Open(string path)
     {
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var handle = InputFile.Open(path, DiskImage.ExplicitImage);
         try
         {
             return new RawDisk(handle, path, RandomAccess.GetLength(handle));

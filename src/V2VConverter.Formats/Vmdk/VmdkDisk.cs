@@ -1,4 +1,5 @@
 using V2VConverter.Formats.Disk;
+using V2VConverter.Model.IO;
 
 namespace V2VConverter.Formats.Vmdk;
 
@@ -28,9 +29,19 @@ public sealed class VmdkDisk : IVirtualDisk
 
     /// <summary>
     /// Opens a VMDK: a text descriptor, a KDMV file (monolithicSparse, streamOptimized) or a COWD file,
-    /// with its parents. The folder of <paramref name="path"/> is the VM folder no extent may leave.
+    /// with its parents. The folder of <paramref name="path"/> is the VM folder no extent or parent may leave,
+    /// links resolved (<see cref="VmdkOpenOptions.AllowAbsoluteExtents"/> lifts that). <paramref name="path"/>
+    /// itself, named by the user, may be a link to anywhere.
     /// </summary>
-    public static VmdkDisk Open(string path, VmdkOpenOptions? options = null)
+    public static VmdkDisk Open(string path, VmdkOpenOptions? options = null) => Open(path, null, options);
+
+    /// <summary>
+    /// Opens a VMDK that a .vmx in <paramref name="vmFolder"/> names: as <see cref="Open(string, VmdkOpenOptions?)"/>,
+    /// with <paramref name="vmFolder"/> as the VM folder, and the file itself must really lie in it too (unless
+    /// <see cref="VmdkOpenOptions.AllowAbsoluteExtents"/>). With a null <paramref name="vmFolder"/>, the folder of <paramref name="path"/>.
+    /// </summary>
+    /// <exception cref="InputOutsideFolderException">The file itself really lies outside <paramref name="vmFolder"/>.</exception>
+    public static VmdkDisk Open(string path, string? vmFolder, VmdkOpenOptions? options)
     {
         options ??= new VmdkOpenOptions();
         if (options.MaxChainDepth < 1)
@@ -39,9 +50,9 @@ public sealed class VmdkDisk : IVirtualDisk
         }
 
         var full = System.IO.Path.GetFullPath(path);
-        var vmFolder = System.IO.Path.GetDirectoryName(full) ?? "/";
+        var folder = vmFolder is null ? System.IO.Path.GetDirectoryName(full) ?? "/" : System.IO.Path.GetFullPath(vmFolder);
         var warnings = new List<string>();
-        var top = VmdkLayer.Open(full, vmFolder, options, warnings, new HashSet<string>(StringComparer.Ordinal), 1);
+        var top = VmdkLayer.Open(full, new VmFolder(folder, InputFile.RealPath(folder), vmFolder is not null), options, warnings, new HashSet<string>(StringComparer.Ordinal), 1);
         return new VmdkDisk(top, warnings);
     }
 

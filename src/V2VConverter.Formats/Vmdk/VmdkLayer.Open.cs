@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using V2VConverter.Model.IO;
 
 namespace V2VConverter.Formats.Vmdk;
 
@@ -13,27 +14,42 @@ public sealed partial class VmdkLayer
     };
 
     /// <summary>Opens a layer and, recursively, its parents.</summary>
-    internal static VmdkLayer Open(string path, string vmFolder, VmdkOpenOptions options, List<string> warnings, HashSet<string> visited, int depth)
+    /// <param name="parentOf">For a parent layer: the child's path and its parentFileNameHint, for messages.</param>
+    internal static VmdkLayer Open(string path, VmFolder vmFolder, VmdkOpenOptions options, List<string> warnings, HashSet<string> visited, int depth, (string Child, string Hint)? parentOf = null)
     {
         var full = System.IO.Path.GetFullPath(path);
-        if (!visited.Add(full))
-        {
-            throw new InvalidDataException($"{full}: the snapshot chain loops back to this file (field \"parentFileNameHint\")");
-        }
-
         if (depth > options.MaxChainDepth)
         {
             throw new InvalidDataException($"{full}: the snapshot chain is deeper than {options.MaxChainDepth} layers (field \"parentFileNameHint\")");
         }
 
+        // The top file named by the user may lie anywhere; one named by a .vmx (vmFolder.ConfineTop), a parent
+        // and an extent must really lie in the VM folder, links resolved, unless --allow-absolute-extents.
+        var confine = !options.AllowAbsoluteExtents && (depth > 1 || vmFolder.ConfineTop);
+        var inputOptions = new InputFileOptions { ConfineTo = confine ? vmFolder.RealPath : null };
         SafeFileHandle handle;
+        string real;
         try
         {
-            handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read);
+            handle = InputFile.Open(full, inputOptions, out real);
         }
-        catch (Exception ex) when (depth > 1 && ex is IOException or UnauthorizedAccessException)
+        catch (InputOutsideFolderException ex) when (parentOf is { } p)
         {
-            throw new InvalidDataException($"{VmdkDescriptor.Shorten(full)}: field \"parentFileNameHint\": the parent disk cannot be opened: {ex.Message}", ex);
+            throw new InvalidDataException($"{p.Child}: field \"parentFileNameHint\": the parent \"{VmdkDescriptor.Shorten(p.Hint)}\" resolves to {ex.RealPath}, outside the VM folder {ex.Folder}; refused (pass --allow-absolute-extents to accept it)", ex);
+        }
+        catch (Exception ex) when (parentOf is { } p && ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new InvalidDataException($"{p.Child}: field \"parentFileNameHint\": the parent disk \"{VmdkDescriptor.Shorten(p.Hint)}\" ({VmdkDescriptor.Shorten(full)}) does not exist", ex);
+        }
+        catch (Exception ex) when (parentOf is { } p && ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{p.Child}: field \"parentFileNameHint\": the parent disk \"{VmdkDescriptor.Shorten(p.Hint)}\" cannot be opened: {ex.Message}", ex);
+        }
+
+        if (!visited.Add(real))
+        {
+            handle.Dispose();
+            throw new InvalidDataException($"{full}: the snapshot chain loops back to this file (field \"parentFileNameHint\")");
         }
 
         var owned = true;
@@ -163,7 +179,7 @@ public sealed partial class VmdkLayer
         }
     }
 
-    private static (VmdkExtent, VmdkExtentInfo) OpenExtent(VmdkExtentLine line, string descriptorPath, string vmFolder, VmdkOpenOptions options, List<string> warnings)
+    private static (VmdkExtent, VmdkExtentInfo) OpenExtent(VmdkExtentLine line, string descriptorPath, VmFolder vmFolder, VmdkOpenOptions options, List<string> warnings)
     {
         var where = $"{descriptorPath} line {line.LineNumber}";
         if (line.Access == VmdkAccess.NoAccess)
@@ -193,11 +209,15 @@ public sealed partial class VmdkLayer
             throw new InvalidDataException($"{where}: field \"extent file name\" is missing for a {line.Type} extent");
         }
 
-        var file = ResolvePath(line.FileName, descriptorPath, vmFolder, options, where, "extent");
+        var file = ResolvePath(line.FileName, descriptorPath, vmFolder.Path, options, where, "extent");
         SafeFileHandle handle;
         try
         {
-            handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.Read);
+            handle = InputFile.Open(file, new InputFileOptions { ConfineTo = options.AllowAbsoluteExtents ? null : vmFolder.RealPath });
+        }
+        catch (InputOutsideFolderException ex)
+        {
+            throw new InvalidDataException($"{where}: field \"extent file name\": the extent \"{VmdkDescriptor.Shorten(line.FileName)}\" resolves to {ex.RealPath}, outside the VM folder {ex.Folder}; refused (pass --allow-absolute-extents to accept it)", ex);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -285,7 +305,7 @@ public sealed partial class VmdkLayer
         return full;
     }
 
-    private static VmdkLayer? OpenParent(VmdkDescriptor? d, string path, string vmFolder, VmdkOpenOptions options, List<string> warnings, HashSet<string> visited, int depth)
+    private static VmdkLayer? OpenParent(VmdkDescriptor? d, string path, VmFolder vmFolder, VmdkOpenOptions options, List<string> warnings, HashSet<string> visited, int depth)
     {
         if (d is null || !d.HasParent)
         {
@@ -297,13 +317,8 @@ public sealed partial class VmdkLayer
             throw new InvalidDataException($"{path}: field \"parentFileNameHint\" is missing although parentCID is {d.ParentCid:x8}");
         }
 
-        var parentPath = ResolvePath(d.ParentFileNameHint, path, vmFolder, options, path, "parent");
-        if (!File.Exists(parentPath))
-        {
-            throw new InvalidDataException($"{path}: field \"parentFileNameHint\": the parent disk \"{VmdkDescriptor.Shorten(d.ParentFileNameHint)}\" ({VmdkDescriptor.Shorten(parentPath)}) does not exist");
-        }
-
-        var parent = Open(parentPath, vmFolder, options, warnings, visited, depth + 1);
+        var parentPath = ResolvePath(d.ParentFileNameHint, path, vmFolder.Path, options, path, "parent");
+        var parent = Open(parentPath, vmFolder, options, warnings, visited, depth + 1, (path, d.ParentFileNameHint));
         try
         {
             if (parent.Cid is { } cid && cid != d.ParentCid)
@@ -329,3 +344,10 @@ public sealed partial class VmdkLayer
         }
     }
 }
+
+/// <summary>
+/// The folder no extent or parent may leave: as named (for the <c>../</c> check on the text of a path) and its real
+/// path, links resolved (for the real target of every file). <see cref="ConfineTop"/>: the top file itself must lie in
+/// it too (a disk named by a .vmx), unlike a file the user named on the command line.
+/// </summary>
+internal sealed record VmFolder(string Path, string RealPath, bool ConfineTop);

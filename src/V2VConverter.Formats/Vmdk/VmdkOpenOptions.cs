@@ -1,12 +1,12 @@
 namespace V2VConverter.Formats.Vmdk;
 
-/// <summary>How <see cref="VmdkDisk.Open"/> treats the files it meets.</summary>
+/// <summary>How <see cref="VmdkDisk.Open(string, VmdkOpenOptions?)"/> treats the files it meets.</summary>
 public sealed record VmdkOpenOptions
 {
     /// <summary>Accept a child whose <c>parentCID</c> differs from its parent's <c>CID</c>.</summary>
     public bool IgnoreCid { get; init; }
 
-    /// <summary>Accept extent and parent paths that are absolute or leave the VM folder through <c>../</c>.</summary>
+    /// <summary>Accept extent, parent and .vmx disk paths that are absolute, leave the VM folder through <c>../</c>, or are links to a file outside it.</summary>
     public bool AllowAbsoluteExtents { get; init; }
 
     /// <summary>The deepest snapshot chain accepted (the base disk counts as one layer).</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using V2VConverter.Model.IO;
 
 namespace V2VConverter.Formats.Vmdk;
 
@@ -101,10 +102,10 @@ public static class VmdkSniffer
         return Detect(head[..n]);
     }
 
-    /// <summary>The kind of the file at <paramref name="path"/> (opened read-only, sharing read and write).</summary>
+    /// <summary>The kind of the file at <paramref name="path"/> (opened read-only; a FIFO, a folder or a device is refused, see <see cref="InputFile"/>).</summary>
     public static VmdkFileKind Detect(string path)
     {
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var handle = InputFile.Open(path);
         return Detect(handle);
     }
 

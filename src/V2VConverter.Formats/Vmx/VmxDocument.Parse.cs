@@ -1,4 +1,5 @@
 using System.Text;
+using V2VConverter.Model.IO;
 
 namespace V2VConverter.Formats.Vmx;
 
@@ -6,27 +7,11 @@ public sealed partial class VmxDocument
 {
     static VmxDocument() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
-    /// <summary>Reads and parses a .vmx file. The size is checked before anything is read.</summary>
-    public static VmxDocument Load(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            throw new InvalidDataException($"{path}: is a directory, not a .vmx file");
-        }
-
-        var info = new FileInfo(path);
-        if (!info.Exists)
-        {
-            throw new FileNotFoundException($"{path}: no such file", path);
-        }
-
-        if (info.Length > MaxFileBytes)
-        {
-            throw new InvalidDataException($"{path}: file is {info.Length} bytes; a .vmx file is at most {MaxFileBytes} bytes");
-        }
-
-        return Parse(File.ReadAllBytes(path), path);
-    }
+    /// <summary>
+    /// Reads and parses a .vmx file, at most <see cref="MaxFileBytes"/> bytes (checked before and while it is read).
+    /// A FIFO, a folder or a device is refused (see <see cref="InputFile"/>).
+    /// </summary>
+    public static VmxDocument Load(string path) => Parse(InputFile.ReadAllBytes(path, MaxFileBytes), path);
 
     /// <summary>Parses .vmx bytes. <paramref name="origin"/> names the source in every message.</summary>
     public static VmxDocument Parse(ReadOnlySpan<byte> content, string origin)

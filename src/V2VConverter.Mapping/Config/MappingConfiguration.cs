@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using V2VConverter.Model.IO;
 
 namespace V2VConverter.Mapping.Config;
 
@@ -28,6 +29,9 @@ public sealed record MappingSources
 public static class MappingConfiguration
 {
     public const string EnvironmentPrefix = "V2V_";
+
+    /// <summary>A mapping or configuration file larger than this is refused before it is parsed.</summary>
+    public const int MaxFileBytes = 16 * 1024 * 1024;
 
     public static readonly string[] DefaultFiles = ["guest-os.json", "networks.json", "storage.json", "devices.json", "firmware.json", "tuning.json"];
 
@@ -183,8 +187,8 @@ public static class MappingConfiguration
 
     private static void AddFile(ConfigurationBuilder builder, string path)
     {
-        // Parse eagerly so a broken file is reported by name.
-        var text = File.ReadAllText(path);
+        // Parse eagerly so a broken file is reported by name. Bounded; a FIFO or a device is refused.
+        var text = InputFile.ReadAllText(path, MaxFileBytes);
         var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text));
         var probe = new ConfigurationBuilder();
         try

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using System.Xml;
 using System.Xml.Linq;
+using V2VConverter.Model.IO;
 
 namespace V2VConverter.Output.Templates;
 
@@ -104,6 +105,9 @@ public sealed partial class XmlTemplate
 /// <summary>The domain and device templates: from a directory (templates/) or the copies embedded in the build.</summary>
 public sealed class TemplateSet
 {
+    /// <summary>A template file larger than this is refused before it is parsed.</summary>
+    public const int MaxTemplateBytes = 1024 * 1024;
+
     private readonly Dictionary<string, XmlTemplate> _cache = new(StringComparer.Ordinal);
     private readonly string? _directory;
 
@@ -147,7 +151,7 @@ public sealed class TemplateSet
             string text;
             if (_directory is not null && File.Exists(Path.Combine(_directory, relativeName)))
             {
-                text = File.ReadAllText(Path.Combine(_directory, relativeName));
+                text = InputFile.ReadAllText(Path.Combine(_directory, relativeName), MaxTemplateBytes);
             }
             else
             {

@@ -1,5 +1,6 @@
 using V2VConverter.Formats.Disk;
 using V2VConverter.Formats.Vmdk;
+using V2VConverter.Model.IO;
 using V2VConverter.Model.Vm;
 
 namespace V2VConverter.Sources.Disks;
@@ -24,10 +25,20 @@ public interface IDiskOpener : IDisposable
     string Describe(VirtualDisk disk);
 }
 
-/// <summary>Disks that are local files (a .vmx's folder): opened in place.</summary>
+/// <summary>
+/// Disks that are local files (a .vmx's folder): opened in place. A disk file must really lie in the .vmx's folder,
+/// links resolved, as its extents and parents must (<see cref="VmdkOpenOptions.AllowAbsoluteExtents"/> lifts that).
+/// </summary>
 public sealed class LocalDiskOpener : IDiskOpener
 {
+    /// <param name="vmFolder">The folder of the .vmx; null: each disk's own folder, and the disk file itself may lie anywhere.</param>
+    public LocalDiskOpener(string? vmFolder = null) => VmFolder = vmFolder;
+
+    /// <summary>An opener without a .vmx folder (see the constructor).</summary>
     public static LocalDiskOpener Instance { get; } = new();
+
+    /// <summary>The folder of the .vmx, which no disk file may leave; null when there is none.</summary>
+    public string? VmFolder { get; }
 
     public int MaxParallelDisks => 1;
 
@@ -45,7 +56,14 @@ public sealed class LocalDiskOpener : IDiskOpener
             throw new FileNotFoundException($"disk {disk.Key}: {disk.ResolvedPath ?? disk.FileName} does not exist; nothing was copied", disk.ResolvedPath ?? disk.FileName);
         }
 
-        return VmdkDisk.Open(disk.ResolvedPath, options);
+        try
+        {
+            return VmdkDisk.Open(disk.ResolvedPath, VmFolder, options);
+        }
+        catch (InputOutsideFolderException ex)
+        {
+            throw new InvalidDataException($"disk {disk.Key}: {disk.Key}.fileName = \"{disk.FileName}\" resolves to {ex.RealPath}, outside the VM folder {ex.Folder}; refused (pass --allow-absolute-extents to accept it)", ex);
+        }
     }
 
     public string Describe(VirtualDisk disk) => disk.ResolvedPath ?? disk.FileName;

@@ -1,3 +1,5 @@
+using V2VConverter.Model.IO;
+
 namespace V2VConverter.Sources.VSphere;
 
 /// <summary>One <c>machine</c> (or <c>default</c>) entry of a .netrc file.</summary>
@@ -45,13 +47,8 @@ public sealed class NetrcFile
             }
         }
 
-        var info = new FileInfo(path);
-        if (info.Length > MaxFileBytes)
-        {
-            throw new InvalidDataException($"{path}: file size {info.Length} bytes is larger than the {MaxFileBytes} bytes a .netrc may have");
-        }
-
-        return Parse(File.ReadAllText(path), path);
+        // Bounded, and a FIFO or a device is refused instead of blocking or reading without end.
+        return Parse(InputFile.ReadAllText(path, MaxFileBytes), path);
     }
 
     public static NetrcFile Parse(string text, string origin)

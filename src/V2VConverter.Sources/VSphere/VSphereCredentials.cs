@@ -1,5 +1,6 @@
 using Serilog;
 using V2VConverter.Model.Diagnostics;
+using V2VConverter.Model.IO;
 
 namespace V2VConverter.Sources.VSphere;
 
@@ -67,19 +68,9 @@ public static class CredentialResolver
                 throw new InvalidDataException($"password file {passwordFile} is a directory; give the file that holds the password");
             }
 
-            var info = new FileInfo(passwordFile);
-            if (!info.Exists)
-            {
-                throw new FileNotFoundException($"password file {passwordFile} does not exist", passwordFile);
-            }
-
-            if (info.Length > MaxPasswordFileBytes)
-            {
-                throw new InvalidDataException($"password file {passwordFile}: size {info.Length} bytes is too large for a password (limit {MaxPasswordFileBytes})");
-            }
-
-            // The first line is the password; its line ending is not part of it.
-            var text = File.ReadAllText(passwordFile);
+            // The first line is the password; its line ending is not part of it. Bounded; a FIFO or a device
+            // (/dev/zero, a pipe) is refused instead of blocking or reading without end.
+            var text = InputFile.ReadAllText(passwordFile, MaxPasswordFileBytes, new InputFileOptions { What = "password file" });
             var nl = text.IndexOfAny(['\r', '\n']);
             var pw = nl >= 0 ? text[..nl] : text;
             if (pw.Length == 0)

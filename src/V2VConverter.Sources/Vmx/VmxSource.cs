@@ -362,7 +362,7 @@ public static partial class VmxSource
                 state = DiskFileState.Missing;
                 ctx.Log.Warn($"{key}.fileName = \"{fileName}\": {resolved} does not exist; the disk is listed but cannot be copied", doc.Where($"{key}.fileName"));
             }
-            else if (!VmdkSniffer.IsSupported(VmdkSniffer.Detect(resolved)))
+            else if (!VmdkSniffer.IsSupported(Sniff(ctx, key, fileName, resolved)))
             {
                 throw new InvalidDataException($"{doc.Where($"{key}.fileName")}: {key}.fileName = \"{fileName}\" resolves to {resolved}, which is not a VMDK (no descriptor, KDMV or COWD signature)");
             }
@@ -386,6 +386,19 @@ public static partial class VmxSource
             IsRawDevice = rawDevice,
             WriteThrough = doc.GetNonEmpty($"{key}.writeThrough"),
         };
+    }
+
+    /// <summary>The VMDK kind of a disk file; a FIFO, a device or an unreadable file is an error naming the key.</summary>
+    private static VmdkFileKind Sniff(BuildContext ctx, string key, string fileName, string resolved)
+    {
+        try
+        {
+            return VmdkSniffer.Detect(resolved);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{ctx.Doc.Where($"{key}.fileName")}: {key}.fileName = \"{fileName}\": {ex.Message}", ex);
+        }
     }
 
     private static CdRom ReadCdRom(BuildContext ctx, string key, DiskBus bus, int c, int u, string deviceType, string? fileName)

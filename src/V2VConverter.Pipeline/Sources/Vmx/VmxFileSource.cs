@@ -33,6 +33,6 @@ public sealed class VmxFileSource : IConversionSource
         }
 
         var vm = VmxSource.Load(path, context.Log, new VmxSourceOptions { Catalog = context.Catalog });
-        return new OpenedSource(vm, LocalDiskOpener.Instance);
+        return new OpenedSource(vm, new LocalDiskOpener(Path.GetDirectoryName(path)));
     }
 }
