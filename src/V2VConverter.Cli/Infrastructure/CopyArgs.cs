@@ -30,7 +30,7 @@ internal sealed class CopyOptionSet
 internal sealed class VmdkOptionSet
 {
     private readonly Option<bool> _ignoreCid = CliOptions.Flag("--ignore-cid", "accept a child whose parentCID differs from its parent's CID");
-    private readonly Option<bool> _allowAbsolute = CliOptions.Flag("--allow-absolute-extents", "accept extent and parent paths that are absolute or leave the VM folder through ../");
+    private readonly Option<bool> _allowAbsolute = CliOptions.Flag("--allow-absolute-extents", "accept extent, parent and .vmx disk paths that are absolute, leave the VM folder through ../ or are links out of it");
 
     public void AddTo(Command command)
     {
