@@ -215,9 +215,6 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
     }
 
     /// <summary><c>inspect --guest</c>: looks inside the source disks, read-only, in one appliance launch.</summary>
-    public static GuestInspection? InspectSourceGuest(VirtualMachine vm, ILogger log) => InspectSourceGuest(vm, new ApplianceLaunch(), log);
-
-    /// <inheritdoc cref="InspectSourceGuest(VirtualMachine, ILogger)"/>
     public static GuestInspection? InspectSourceGuest(VirtualMachine vm, ApplianceLaunch launch, ILogger log, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(vm);
