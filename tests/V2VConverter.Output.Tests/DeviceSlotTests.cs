@@ -62,4 +62,23 @@ public sealed class DeviceSlotTests
         Assert.Contains(log.Warnings, w => w.Message.StartsWith("annotation", StringComparison.Ordinal) && w.Message.Contains("U+0001", StringComparison.Ordinal));
         XmlValidator.AssertValidDomain(xml, "displayname-control-chars");
     }
+
+    [Fact]
+    public void Any_other_vmx_text_xml_cannot_hold_is_an_error_naming_the_value_not_the_xml_writers_message()
+    {
+        var dir = RepoPaths.NewTempDir("v2v-xmltext");
+        try
+        {
+            var vmx = Path.Combine(dir, "vm.vmx");
+            File.WriteAllText(vmx, "displayName = \"ok\"\nguestOS = \"ubuntu|01-64\"\nmemsize = \"512\"\n");
+            var e = Assert.Throws<InvalidDataException>(() => GoldenSupport.Convert(vmx));
+            Assert.Contains("guestOsId", e.Message, StringComparison.Ordinal);
+            Assert.Contains("U+0001", e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("hexadecimal", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
