@@ -45,6 +45,16 @@ public sealed class HostDeviceCliTests : IDisposable
     }
 
     [Fact]
+    public void Inspect_lists_a_port_it_does_not_carry()
+    {
+        var r = CliRunner.Run(_dir, "inspect", _vmx);
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.Contains("parallel parallel0", r.Out, StringComparison.Ordinal);
+        Assert.Contains("not carried", r.Out, StringComparison.Ordinal);
+        Assert.Contains("safety#host-devices", r.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Inspect_takes_the_option()
     {
         var r = CliRunner.Run(_dir, "inspect", _vmx, "--keep-host-devices", "-v");
