@@ -29,7 +29,18 @@ internal sealed class OutputLock : IDisposable
         var path = System.IO.Path.Combine(folder, $".{baseName}.v2v-lock");
         for (var attempt = 0; ; attempt++)
         {
-            var handle = NativeFile.TryLock(path, AtomicOutputFile.PrivateMode, out var holder)
+            SafeFileHandle? locked;
+            string holder;
+            try
+            {
+                locked = NativeFile.TryLock(path, AtomicOutputFile.PrivateMode, out holder);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                throw new UnauthorizedAccessException($"{folder}: cannot write VM \"{vmName}\" here: the folder is not writable ({ex.Message[(ex.Message.LastIndexOf(": ", StringComparison.Ordinal) + 2)..]})", ex);
+            }
+
+            var handle = locked
                 ?? throw new IOException($"{folder}: another v2v run{Holder(holder)} is writing VM \"{vmName}\" into this folder; wait for it to end or choose another -os");
 
             // A holder that was releasing may have unlinked the file we opened: then lock the new one.
