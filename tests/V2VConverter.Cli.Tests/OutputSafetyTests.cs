@@ -55,11 +55,11 @@ public sealed class OutputSafetyTests : IDisposable
             File.CreateSymbolicLink(Path.Combine(_out, name), target);
         }
 
-        // The log's name carries the time: plant a link for each of the next seconds.
+        // The log's name carries the source's name ("demo" for demo.vmx) and the time: plant a link for each of the next seconds.
         var now = DateTime.UtcNow;
         for (var s = 0; s < 30; s++)
         {
-            Plant($"{Vm}.{now.AddSeconds(s):yyyyMMdd-HHmmss}.log.json", victim);
+            Plant($"demo.{now.AddSeconds(s):yyyyMMdd-HHmmss}.log.json", victim);
         }
 
         // The old, predictable temporary names, and ones with this PID.
