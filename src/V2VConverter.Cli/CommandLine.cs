@@ -16,7 +16,7 @@ namespace V2VConverter.Cli;
 /// </summary>
 public static class CommandLine
 {
-    private const string ExitCodesLine = "Exit codes: 0 success, 1 bad input or conversion failure, 2 usage error, 130 interrupted.";
+    private const string ExitCodesLine = "Exit codes: 0 success, 1 bad input or conversion failure, 2 usage error, 130 interrupted (Ctrl+C), 143 SIGTERM, 129 SIGHUP.";
 
     private static readonly ParserConfiguration Parsing = new()
     {

@@ -40,7 +40,7 @@ internal static class XmlCommand
         }
         else
         {
-            AtomicOutputFile.WriteAllText(context.ResolvePath(output), xml);
+            AtomicOutputFile.WriteAllText(context.ResolvePath(output), xml, replace: true); // -o FILE replaces FILE (the entry itself, never through a link)
             context.Error.WriteLine($"v2v: wrote {output}");
         }
 

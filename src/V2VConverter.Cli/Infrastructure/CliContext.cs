@@ -48,6 +48,19 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr, string work
 
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>What cancelled the run (Ctrl+C, SIGTERM, SIGHUP), for the error line; null until then.</summary>
+    public string? InterruptedBy { get; private set; }
+
+    /// <summary>The exit code of a cancelled run: 128 + the signal's number (130 for Ctrl+C).</summary>
+    public int InterruptedExitCode { get; private set; } = Model.Diagnostics.ExitCodes.Interrupted;
+
+    /// <summary>Records the signal that is about to cancel <see cref="Cancellation"/>.</summary>
+    public void Interrupted(string by, int exitCode)
+    {
+        InterruptedBy = by;
+        InterruptedExitCode = exitCode;
+    }
+
     /// <summary>The run's log: console lines on stderr at the chosen verbosity, the warnings for reports, and (after <see cref="StartLog"/> with a file) the JSON log file.</summary>
     public RunLog Log => _log ??= RunLog.Create(new RunLogOptions { Console = Error, Verbosity = Verbosity });
 

@@ -9,6 +9,12 @@ public static class ErrorReporter
     public static int Report(Exception ex, CliContext context)
     {
         var (code, message) = Classify(ex);
+        if (code == ExitCodes.Interrupted && context.InterruptedBy is { } by)
+        {
+            code = context.InterruptedExitCode;
+            message = $"interrupted by {by}; no output was left under its final name";
+        }
+
         context.Error.WriteLine(Secrets.Mask($"v2v: error: {message}"));
         if (code == ExitCodes.Usage)
         {

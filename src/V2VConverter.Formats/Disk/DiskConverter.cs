@@ -32,7 +32,8 @@ public static class DiskConverter
     /// <summary>
     /// Copies <paramref name="source"/> into a new image at <paramref name="outputPath"/>. <paramref name="progress"/> is
     /// called from the writer with guest bytes done / total. On any failure or cancellation no file is left under
-    /// <paramref name="outputPath"/> and the temporary file is removed.
+    /// <paramref name="outputPath"/> and the temporary file is removed. An existing file at <paramref name="outputPath"/>
+    /// is never replaced.
     /// </summary>
     public static async Task<DiskConvertResult> ConvertAsync(IVirtualDisk source, string outputPath, DiskConvertOptions options, Action<DiskProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -40,15 +41,47 @@ public static class DiskConverter
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         cancellationToken.ThrowIfCancellationRequested();
-        var watch = Stopwatch.StartNew();
         var finalPath = Path.GetFullPath(outputPath);
+        try
+        {
+            using var output = AtomicOutputFile.Create(finalPath, PreallocationFor(source, options));
+            var result = await WriteAsync(source, output, options, progress, cancellationToken).ConfigureAwait(false);
+            output.Commit(options.Fsync);
+            return result;
+        }
+        catch (Exception ex) when (AtomicOutputFile.IsNoSpace(ex) && !ex.Message.StartsWith(finalPath, StringComparison.Ordinal))
+        {
+            throw AtomicOutputFile.NoSpace(finalPath, ex);
+        }
+    }
+
+    /// <summary>What <see cref="AtomicOutputFile.Create"/> should reserve for <paramref name="source"/> (raw with falloc: the whole disk).</summary>
+    public static long PreallocationFor(IVirtualDisk source, DiskConvertOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Format == DiskOutputFormat.Raw && options.Preallocation == DiskPreallocation.Falloc ? source.Length : 0;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> into <paramref name="output"/> (created with <see cref="PreallocationFor"/>) and
+    /// closes it WITHOUT committing: the image stays under its temporary name until the caller commits it, so an
+    /// output that writes several files can make them all visible at the end.
+    /// </summary>
+    public static async Task<DiskConvertResult> WriteAsync(IVirtualDisk source, AtomicOutputFile output, DiskConvertOptions options, Action<DiskProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        var watch = Stopwatch.StartNew();
+        var finalPath = output.FinalPath;
         var total = source.Length;
-        var prealloc = options.Format == DiskOutputFormat.Raw && options.Preallocation == DiskPreallocation.Falloc ? total : 0;
         long dataRead = 0;
 
         try
         {
-            using var output = AtomicOutputFile.Create(finalPath, prealloc);
             IDiskTarget target = options.Format switch
             {
                 DiskOutputFormat.Qcow2 => new Qcow2Writer(output.Handle, (ulong)total, options.ClusterSize, options.Compress),
@@ -255,9 +288,9 @@ public static class DiskConverter
                 throw;
             }
 
-            output.Commit(options.Fsync);
+            output.Close(options.Fsync);
             progress?.Invoke(new DiskProgress(total, total));
-            return new DiskConvertResult(finalPath, total, dataRead, new FileInfo(finalPath).Length, watch.Elapsed);
+            return new DiskConvertResult(finalPath, total, dataRead, new FileInfo(output.TempPath).Length, watch.Elapsed);
         }
         catch (Exception ex) when (AtomicOutputFile.IsNoSpace(ex) && !ex.Message.StartsWith(finalPath, StringComparison.Ordinal))
         {

@@ -231,8 +231,18 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
         return n;
     }
 
+    /// <summary>Longest <see cref="SafeFileName"/> in UTF-8 bytes: room for the suffixes (<c>-sdaa.qcow2</c>,
+    /// <c>.YYYYMMDD-HHMMSS.log.json</c>) and a temporary name's <c>.v2v-tmp-PID-RANDOM</c> within NAME_MAX (255).</summary>
+    public const int MaxFileNameBytes = 120;
+
+    /// <summary>
+    /// The VM name as a file name: no '/', NUL or control characters, not hidden, and at most
+    /// <see cref="MaxFileNameBytes"/> UTF-8 bytes. A longer name is cut and ends with <c>~</c> and 8 hex digits of its
+    /// SHA-256, so two long names that share a prefix still get different files. The domain XML keeps the full name.
+    /// </summary>
     public static string SafeFileName(string name)
     {
+        ArgumentNullException.ThrowIfNull(name);
         var chars = name.Select(c => c == '/' || c == '\0' || char.IsControl(c) ? '_' : c).ToArray();
         var s = new string(chars).Trim();
         if (s.Length == 0 || s == "." || s == "..")
@@ -240,7 +250,31 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
             s = "vm";
         }
 
-        return s.StartsWith('.') ? "_" + s[1..] : s;
+        s = s.StartsWith('.') ? "_" + s[1..] : s;
+        if (System.Text.Encoding.UTF8.GetByteCount(s) <= MaxFileNameBytes)
+        {
+            return s;
+        }
+
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..8];
+        var budget = MaxFileNameBytes - hash.Length - 1;
+        var cut = new System.Text.StringBuilder();
+        var used = 0;
+        var e = System.Globalization.StringInfo.GetTextElementEnumerator(s);
+        while (e.MoveNext())
+        {
+            var element = e.GetTextElement();
+            var n = System.Text.Encoding.UTF8.GetByteCount(element);
+            if (used + n > budget)
+            {
+                break;
+            }
+
+            cut.Append(element);
+            used += n;
+        }
+
+        return $"{cut.ToString().TrimEnd()}~{hash}";
     }
 
     /// <summary>sd + a, b, ... z, aa, ab ... (the kernel's naming).</summary>

@@ -16,4 +16,10 @@ public static class ExitCodes
 
     /// <summary>Interrupted by the user (Ctrl+C); nothing is left under a final name.</summary>
     public const int Interrupted = 130;
+
+    /// <summary>Hung up (SIGHUP): 128 + 1; handled like Ctrl+C.</summary>
+    public const int HungUp = 129;
+
+    /// <summary>Terminated (SIGTERM, as from kill or systemd): 128 + 15; handled like Ctrl+C.</summary>
+    public const int Terminated = 143;
 }

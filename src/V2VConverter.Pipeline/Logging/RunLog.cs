@@ -66,12 +66,14 @@ public sealed class RunLog : IDisposable
             .WriteTo.Logger(people => people
                 .Filter.ByExcluding(e => e.Properties.ContainsKey(ShownElsewhere))
                 .WriteTo.Sink(new TextWriterSink(options.Console, new MaskingFormatter(new ConsoleLineFormatter())), ConsoleLevel(options.Verbosity)));
+        LogFileSink? file = null;
         if (options.FilePath is not null)
         {
-            config = config.WriteTo.File(new MaskingFormatter(new CompactJsonFormatter()), options.FilePath, shared: false, flushToDiskInterval: TimeSpan.FromSeconds(2));
+            file = LogFileSink.Create(options.FilePath, new MaskingFormatter(new CompactJsonFormatter()));
+            config = config.WriteTo.Sink(file);
         }
 
-        return new RunLog(config.CreateLogger(), warnings, properties, options.FilePath);
+        return new RunLog(config.CreateLogger(), warnings, properties, file?.Path);
     }
 
     public void Dispose() => _logger.Dispose();

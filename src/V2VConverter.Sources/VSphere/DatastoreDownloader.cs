@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using Polly;
 using Polly.Retry;
 using Serilog;
+using V2VConverter.Formats.Disk;
 using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Sources.VSphere;
@@ -93,23 +94,16 @@ public sealed class DatastoreDownloader
     /// <summary>Downloads to a local file (written under a temporary name, renamed on success).</summary>
     public async Task<DownloadResult> DownloadToFileAsync(DatastorePath path, string localPath, IProgress<long>? progress, CancellationToken ct)
     {
-        var tmp = localPath + ".part";
-        try
+        // A hidden, unpredictable temporary name created exclusively (never through a planted link), renamed without replacing.
+        using var file = AtomicOutputFile.Create(localPath, 0, AtomicOutputFile.PrivateMode);
+        DownloadResult r;
+        await using (var fs = new FileStream(file.Handle, FileAccess.ReadWrite, 1))
         {
-            DownloadResult r;
-            await using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.Asynchronous))
-            {
-                r = await DownloadAsync(path, fs, progress, ct).ConfigureAwait(false);
-            }
+            r = await DownloadAsync(path, fs, progress, ct).ConfigureAwait(false);
+        }
 
-            File.Move(tmp, localPath, overwrite: true);
-            return r with { LocalPath = localPath };
-        }
-        catch
-        {
-            File.Delete(tmp);
-            throw;
-        }
+        file.Commit(fsync: false);
+        return r with { LocalPath = localPath };
     }
 
     /// <summary>Downloads several files, at most <see cref="DownloadOptions.MaxParallel"/> at a time.</summary>

@@ -60,7 +60,7 @@ public sealed class FaultTests
                 options,
                 p =>
                 {
-                    tempSeen |= File.Exists(AtomicOutputFile.TempPathFor(output));
+                    tempSeen |= Directory.GetFiles(dir, ".out.img" + AtomicOutputFile.TempMarker + "*").Length == 1;
                     if (++reports == 3)
                     {
                         cts.Cancel();
@@ -86,7 +86,7 @@ public sealed class FaultTests
         try
         {
             var output = Path.Combine(dir, "out.qcow2");
-            var temp = AtomicOutputFile.TempPathFor(output);
+            string TempPath() => Directory.GetFiles(dir, ".out.qcow2" + AtomicOutputFile.TempMarker + "*").SingleOrDefault() ?? Path.Combine(dir, "no-temp");
             var checkedMidCopy = 0;
             using var disk = DiskImage.Open(DiskFixtures.Raw);
             DiskConverter.Convert(
@@ -95,6 +95,7 @@ public sealed class FaultTests
                 new DiskConvertOptions { Format = DiskOutputFormat.Qcow2, ChunkSize = 64 * 1024 },
                 p =>
                 {
+                    var temp = TempPath();
                     if (p.Done >= p.Total || !File.Exists(temp))
                     {
                         return;
@@ -111,7 +112,7 @@ public sealed class FaultTests
                 TestContext.Current.CancellationToken);
 
             Assert.True(checkedMidCopy > 2, $"only {checkedMidCopy} mid-copy checks ran");
-            Assert.False(File.Exists(temp));
+            Assert.False(File.Exists(TempPath()));
             var final = File.ReadAllBytes(output).AsSpan(0, 4);
             Assert.True(Qcow2Layout.IsMagic(final));
             Oracle.AssertCheckClean(output);
@@ -164,7 +165,7 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public void Existing_output_is_replaced_only_on_success()
+    public void Existing_output_is_never_replaced_by_a_failed_or_a_finished_copy()
     {
         var dir = RepoPaths.NewTempDir();
         try
@@ -176,8 +177,11 @@ public sealed class FaultTests
             Assert.Throws<InvalidDataException>(() => DiskConverter.Convert(failing, output, new DiskConvertOptions(), null, TestContext.Current.CancellationToken));
             Assert.Equal("old", File.ReadAllText(output));
 
-            DiskConverter.Convert(inner, output, new DiskConvertOptions(), null, TestContext.Current.CancellationToken);
-            Oracle.AssertIdentical(DiskFixtures.Raw, output);
+            // A whole copy does not replace it either (another run's file): the error names it, the temporary file goes.
+            var ex = Assert.Throws<IOException>(() => DiskConverter.Convert(inner, output, new DiskConvertOptions(), null, TestContext.Current.CancellationToken));
+            Assert.Contains(output, ex.Message, StringComparison.Ordinal);
+            Assert.Contains("already exists", ex.Message, StringComparison.Ordinal);
+            Assert.Equal("old", File.ReadAllText(output));
             Assert.Single(Directory.GetFileSystemEntries(dir));
         }
         finally

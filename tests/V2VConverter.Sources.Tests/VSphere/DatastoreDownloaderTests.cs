@@ -160,6 +160,41 @@ public sealed class DatastoreDownloaderTests
         Assert.Equal(1, r.Resumes);
     }
 
+    [Fact]
+    public async Task A_download_to_a_file_never_follows_a_link_planted_in_the_staging_folder()
+    {
+        var dir = Directory.CreateTempSubdirectory("v2v-stage").FullName;
+        var outside = Directory.CreateTempSubdirectory("v2v-outside").FullName;
+        try
+        {
+            var victim = System.IO.Path.Combine(outside, "victim");
+            File.WriteAllText(victim, "precious");
+            var local = System.IO.Path.Combine(dir, "disk-flat.vmdk");
+            File.CreateSymbolicLink(local + ".part", victim); // the old, predictable temporary name
+            File.CreateSymbolicLink(System.IO.Path.Combine(dir, $".disk-flat.vmdk.v2v-tmp-{Environment.ProcessId}"), victim);
+
+            var r = await Downloader(new Responder((_, _) => Full(Data))).DownloadToFileAsync(Path1, local, null, TestContext.Current.CancellationToken);
+            Assert.Equal(local, r.LocalPath);
+            Assert.Equal(Data, File.ReadAllBytes(local));
+            Assert.Null(new FileInfo(local).LinkTarget);
+            Assert.Equal("precious", File.ReadAllText(victim));
+            Assert.Empty(Directory.GetFiles(dir, "*v2v-tmp-*-*"));
+
+            // A link at the final name is not replaced, and nothing goes through it.
+            var absent = System.IO.Path.Combine(outside, "absent");
+            var local2 = System.IO.Path.Combine(dir, "second.vmdk");
+            File.CreateSymbolicLink(local2, absent);
+            await Assert.ThrowsAsync<IOException>(() => Downloader(new Responder((_, _) => Full(Data))).DownloadToFileAsync(Path1, local2, null, TestContext.Current.CancellationToken));
+            Assert.False(File.Exists(absent));
+            Assert.Equal("precious", File.ReadAllText(victim));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+            Directory.Delete(outside, true);
+        }
+    }
+
     private sealed class WriteOnly(Stream inner) : Stream
     {
         public override bool CanRead => false;

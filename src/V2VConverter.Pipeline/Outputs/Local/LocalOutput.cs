@@ -7,8 +7,11 @@ namespace V2VConverter.Pipeline.Outputs.Local;
 
 /// <summary>
 /// <c>-o local -os DIR</c>: every disk becomes a file in DIR (<c>NAME-sda.qcow2</c> ...), then
-/// <c>DIR/NAME.report.json</c> and, last, <c>DIR/NAME.xml</c>. Nothing is overwritten, and on failure
-/// the files this run wrote are removed.
+/// <c>DIR/NAME.report.json</c> and, last, <c>DIR/NAME.xml</c>. One run at a time writes a VM into a folder (a lock
+/// file <c>.NAME.v2v-lock</c>, flock'd for the run). The disks stay under hidden temporary names until the end and
+/// every file is then renamed into place without replacing anything, so a second run, a kill or a failure never
+/// leaves a disk under its final name without its XML, and never overwrites another run's files. On failure the
+/// files this run wrote are removed.
 /// </summary>
 public sealed class LocalOutput : IConversionOutput
 {
@@ -48,7 +51,9 @@ public sealed class LocalOutput : IConversionOutput
             throw new InvalidDataException($"{plan.Source.Origin}: the VM has no disks to convert");
         }
 
-        var xmlPath = Path.Combine(plan.Disks[0].StorageTarget, Planner.SafeFileName(plan.Name) + ".xml");
+        var folder = plan.Disks[0].StorageTarget;
+        var baseName = Planner.SafeFileName(plan.Name);
+        var xmlPath = Path.Combine(folder, baseName + ".xml");
         var reportPath = Path.ChangeExtension(xmlPath, ".report.json");
         foreach (var d in plan.Disks)
         {
@@ -68,34 +73,65 @@ public sealed class LocalOutput : IConversionOutput
                 Directory.CreateDirectory(d.StorageTarget);
                 context.Log.Info($"created output directory {d.StorageTarget}");
             }
-
-            RefuseExisting(d.OutputPath);
         }
 
-        RefuseExisting(reportPath);
-        RefuseExisting(xmlPath);
-        return new Session(plan, xmlPath, reportPath);
+        var runLock = OutputLock.Take(folder, baseName, plan.Name);
+        try
+        {
+            foreach (var dir in plan.Disks.Select(d => d.StorageTarget).Distinct(StringComparer.Ordinal))
+            {
+                foreach (var stale in AtomicOutputFile.RemoveStaleTemps(dir))
+                {
+                    context.Log.Info($"removed {stale}, left by a run that was killed");
+                }
+            }
+
+            foreach (var d in plan.Disks)
+            {
+                RefuseExisting(d.OutputPath);
+            }
+
+            RefuseExisting(reportPath);
+            RefuseExisting(xmlPath);
+            return new Session(plan, xmlPath, reportPath, runLock);
+        }
+        catch
+        {
+            runLock.Dispose();
+            throw;
+        }
     }
 
     private static void RefuseExisting(string path)
     {
-        if (File.Exists(path) || Directory.Exists(path))
+        if (File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null)
         {
             throw new IOException($"{path}: output file already exists; remove it or choose another -os");
         }
     }
 
-    private sealed class Session(ConversionPlan plan, string xmlPath, string reportPath) : IOutputSession
+    private sealed class Session(ConversionPlan plan, string xmlPath, string reportPath, OutputLock runLock) : IOutputSession
     {
-        private readonly List<string> _written = [];
+        private readonly List<AtomicOutputFile> _disks = [];
+        private readonly List<string> _committed = [];
         private readonly Lock _gate = new();
         private bool _finalized;
+        private bool _disposed;
 
         public IDiskTarget DiskTarget(int index) => new FileTarget(plan.Disks[index].OutputPath, plan.Disks[index].Format, this);
 
         public IReadOnlyList<string> Finalize(ConversionPlan finalPlan, OutputDocuments documents)
         {
             ArgumentNullException.ThrowIfNull(documents);
+            lock (_gate)
+            {
+                foreach (var disk in _disks)
+                {
+                    disk.Commit(fsync: false); // flushed when written, if asked; never replaces a file
+                    _committed.Add(disk.FinalPath);
+                }
+            }
+
             AtomicOutputFile.WriteAllText(reportPath, documents.ReportJson);
             Track(reportPath);
             AtomicOutputFile.WriteAllText(xmlPath, documents.DomainXml);
@@ -104,47 +140,87 @@ public sealed class LocalOutput : IConversionOutput
             return [reportPath, xmlPath];
         }
 
-        public void Track(string path)
+        public AtomicOutputFile CreateDisk(string path, long preallocation)
+        {
+            var file = AtomicOutputFile.Create(path, preallocation);
+            lock (_gate)
+            {
+                _disks.Add(file);
+            }
+
+            return file;
+        }
+
+        private void Track(string path)
         {
             lock (_gate)
             {
-                _written.Add(path);
+                _committed.Add(path);
             }
         }
 
         public void Dispose()
         {
-            if (_finalized)
+            if (_disposed)
             {
                 return;
             }
 
-            lock (_gate)
+            _disposed = true;
+            try
             {
-                foreach (var f in _written)
+                lock (_gate)
                 {
-                    File.Delete(f);
-                }
+                    foreach (var disk in _disks)
+                    {
+                        disk.Dispose(); // removes an uncommitted temporary file
+                    }
 
-                _written.Clear();
+                    if (!_finalized)
+                    {
+                        foreach (var f in _committed)
+                        {
+                            File.Delete(f);
+                        }
+                    }
+
+                    _disks.Clear();
+                    _committed.Clear();
+                }
+            }
+            finally
+            {
+                runLock.Dispose();
             }
         }
     }
 
     private sealed class FileTarget(string path, string format, Session session) : IDiskTarget
     {
+        private AtomicOutputFile? _file;
+
         public string Describe => path;
 
-        public string? LocalPath => path;
+        /// <summary>Until the run is finalized the disk is under its temporary name; the guest stage works on that file.</summary>
+        public string? LocalPath => _file?.TempPath ?? path;
 
         public string Format => format;
 
         public DiskConvertResult Write(IVirtualDisk disk, DiskConvertOptions options, Action<DiskProgress>? progress, CancellationToken cancellationToken)
         {
+            ArgumentNullException.ThrowIfNull(disk);
             ArgumentNullException.ThrowIfNull(options);
-            var result = DiskConverter.Convert(disk, path, options with { Format = format == "raw" ? DiskOutputFormat.Raw : DiskOutputFormat.Qcow2 }, progress, cancellationToken);
-            session.Track(path);
-            return result;
+            var o = options with { Format = format == "raw" ? DiskOutputFormat.Raw : DiskOutputFormat.Qcow2 };
+            o.Validate();
+            try
+            {
+                _file = session.CreateDisk(path, DiskConverter.PreallocationFor(disk, o));
+                return DiskConverter.WriteAsync(disk, _file, o, progress, cancellationToken).GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (AtomicOutputFile.IsNoSpace(ex) && !ex.Message.StartsWith(path, StringComparison.Ordinal))
+            {
+                throw AtomicOutputFile.NoSpace(path, ex);
+            }
         }
     }
 }
