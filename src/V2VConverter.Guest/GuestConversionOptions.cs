@@ -11,6 +11,12 @@ public sealed record GuestConversionOptions
 
     public ApplianceAccelerator Accelerator { get; init; } = ApplianceAccelerator.Auto;
 
+    /// <summary>How long a KVM appliance launch may take before it is stopped and retried with TCG (<c>--kvm-launch-timeout</c>).</summary>
+    public TimeSpan KvmLaunchDeadline { get; init; } = ApplianceLaunch.DefaultKvmDeadline;
+
+    /// <summary>The appliance launch these options ask for.</summary>
+    public ApplianceLaunch Launch => new() { Accelerator = Accelerator, KvmDeadline = KvmLaunchDeadline };
+
     /// <summary>Remove VMware Tools (default true).</summary>
     public bool RemoveVmwareTools { get; init; } = true;
 

@@ -50,7 +50,7 @@ public static class LinuxGuestConverter
         GuestfsSession session;
         try
         {
-            session = GuestfsSession.Launch(outputDisks, options.Accelerator, log);
+            session = GuestfsSession.Launch(outputDisks, options.Launch, log);
         }
         catch (GuestfsException e)
         {
@@ -250,9 +250,13 @@ public static class LinuxGuestConverter
     /// Inspects without changing anything (for <c>v2v inspect X.vmx --guest</c>): the disks are added
     /// read-only and mounted read-only. Returns null with a logged reason when no Linux guest is found.
     /// </summary>
-    public static GuestInspection? Inspect(IReadOnlyList<ApplianceDisk> disks, ApplianceAccelerator accel, ILogger log)
+    public static GuestInspection? Inspect(IReadOnlyList<ApplianceDisk> disks, ApplianceAccelerator accel, ILogger log) =>
+        Inspect(disks, new ApplianceLaunch { Accelerator = accel }, log);
+
+    /// <inheritdoc cref="Inspect(IReadOnlyList{ApplianceDisk}, ApplianceAccelerator, ILogger)"/>
+    public static GuestInspection? Inspect(IReadOnlyList<ApplianceDisk> disks, ApplianceLaunch launch, ILogger log, CancellationToken ct = default)
     {
-        using var session = GuestfsSession.Launch(disks.Select(d => d with { ReadOnly = true }).ToList(), accel, log);
+        using var session = GuestfsSession.Launch(disks.Select(d => d with { ReadOnly = true }).ToList(), launch, log, ct);
         var id = GuestInspector.Identify(session, readOnly: true, log);
         return id is null ? null : GuestInspector.Inspect(session, id, log);
     }

@@ -201,7 +201,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
             {
                 ct.ThrowIfCancellationRequested();
                 Stage("guest");
-                guest = GuestStage.Run(plan, targets.Select(t => t.LocalPath!).ToList(), registry.Guests, request.Guest, Log);
+                guest = GuestStage.Run(plan, targets.Select(t => t.LocalPath!).ToList(), registry.Guests, request.Guest, Log, ct);
                 finalPlan = Replan(source.Vm, planRequest, guest.Facts);
             }
         }
@@ -215,7 +215,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
     }
 
     /// <summary><c>inspect --guest</c>: looks inside the source disks, read-only, in one appliance launch.</summary>
-    public static GuestInspection? InspectSourceGuest(VirtualMachine vm, ILogger log)
+    public static GuestInspection? InspectSourceGuest(VirtualMachine vm, ApplianceLaunch launch, ILogger log, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(vm);
         var disks = vm.Disks.Where(d => d.FileState == DiskFileState.Present && d.ResolvedPath is not null)
@@ -225,7 +225,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
             throw new FileNotFoundException($"{vm.Origin}: --guest needs the VM's disk files, and none is present here");
         }
 
-        return LinuxGuestConverter.Inspect(disks, ApplianceAccelerator.Auto, log);
+        return LinuxGuestConverter.Inspect(disks, launch, log, ct);
     }
 
     /// <summary>--templates DIR must exist, and every template must parse: checked before anything is opened.</summary>

@@ -21,6 +21,9 @@ public sealed record GuestStageOptions
     public DeviceNamingStyle DeviceNaming { get; init; } = DeviceNamingStyle.Uuid;
 
     public ApplianceAccelerator Accelerator { get; init; } = ApplianceAccelerator.Auto;
+
+    /// <summary>--kvm-launch-timeout: how long a KVM appliance launch may take before it is retried with TCG.</summary>
+    public TimeSpan KvmLaunchDeadline { get; init; } = ApplianceLaunch.DefaultKvmDeadline;
 }
 
 /// <summary>
@@ -30,7 +33,7 @@ public sealed record GuestStageOptions
 /// </summary>
 public static class GuestStage
 {
-    public static GuestConversionOutcome Run(ConversionPlan plan, IReadOnlyList<string> outputPaths, IReadOnlyList<IGuestConverter> converters, GuestStageOptions options, ILogger logger)
+    public static GuestConversionOutcome Run(ConversionPlan plan, IReadOnlyList<string> outputPaths, IReadOnlyList<IGuestConverter> converters, GuestStageOptions options, ILogger logger, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(outputPaths);
@@ -43,13 +46,13 @@ public static class GuestStage
         // A Linux guest on VMware sees its disks as sda, sdb... in the order the plan lists them.
         var deviceMap = plan.Disks.Select((d, i) => ("sd" + Planner.DriveLetters(i), d.TargetDev)).ToList();
         var nics = plan.Nics.Select(n => NicInfo.FromModel(n.Source, n.Source.PciSlotNumber)).OfType<NicInfo>().ToList();
-        var guestOptions = new GuestConversionOptions { DeviceNaming = options.DeviceNaming, Accelerator = options.Accelerator };
+        var guestOptions = new GuestConversionOptions { DeviceNaming = options.DeviceNaming, Accelerator = options.Accelerator, KvmLaunchDeadline = options.KvmLaunchDeadline };
 
         GuestConversionOutcome outcome;
         GuestfsSession session;
         try
         {
-            session = GuestfsSession.Launch(disks, options.Accelerator, log);
+            session = GuestfsSession.Launch(disks, guestOptions.Launch, log, ct);
         }
         catch (Exception e) when (e is GuestfsException or DllNotFoundException)
         {

@@ -113,6 +113,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--bridge", "xml", "a.vmx", "--bridge")]
     [InlineData("-of", "xml", "a.vmx", "-of", "raw", "-of", "qcow2")]
     [InlineData("X.vmx", "inspect")]
+    [InlineData("--kvm-launch-timeout", "convert", "a.vmx", "-os", ".", "--kvm-launch-timeout", "0")]
+    [InlineData("--kvm-launch-timeout", "inspect", "a.vmx", "--guest", "--kvm-launch-timeout", "1h")]
     [InlineData("passwords are not accepted", "inventory", "esx://h/", "--password", "secret")]
     [InlineData("passwords are not accepted", "convert", "-p", "a.vmx")]
     public void Parse_errors_are_one_line_and_exit_2(string mention, params string[] args)

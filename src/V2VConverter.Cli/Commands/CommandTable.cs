@@ -1,5 +1,6 @@
 using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
+using V2VConverter.Guest.Access;
 
 namespace V2VConverter.Cli.Commands;
 
@@ -22,4 +23,12 @@ internal static class CommandTable
     {
         Description = "a local .vmx (or its folder), or esx://[user@]host[:port]/[?no_verify=1] or vpx://[user@]vcenter/Datacenter[/Folder...]/Cluster/Host[?no_verify=1] with --vm NAME",
     };
+
+    /// <summary><c>--kvm-launch-timeout SECONDS</c> of convert and inspect --guest.</summary>
+    public static Option<int?> KvmLaunchTimeout() => CliOptions.Number(
+        "--kvm-launch-timeout", "SECONDS", $"stop a KVM appliance launch that has not finished after SECONDS and retry it with TCG (default {ApplianceLaunch.DefaultKvmDeadline.TotalSeconds:F0})",
+        1, (int)ApplianceLaunch.MaxKvmDeadline.TotalSeconds);
+
+    /// <summary>The value of <see cref="KvmLaunchTimeout"/>, or the default deadline.</summary>
+    public static TimeSpan KvmLaunchDeadline(int? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : ApplianceLaunch.DefaultKvmDeadline;
 }

@@ -10,7 +10,7 @@ using V2VConverter.Pipeline.Contracts;
 namespace V2VConverter.Cli.Commands;
 
 /// <summary>The options of <c>v2v convert</c>, as parsed.</summary>
-internal sealed record ConvertCliOptions(SourceSpec Source, string OutputMode, CopyArgs Copy, bool NoGuestFixups, string? FstabStyle, PlanCliOptions Plan);
+internal sealed record ConvertCliOptions(SourceSpec Source, string OutputMode, CopyArgs Copy, bool NoGuestFixups, string? FstabStyle, PlanCliOptions Plan, int? KvmLaunchTimeout = null);
 
 /// <summary><c>v2v convert X.vmx -o local -os DIR [-of qcow2|raw] [-c]</c>: parses the options into a <see cref="ConversionJob"/> and shows its progress.</summary>
 internal static class ConvertCommand
@@ -22,6 +22,7 @@ internal static class ConvertCommand
         var noGuestFixups = CliOptions.Flag("--no-guest-fixups", "copy only: a compatibility copy (SATA disks, e1000 NICs) without converting the guest");
         var fstabStyle = CliOptions.OneOf("--fstab-style", [], "how fstab/crypttab and the bootloader name devices (default uuid)", "uuid", "vd");
         var allowRunning = CliOptions.Flag("--allow-running", "convert a powered-on vSphere VM (the copy may be inconsistent)");
+        var kvmLaunchTimeout = CommandTable.KvmLaunchTimeout();
         var copy = new CopyOptionSet();
         var plan = new PlanOptionSet();
         var remote = new VSphereOptionSet(withVm: true);
@@ -33,6 +34,7 @@ internal static class ConvertCommand
         command.Options.Add(noGuestFixups);
         command.Options.Add(fstabStyle);
         command.Options.Add(allowRunning);
+        command.Options.Add(kvmLaunchTimeout);
         remote.AddTo(command);
         plan.AddTo(command);
         command.SetAction(r => Run(context, new ConvertCliOptions(
@@ -41,7 +43,8 @@ internal static class ConvertCommand
             copy.Bind(r),
             r.GetValue(noGuestFixups),
             r.GetValue(fstabStyle),
-            plan.Bind(r))));
+            plan.Bind(r),
+            r.GetValue(kvmLaunchTimeout))));
         return command;
     }
 
@@ -62,7 +65,7 @@ internal static class ConvertCommand
             Output = new OutputSpec { Kind = outputKind, Storage = plan.Options.OutputDirectory },
             Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync },
             Vmdk = vmdk,
-            Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming },
+            Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming, KvmLaunchDeadline = CommandTable.KvmLaunchDeadline(o.KvmLaunchTimeout) },
         };
         context.StartLog(RunLogFile.ForConversion(context, source, request.Output.Storage, o.Plan.LogDir));
         using var progress = new ConvertProgress(context, machineReadable);

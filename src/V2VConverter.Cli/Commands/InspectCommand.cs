@@ -1,5 +1,6 @@
 using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
+using V2VConverter.Guest.Access;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline;
 using V2VConverter.Pipeline.Contracts;
@@ -8,7 +9,7 @@ using V2VConverter.Pipeline.Documents;
 namespace V2VConverter.Cli.Commands;
 
 /// <summary>The options of <c>v2v inspect</c>, as parsed.</summary>
-internal sealed record InspectCliOptions(SourceSpec Source, bool Json, bool Guest, PlanCliOptions Plan);
+internal sealed record InspectCliOptions(SourceSpec Source, bool Json, bool Guest, PlanCliOptions Plan, int? KvmLaunchTimeout = null);
 
 /// <summary><c>v2v inspect X.vmx [--json]</c>: the source devices beside their planned targets, and why.</summary>
 internal static class InspectCommand
@@ -18,12 +19,13 @@ internal static class InspectCommand
         var source = CommandTable.SourceArgument();
         var json = CliOptions.Flag("--json", "the same content as JSON");
         var guest = CliOptions.Flag("--guest", "also look inside the source disks (read-only): OS, filesystems, bootloader, kernels, VMware Tools");
+        var kvmLaunchTimeout = CommandTable.KvmLaunchTimeout();
         var plan = new PlanOptionSet();
         var remote = new VSphereOptionSet(withVm: true);
-        var command = new Command("inspect", "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.") { source, json, guest };
+        var command = new Command("inspect", "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.") { source, json, guest, kvmLaunchTimeout };
         remote.AddTo(command);
         plan.AddTo(command);
-        command.SetAction(r => Run(context, new InspectCliOptions(remote.BindSource(r, context, r.GetRequiredValue(source)), r.GetValue(json), r.GetValue(guest), plan.Bind(r))));
+        command.SetAction(r => Run(context, new InspectCliOptions(remote.BindSource(r, context, r.GetRequiredValue(source)), r.GetValue(json), r.GetValue(guest), plan.Bind(r), r.GetValue(kvmLaunchTimeout))));
         return command;
     }
 
@@ -36,7 +38,7 @@ internal static class InspectCommand
         context.StartLog(RunLogFile.InDirectory(context, source, options.Plan.LogDir));
         using var planned = new ConversionJob(context.JobContext()).Plan(new ConversionRequest { Source = source, Plan = request });
         var (vm, plan) = (planned.Vm, planned.Plan);
-        var guest = guestInspect ? ConversionJob.InspectSourceGuest(vm, context.Logger) : null;
+        var guest = guestInspect ? ConversionJob.InspectSourceGuest(vm, new ApplianceLaunch { KvmDeadline = CommandTable.KvmLaunchDeadline(options.KvmLaunchTimeout) }, context.Logger, context.Cancellation) : null;
         if (json)
         {
             context.Out.WriteLine(DocumentJson.Serialize(InspectDocument.Create(plan, guest, context.Log.Warnings.Lines)));

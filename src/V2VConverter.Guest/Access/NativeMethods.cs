@@ -60,6 +60,9 @@ internal static partial class NativeMethods
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int guestfs_set_append(GuestfsHandle g, string? append);
 
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_set_hv(GuestfsHandle g, string hv);
+
     /// <summary>Returns a string owned by the handle (may be NULL): not to be freed.</summary>
     [LibraryImport(Lib, EntryPoint = "guestfs_get_append")]
     internal static partial IntPtr GetAppend(GuestfsHandle g);
@@ -195,6 +198,9 @@ internal static partial class NativeMethods
 
     [LibraryImport(LibC, EntryPoint = "ioctl", SetLastError = true)]
     internal static partial int Ioctl(int fd, nuint request, nint arg);
+
+    [LibraryImport(LibC, EntryPoint = "kill", SetLastError = true)]
+    internal static partial int KillProcess(int pid, int signal);
 
     [LibraryImport(LibC, EntryPoint = "close")]
     internal static partial int CloseFd(int fd);

@@ -32,7 +32,8 @@ public sealed class ApplianceTests
             Assert.Contains(log, l => l.Contains("compatibility mode", StringComparison.Ordinal));
             if (KvmProbe.Check().Usable)
             {
-                Assert.Equal("kvm", report.Accelerator);
+                // A working KVM launches; one that hangs (nested virtualization) is stopped at the deadline and retried with TCG.
+                Assert.True(report.Accelerator == "kvm" || log.Any(l => l.Contains("did not finish within", StringComparison.Ordinal)), string.Join('\n', log));
             }
             else
             {
