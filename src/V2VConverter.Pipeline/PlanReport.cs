@@ -77,6 +77,17 @@ public static class PlanReport
             rows.Add(new DeviceRow($"parallel parallel{p.Index}", p.SourceDescription, CharTarget(p), RuleFor($"parallel{p.Index}")));
         }
 
+        // Ports the planner did not carry (a host device or a socket, without --keep-host-devices).
+        foreach (var s in vm.SerialPorts.Where(s => !plan.Serials.Any(x => x.Index == s.Index)))
+        {
+            rows.Add(new DeviceRow($"serial serial{s.Index}", $"{s.Kind} {s.Target}".TrimEnd(), "(not carried: host device or socket; --keep-host-devices keeps it)", RuleFor($"serial{s.Index}")));
+        }
+
+        foreach (var p in vm.ParallelPorts.Where(p => !plan.Parallels.Any(x => x.Index == p.Index)))
+        {
+            rows.Add(new DeviceRow($"parallel parallel{p.Index}", $"{p.Kind} {p.Target}".TrimEnd(), "(not carried: host device; --keep-host-devices keeps it)", RuleFor($"parallel{p.Index}")));
+        }
+
         var v = vm.Video;
         rows.Add(new DeviceRow("video", v is null ? "svga (default)" : $"{v.Model} {v.VramKiB} KiB, {v.Displays} display(s){(v.Accel3D ? ", 3D" : "")}", $"{plan.Video.Model} {plan.Video.VramKiB} KiB, {plan.Video.Heads} head(s)", RuleFor("video")));
         rows.Add(new DeviceRow("sound", vm.Sound?.VirtualDev ?? "(none)", plan.SoundModel ?? "(none)", RuleFor("sound")));

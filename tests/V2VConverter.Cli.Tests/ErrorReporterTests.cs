@@ -21,4 +21,31 @@ public sealed class ErrorReporterTests
         Assert.Equal(ExitCodes.Failure, code);
         Assert.Equal("libguestfs: guestfs_launch failed.", message);
     }
+
+    /// <summary>Issue 11 point 11: a timeout is a failure (exit 1) in its own words; only a real cancellation is "interrupted" (130).</summary>
+    [Fact]
+    public void A_timeout_is_a_failure_naming_itself_and_a_cancellation_is_an_interruption()
+    {
+        Assert.Equal((ExitCodes.Failure, "vSphere esx1:443 did not answer Login within 2 s"), ErrorReporter.Classify(new TimeoutException("vSphere esx1:443 did not answer Login within 2 s")));
+        Assert.Equal((ExitCodes.Failure, "The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing."),
+            ErrorReporter.Classify(new TaskCanceledException("x", new TimeoutException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing."))));
+        Assert.Equal(ExitCodes.Interrupted, ErrorReporter.Classify(new OperationCanceledException()).Code);
+    }
+
+    /// <summary>Issue 11 point 4: the error line and the -v dump mask a registered password in every form a server or a sink gives it.</summary>
+    [Fact]
+    public void The_error_line_and_the_stack_dump_mask_the_password_in_its_escaped_forms()
+    {
+        const string password = "Er7Rq<&>\"'\\ +/%";
+        Secrets.Register(password);
+        var xml = System.Security.SecurityElement.Escape(password);
+        var inner = new InvalidDataException($"fault: <password>{xml}</password> url={Uri.EscapeDataString(password)}");
+        var e = new StringWriter();
+        using var context = new CliContext(new StringWriter(), e, Path.GetTempPath()) { Verbose = true };
+
+        Assert.Equal(ExitCodes.Failure, ErrorReporter.Report(new IOException($"wrapped: {password}", inner), context));
+
+        Assert.DoesNotContain("Er7Rq", e.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"<password>{Secrets.Replacement}</password>", e.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -16,14 +16,14 @@ public static class GoldenSupport
 
     public static bool Update => Environment.GetEnvironmentVariable("V2V_UPDATE_GOLDEN") == "1";
 
-    public static (string Xml, ConversionPlan Plan) Convert(string vmxPath, IReadOnlyDictionary<string, string?>? commandLine = null, bool useOutputDir = true)
+    public static (string Xml, ConversionPlan Plan) Convert(string vmxPath, IReadOnlyDictionary<string, string?>? commandLine = null, bool useOutputDir = true, bool keepHostDevices = false, TestLog? log = null)
     {
-        var diags = new TestLog().Logger;
+        var diags = (log ?? new TestLog()).Logger;
         var vm = VmxSource.Load(vmxPath, diags);
         var request = new PlanRequest
         {
             Mapping = new MappingSources { Environment = new Dictionary<string, string?>(), CommandLine = commandLine ?? new Dictionary<string, string?>() },
-            Options = new PlanOptions { OutputDirectory = useOutputDir ? OutputDir : null },
+            Options = new PlanOptions { OutputDirectory = useOutputDir ? OutputDir : null, KeepHostDevices = keepHostDevices },
         };
         var plan = ConversionPlanner.Plan(vm, request, diags);
         var xml = new DomainXmlBuilder().BuildString(plan);

@@ -10,7 +10,7 @@ using V2VConverter.Sources.VSphere;
 namespace V2VConverter.Cli.Commands;
 
 /// <summary>The options of <c>v2v inventory</c>, as parsed.</summary>
-internal sealed record InventoryCliOptions(string Uri, bool Json, int? PageSize, string? PasswordFile, string? Thumbprint);
+internal sealed record InventoryCliOptions(string Uri, bool Json, int? PageSize, string? PasswordFile, string? Thumbprint, int? TimeoutSeconds = null);
 
 /// <summary><c>v2v inventory URI [--json]</c>: every VM of an ESXi host or vCenter path.</summary>
 internal static class InventoryCommand
@@ -32,7 +32,7 @@ internal static class InventoryCommand
         command.SetAction(r =>
         {
             var (passwordFile, thumbprint) = vsphere.BindCredentials(r, context);
-            return Run(context, new InventoryCliOptions(r.GetRequiredValue(uri), r.GetValue(json), r.GetValue(pageSize), passwordFile, thumbprint));
+            return Run(context, new InventoryCliOptions(r.GetRequiredValue(uri), r.GetValue(json), r.GetValue(pageSize), passwordFile, thumbprint, vsphere.BindTimeout(r)));
         });
         return command;
     }
@@ -48,7 +48,7 @@ internal static class InventoryCommand
             throw new UsageException($"inventory needs an esx:// or vpx:// URI, not \"{uriText}\"");
         }
 
-        var spec = new SourceSpec { Location = uriText, PasswordFile = passwordFile, Thumbprint = thumbprint };
+        var spec = new SourceSpec { Location = uriText, PasswordFile = passwordFile, Thumbprint = thumbprint, TimeoutSeconds = o.TimeoutSeconds };
         var vms = VSphereInventorySource.ListVms(spec, new SourceContext { Log = context.Logger, GetEnv = context.GetEnv, WorkingDirectory = context.WorkingDirectory, Cancellation = context.Cancellation }, pageSize ?? 500);
 
         if (json)

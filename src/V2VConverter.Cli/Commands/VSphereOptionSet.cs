@@ -18,6 +18,8 @@ internal sealed class VSphereOptionSet(bool withVm)
     private readonly Option<string> _passwordFile = CliOptions.Value("--password-file", "FILE", "read the vSphere password from FILE (else $V2V_PASSWORD, else ~/.netrc)");
     private readonly Option<string> _thumbprint = CliOptions.Value("--thumbprint", "SHA1|SHA256", "pin the server's TLS certificate by its SHA-1 or SHA-256 thumbprint");
     private readonly RefusedOption _password = new("--password", PasswordRefusal, "-p");
+    private readonly Option<int?> _timeout = CliOptions.Number(
+        "--timeout", "SECONDS", "give up on a vSphere server silent for SECONDS: to connect, for the TLS handshake, for one SOAP call or a stalled download (default 30 s to connect and for TLS, 120 s for a call or a download)", 1, 86400);
 
     public void AddTo(Command command)
     {
@@ -29,7 +31,11 @@ internal sealed class VSphereOptionSet(bool withVm)
         command.Options.Add(_passwordFile);
         command.Options.Add(_thumbprint);
         command.Options.Add(_password);
+        command.Options.Add(_timeout);
     }
+
+    /// <summary><c>--timeout SECONDS</c>, or null for the defaults.</summary>
+    public int? BindTimeout(ParseResult result) => result.GetValue(_timeout);
 
     /// <summary>Reads <c>--password-file</c> and <c>--thumbprint</c> (a malformed thumbprint fails now, before connecting).</summary>
     public (string? PasswordFile, string? Thumbprint) BindCredentials(ParseResult result, CliContext context)
@@ -49,6 +55,6 @@ internal sealed class VSphereOptionSet(bool withVm)
     {
         var vm = _vm is null ? null : result.GetValue(_vm);
         var (file, thumbprint) = BindCredentials(result, context);
-        return new SourceSpec { Location = location, VmName = vm, PasswordFile = file, Thumbprint = thumbprint, AllowRunning = allowRunning };
+        return new SourceSpec { Location = location, VmName = vm, PasswordFile = file, Thumbprint = thumbprint, AllowRunning = allowRunning, TimeoutSeconds = BindTimeout(result) };
     }
 }

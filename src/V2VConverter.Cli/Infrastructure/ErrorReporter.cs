@@ -35,10 +35,12 @@ public static class ErrorReporter
         {
             UsageException => (ExitCodes.Usage, OneLine(ex.Message)),
             _ when V2VConverter.Guest.Access.GuestAccessError.IsGuestAccessFailure(ex) => (ExitCodes.Failure, V2VConverter.Guest.Access.GuestAccessError.Describe(ex)),
+            // A timeout (HttpClient's reads as a TaskCanceledException over a TimeoutException) is a failure, not a Ctrl+C.
+            TaskCanceledException { InnerException: TimeoutException timeout } => (ExitCodes.Failure, OneLine(timeout.Message)),
             OperationCanceledException => (ExitCodes.Interrupted, "interrupted; no output was left under its final name"),
             InvalidDataException or EndOfStreamException or NotSupportedException or FileNotFoundException
                 or DirectoryNotFoundException or UnauthorizedAccessException or IOException or AuthenticationException
-                or HttpRequestException or InvalidOperationException or ArgumentException or FormatException
+                or HttpRequestException or TimeoutException or InvalidOperationException or ArgumentException or FormatException
                 => (ExitCodes.Failure, OneLine(ex.Message)),
             _ => (ExitCodes.Failure, $"internal error: {OneLine(ex.Message)} (run with -v for details)"),
         };

@@ -33,6 +33,9 @@ internal sealed record PlanCliOptions
 
     /// <summary>--log-dir: where the run's JSON log goes (convert: beside the outputs by default).</summary>
     public string? LogDir { get; init; }
+
+    /// <summary>--keep-host-devices: carry the VMX's host paths (serial/parallel files, devices, sockets, outside images) as they are.</summary>
+    public bool KeepHostDevices { get; init; }
 }
 
 /// <summary>The definitions of the mapping options shared by inspect, xml and convert; one instance per command.</summary>
@@ -49,10 +52,11 @@ internal sealed class PlanOptionSet
     private readonly Option<string> _templates = CliOptions.Value("--templates", "DIR", "domain/device templates overriding the built-in templates/");
     private readonly Option<string> _mappingsDir = CliOptions.Value("--mappings-dir", "DIR", "read the rules from DIR instead of the built-in mappings/");
     private readonly Option<string> _logDir = CliOptions.Value("--log-dir", "DIR", "write the run's JSON log (NAME.TIME.log.json) into DIR; convert writes it beside the outputs by default");
+    private readonly Option<bool> _keepHostDevices = CliOptions.Flag("--keep-host-devices", "carry the VMX's host paths into the XML as they are: serial/parallel files, host devices and sockets, CD-ROM/floppy images outside the VM folder (default: pty, dropped or empty, with a warning)");
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _bridge, _network, _outputStorage, _outputFormat, _mapping, _config, _tuning, _set, _templates, _mappingsDir, _logDir })
+        foreach (var o in new Option[] { _bridge, _network, _outputStorage, _outputFormat, _mapping, _config, _tuning, _set, _templates, _mappingsDir, _logDir, _keepHostDevices })
         {
             command.Options.Add(o);
         }
@@ -71,6 +75,7 @@ internal sealed class PlanOptionSet
         Templates = result.GetValue(_templates),
         MappingsDir = result.GetValue(_mappingsDir),
         LogDir = result.GetValue(_logDir),
+        KeepHostDevices = result.GetValue(_keepHostDevices),
     };
 }
 
@@ -152,6 +157,7 @@ internal static class PlanArgs
                 OutputDirectory = outputDir is null ? null : context.ResolvePath(outputDir),
                 OutputFormat = format,
                 CompatibilityMode = compatibilityMode,
+                KeepHostDevices = args.KeepHostDevices,
             },
             TemplatesDirectory = templates,
         };

@@ -60,7 +60,11 @@ public sealed record ConversionPlan
 {
     public required VirtualMachine Source { get; init; }
 
+    /// <summary>The domain name: the VMX displayName with control characters replaced (see <see cref="Planner"/>).</summary>
     public required string Name { get; init; }
+
+    /// <summary>The domain description: the VMX annotation with control characters other than line breaks replaced.</summary>
+    public string? Description { get; init; }
 
     public required string MachineType { get; init; }
 

@@ -14,6 +14,12 @@ public sealed record PlanOptions
     /// <summary>Plan as if the guest had no virtio drivers (SATA disks, e1000 NICs): --no-guest-fixups.</summary>
     public bool CompatibilityMode { get; init; }
 
+    /// <summary>
+    /// --keep-host-devices: carry host paths from the VMX into the domain XML as they are (serial and parallel files,
+    /// host devices and sockets; CD-ROM and floppy images outside the VM folder). Off: only what is safe on the KVM host.
+    /// </summary>
+    public bool KeepHostDevices { get; init; }
+
     /// <summary>What the guest stage found and did; null for a dry run (the guest OS catalog decides).</summary>
     public GuestFacts? GuestFacts { get; init; }
 }

@@ -85,17 +85,17 @@ public sealed partial class Planner
         return (StorageKind.Directory, rules["storage:default:directory"] ?? "/var/lib/libvirt/images", "storage#default");
     }
 
-    private List<CdRomPlan> PlanCdRoms(VirtualMachine vm, RuleFacts facts, Dictionary<string, int> letters)
+    private List<CdRomPlan> PlanCdRoms(VirtualMachine vm, RuleFacts facts, Dictionary<string, int> letters, PlanOptions options)
     {
         var result = new List<CdRomPlan>();
         foreach (var c in vm.CdRoms.OrderBy(c => BusRank(c.Bus)).ThenBy(c => c.Controller).ThenBy(c => c.Unit))
         {
             var bus = Require("devices:cdrom", facts, "bus", "CD-ROM bus");
             var target = NextTarget(letters, bus.Value);
-            var sourceFile = c.Kind == MediaKind.Image && c.ImageIsLocal ? c.ResolvedPath : null;
+            var sourceFile = c.Kind == MediaKind.Image && c.ImageIsLocal ? ConfineImage(vm, c.Key, c.FileName, c.ResolvedPath, options) : null;
             var media = c.Kind switch
             {
-                MediaKind.Image => sourceFile is null ? $"ISO {c.FileName} (not local: empty drive)" : $"ISO {sourceFile}",
+                MediaKind.Image => sourceFile is null ? $"ISO {c.FileName} (not local, or outside the VM folder: empty drive)" : $"ISO {sourceFile}",
                 MediaKind.HostDevice => "host drive (empty drive)",
                 _ => "empty",
             };
@@ -106,14 +106,14 @@ public sealed partial class Planner
         return result;
     }
 
-    private List<FloppyPlan> PlanFloppies(VirtualMachine vm)
+    private List<FloppyPlan> PlanFloppies(VirtualMachine vm, PlanOptions options)
     {
         var result = new List<FloppyPlan>();
         var n = 0;
         foreach (var f in vm.Floppies)
         {
             var target = "fd" + DriveLetters(n++);
-            var sourceFile = f.Kind == MediaKind.Image && f.ImageIsLocal ? f.ResolvedPath : null;
+            var sourceFile = f.Kind == MediaKind.Image && f.ImageIsLocal ? ConfineImage(vm, $"floppy{f.Index}", f.FileName, f.ResolvedPath, options) : null;
             Decide($"floppy{f.Index}", $"floppy {f.Kind.ToString().ToLowerInvariant()} {f.FileName}".TrimEnd(), $"fdc {target}{(sourceFile is null ? ", empty" : ", " + sourceFile)}", "floppy#default");
             result.Add(new FloppyPlan(f, target, sourceFile, null));
         }
@@ -205,21 +205,38 @@ public sealed partial class Planner
         Decide("boot order", vm.BootOrder.Count > 0 ? string.Join(",", vm.BootOrder) : "(VMware default)", string.Join(",", order), vm.BootOrder.Count > 0 ? "bios.bootOrder" : "boot#default");
     }
 
-    private CharDevPlan PlanSerial(SerialPort s, string storageDir)
+    private CharDevPlan? PlanSerial(SerialPort s, string storageDir, PlanOptions options, string? origin)
     {
-        var plan = PlanCharDev("serial", s.Index, s.Kind, s.Target, s.PipeEnd, s.NetworkDirection, storageDir);
-        Decide($"serial{s.Index}", $"{s.Kind.ToString().ToLowerInvariant()} {s.Target}".TrimEnd(), $"{plan.Type} {plan.Path ?? plan.Host + ":" + plan.Service}".TrimEnd(':', ' '), "serial#" + plan.Type);
+        var subject = $"serial{s.Index}";
+        var plan = ConfineCharDev(PlanCharDev("serial", s.Index, s.Kind, s.Target, s.PipeEnd, s.NetworkDirection, storageDir, options.KeepHostDevices), subject, s.Kind, s.Target, options, origin);
+        var from = $"{s.Kind.ToString().ToLowerInvariant()} {s.Target}".TrimEnd();
+        if (plan is null)
+        {
+            Decide(subject, from, "not carried", HostDeviceSafetyRule);
+            return null;
+        }
+
+        Decide(subject, from, $"{plan.Type} {plan.Path ?? plan.Host + ":" + plan.Service}".TrimEnd(':', ' '), "serial#" + plan.Type);
         return plan;
     }
 
-    private CharDevPlan PlanParallel(ParallelPort p, string storageDir)
+    private CharDevPlan? PlanParallel(ParallelPort p, string storageDir, PlanOptions options, string? origin)
     {
-        var plan = PlanCharDev("parallel", p.Index, p.Kind is CharDeviceKind.HostDevice or CharDeviceKind.File ? p.Kind : CharDeviceKind.Unknown, p.Target, null, null, storageDir);
-        Decide($"parallel{p.Index}", $"{p.Kind.ToString().ToLowerInvariant()} {p.Target}".TrimEnd(), $"{plan.Type} {plan.Path}".TrimEnd(), "parallel#" + plan.Type);
+        var subject = $"parallel{p.Index}";
+        var kind = p.Kind is CharDeviceKind.HostDevice or CharDeviceKind.File ? p.Kind : CharDeviceKind.Unknown;
+        var plan = ConfineCharDev(PlanCharDev("parallel", p.Index, kind, p.Target, null, null, storageDir, options.KeepHostDevices), subject, p.Kind, p.Target, options, origin);
+        var from = $"{p.Kind.ToString().ToLowerInvariant()} {p.Target}".TrimEnd();
+        if (plan is null)
+        {
+            Decide(subject, from, "not carried", HostDeviceSafetyRule);
+            return null;
+        }
+
+        Decide(subject, from, $"{plan.Type} {plan.Path}".TrimEnd(), "parallel#" + plan.Type);
         return plan;
     }
 
-    private CharDevPlan PlanCharDev(string kind, int index, CharDeviceKind source, string? target, string? pipeEnd, string? direction, string storageDir)
+    private CharDevPlan PlanCharDev(string kind, int index, CharDeviceKind source, string? target, string? pipeEnd, string? direction, string storageDir, bool keepHostDevices)
     {
         var desc = $"{source} {target}".Trim();
         switch (source)
@@ -231,7 +248,7 @@ public sealed partial class Planner
                 return new CharDevPlan(kind, index, "file", path, null, null, null, null, desc);
             case CharDeviceKind.Pipe when !string.IsNullOrEmpty(target):
                 var sock = target.StartsWith('/') ? target : Path.Combine("/var/lib/libvirt/qemu", SafeFileName(target.Replace('\\', '/').Split('/').Last()) + ".sock");
-                if (!target.StartsWith('/'))
+                if (!target.StartsWith('/') && keepHostDevices)
                 {
                     log.Warn($"{kind}{index}: VMware pipe \"{target}\" becomes the UNIX socket {sock}");
                 }

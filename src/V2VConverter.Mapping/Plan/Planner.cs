@@ -62,8 +62,8 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
 
         var letters = new Dictionary<string, int>(StringComparer.Ordinal);
         var disks = PlanDisks(vm, facts, options, outputFormat, letters, tuning);
-        var cdroms = PlanCdRoms(vm, facts, letters);
-        var floppies = PlanFloppies(vm);
+        var cdroms = PlanCdRoms(vm, facts, letters, options);
+        var floppies = PlanFloppies(vm, options);
         var nics = PlanNics(vm, facts);
         AssignBootOrder(vm, ref disks, ref cdroms, ref floppies, ref nics);
         var video = PlanVideo(vm, facts);
@@ -95,7 +95,8 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
         return new ConversionPlan
         {
             Source = vm,
-            Name = vm.Name,
+            Name = XmlText("displayName", vm.Name, vm.Origin, keepLineBreaks: false),
+            Description = vm.Annotation is null ? null : XmlText("annotation", vm.Annotation, vm.Origin, keepLineBreaks: true),
             MachineType = machineType,
             Architecture = vm.Guest.Architecture switch
             {
@@ -110,8 +111,8 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
             CdRoms = cdroms,
             Floppies = floppies,
             Nics = nics,
-            Serials = vm.SerialPorts.Select(s => PlanSerial(s, storageDir)).ToList(),
-            Parallels = vm.ParallelPorts.Select(p => PlanParallel(p, storageDir)).ToList(),
+            Serials = vm.SerialPorts.Select(s => PlanSerial(s, storageDir, options, vm.Origin)).OfType<CharDevPlan>().ToList(),
+            Parallels = vm.ParallelPorts.Select(p => PlanParallel(p, storageDir, options, vm.Origin)).OfType<CharDevPlan>().ToList(),
             Video = video,
             SoundModel = sound.Value,
             UsbModels = usb,

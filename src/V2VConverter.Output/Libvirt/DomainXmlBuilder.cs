@@ -21,7 +21,7 @@ public sealed class DomainXmlBuilder(TemplateSet? templates = null)
         {
             ["name"] = plan.Name,
             ["uuid"] = vm.Uuid?.ToString("D"),
-            ["description"] = vm.Annotation,
+            ["description"] = plan.Description,
             ["origin"] = vm.Origin ?? "",
             ["guestOsId"] = vm.Guest.VmxId,
             ["guestOs"] = vm.Guest.Description,

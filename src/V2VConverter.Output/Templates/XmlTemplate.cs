@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml;
 using System.Xml.Linq;
@@ -91,8 +92,34 @@ public sealed partial class XmlTemplate
     private string Substitute(string s, IReadOnlyDictionary<string, string?> values) =>
         s.Contains("{{", StringComparison.Ordinal) ? Placeholder().Replace(s, m => Lookup(m.Groups[1].Value, values) ?? "") : s;
 
-    private string? Lookup(string name, IReadOnlyDictionary<string, string?> values) =>
-        values.TryGetValue(name, out var v) ? v : throw new InvalidDataException($"template {Name}: no value for placeholder {{{{{name}}}}}");
+    private string? Lookup(string name, IReadOnlyDictionary<string, string?> values)
+    {
+        if (!values.TryGetValue(name, out var v))
+        {
+            throw new InvalidDataException($"template {Name}: no value for placeholder {{{{{name}}}}}");
+        }
+
+        // XML 1.0 cannot hold control characters such as U+0001: say which value has one, not "hexadecimal value 0x01".
+        for (var i = 0; v is not null && i < v.Length; i++)
+        {
+            if (XmlConvert.IsXmlChar(v[i]))
+            {
+                continue;
+            }
+
+            if (i + 1 < v.Length && XmlConvert.IsXmlSurrogatePair(v[i + 1], v[i]))
+            {
+                i++;
+                continue;
+            }
+
+            var shown = new string(v.Select(c => XmlConvert.IsXmlChar(c) ? c : '?').ToArray());
+            throw new InvalidDataException(
+                $"template {Name}: the value of {{{{{name}}}}} has U+{((int)v[i]).ToString("X4", CultureInfo.InvariantCulture)} at character {i}, which XML cannot hold: \"{shown}\"");
+        }
+
+        return v;
+    }
 
     [GeneratedRegex(@"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")]
     private static partial Regex Placeholder();

@@ -21,6 +21,9 @@ public sealed record SourceSpec
     /// <summary>--thumbprint SHA1|SHA256: the pinned server certificate.</summary>
     public string? Thumbprint { get; init; }
 
+    /// <summary>--timeout SECONDS: for a vSphere source, the connect, TLS, SOAP call and download timeouts (null: their defaults).</summary>
+    public int? TimeoutSeconds { get; init; }
+
     /// <summary>--allow-running: convert a powered-on VM anyway (the copy may be inconsistent).</summary>
     public bool AllowRunning { get; init; }
 }

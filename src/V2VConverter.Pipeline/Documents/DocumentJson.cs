@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Pipeline.Documents;
 
@@ -42,7 +43,32 @@ public sealed partial class DocumentJsonContext : JsonSerializerContext
         public static readonly DocumentJsonContext Instance = new(new JsonSerializerOptions(Default.Options)
         {
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            Converters = { new MaskedStringConverter() },
         });
+    }
+}
+
+/// <summary>
+/// Writes every string value through <see cref="Secrets.Mask"/>: a document quotes text from servers and
+/// guests (a VM name, a fault), and a registered password must not reach a report or stdout. Masking the
+/// value, not the serialized text, keeps the document valid JSON whatever the password holds.
+/// </summary>
+internal sealed class MaskedStringConverter : JsonConverter<string>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetString();
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(Secrets.Mask(value));
+    }
+
+    public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetString()!;
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WritePropertyName(Secrets.Mask(value));
     }
 }
 

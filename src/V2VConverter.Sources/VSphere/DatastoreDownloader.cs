@@ -170,7 +170,7 @@ public sealed class DatastoreDownloader
             _log.Detail($"download: {path} resuming at byte {s.Offset}");
         }
 
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        using var response = await SendAsync(request, path, ct).ConfigureAwait(false);
         switch (response.StatusCode)
         {
             case HttpStatusCode.NotFound:
@@ -183,7 +183,7 @@ public sealed class DatastoreDownloader
                 var range = response.Content.Headers.ContentRange;
                 if (range?.From != s.Offset)
                 {
-                    throw new InvalidDataException($"datastore file {path}: asked for bytes from {s.Offset}, the server sent Content-Range \"{range}\"");
+                    throw new InvalidDataException(Secrets.Mask($"datastore file {path}: asked for bytes from {s.Offset}, the server sent Content-Range \"{range}\""));
                 }
 
                 if (range.Length is { } total)
@@ -215,10 +215,10 @@ public sealed class DatastoreDownloader
             default:
                 if ((int)response.StatusCode >= 500)
                 {
-                    throw new HttpRequestException($"datastore file {path}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
+                    throw new HttpRequestException(Secrets.Mask($"datastore file {path} on {_base.Authority}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}"), null, response.StatusCode);
                 }
 
-                throw new IOException($"datastore file {path} on {_base.Authority}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+                throw new IOException(Secrets.Mask($"datastore file {path} on {_base.Authority}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}"));
         }
 
         await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
@@ -235,9 +235,9 @@ public sealed class DatastoreDownloader
                     {
                         n = await body.ReadAsync(buffer.AsMemory(0, BufferSize), idle.Token).ConfigureAwait(false);
                     }
-                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
                     {
-                        throw new TimeoutException($"datastore file {path}: no data for {Options.IdleTimeout.TotalSeconds:0} s at byte {s.Offset}");
+                        throw new VSphereTimeoutException($"datastore file {path} on {_base.Authority}: no data for {VSphereTimeoutException.Seconds(Options.IdleTimeout)} at byte {s.Offset} (see --timeout)", ex);
                     }
                 }
 
@@ -272,6 +272,25 @@ public sealed class DatastoreDownloader
             }
 
             s.ChecksumVerified = true;
+        }
+    }
+
+    /// <summary>Sends the GET; a server that takes it and never answers is a timeout (retried: a GET is idempotent), not a hang.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, DatastorePath path, CancellationToken ct)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(Options.IdleTimeout);
+        try
+        {
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, wait.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested && VSphereTimeoutException.Find(ex) is { } timeout)
+        {
+            throw new VSphereTimeoutException(timeout.Message, ex);
+        }
+        catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            throw new VSphereTimeoutException($"datastore file {path} on {_base.Authority}: no response within {VSphereTimeoutException.Seconds(Options.IdleTimeout)} (see --timeout)", ex);
         }
     }
 
@@ -377,6 +396,6 @@ public sealed record DownloadOptions
 
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>A read that yields nothing for this long counts as a dropped connection.</summary>
+    /// <summary>A request without response headers, or a read that yields nothing, for this long counts as a dropped connection.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
 }

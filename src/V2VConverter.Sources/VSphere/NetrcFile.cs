@@ -54,8 +54,12 @@ public sealed class NetrcFile
         return Parse(File.ReadAllText(path), path);
     }
 
-    public static NetrcFile Parse(string text, string origin)
+    public static NetrcFile Parse(string text, string origin) => Parse(text, origin, out _);
+
+    /// <summary>Parses in one pass; <paramref name="charsRead"/> counts the characters the tokenizer read (tests check it stays linear).</summary>
+    internal static NetrcFile Parse(string text, string origin, out long charsRead)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var entries = new List<NetrcEntry>();
         string? machine = null;
         string? login = null, password = null, account = null;
@@ -72,14 +76,14 @@ public sealed class NetrcFile
             open = false;
         }
 
-        var pos = 0;
-        while (NextToken(text, ref pos, out var token, out var line))
+        var tokens = new Tokenizer(text, origin);
+        while (tokens.Next(out var token, out var line))
         {
             switch (token)
             {
                 case "machine":
                     Close();
-                    machine = Need(text, ref pos, token, line, origin);
+                    machine = tokens.Need(token, line);
                     open = true;
                     break;
                 case "default":
@@ -87,18 +91,18 @@ public sealed class NetrcFile
                     open = true;
                     break;
                 case "login":
-                    login = Need(text, ref pos, token, line, origin);
+                    login = tokens.Need(token, line);
                     break;
                 case "password":
-                    password = Need(text, ref pos, token, line, origin);
+                    password = tokens.Need(token, line);
                     break;
                 case "account":
-                    account = Need(text, ref pos, token, line, origin);
+                    account = tokens.Need(token, line);
                     break;
                 case "macdef":
                     Close();
-                    Need(text, ref pos, token, line, origin);
-                    SkipMacro(text, ref pos);
+                    tokens.Need(token, line);
+                    tokens.SkipMacro();
                     break;
                 default:
                     throw new InvalidDataException($"{origin}:{line}: unknown .netrc keyword \"{token}\" (expected machine, default, login, password, account or macdef)");
@@ -106,6 +110,7 @@ public sealed class NetrcFile
         }
 
         Close();
+        charsRead = tokens.CharsRead;
         return new NetrcFile(entries, origin);
     }
 
@@ -121,84 +126,143 @@ public sealed class NetrcFile
             ?? Entries.FirstOrDefault(e => e.IsDefault && UserOk(e));
     }
 
-    private static string Need(string text, ref int pos, string keyword, int line, string origin) =>
-        NextToken(text, ref pos, out var value, out _)
-            ? value
-            : throw new InvalidDataException($"{origin}:{line}: \"{keyword}\" at the end of the file has no value");
-
-    private static bool NextToken(string text, ref int pos, out string token, out int line)
+    /// <summary>
+    /// Splits the text into tokens in one forward pass, counting lines as it goes: no character is read
+    /// twice, so a file of many short lines or comments costs its length, not its length squared.
+    /// </summary>
+    private sealed class Tokenizer(string text, string origin)
     {
-        while (pos < text.Length && char.IsWhiteSpace(text[pos]))
-        {
-            pos++;
-        }
+        private readonly System.Text.StringBuilder _token = new();
+        private int _pos;
+        private int _line = 1;
 
-        line = 1 + text.AsSpan(0, pos).Count('\n');
-        if (pos >= text.Length)
-        {
-            token = "";
-            return false;
-        }
+        /// <summary>Characters read so far (each is read once).</summary>
+        public long CharsRead { get; private set; }
 
-        if (text[pos] == '#')
+        /// <summary>The value after <paramref name="keyword"/>, which stands on <paramref name="line"/>.</summary>
+        public string Need(string keyword, int line) =>
+            Next(out var value, out _, keyword)
+                ? value
+                : throw new InvalidDataException($"{origin}:{line}: \"{keyword}\" at the end of the file has no value");
+
+        public bool Next(out string token, out int line) => Next(out token, out line, null);
+
+        /// <summary>A macro body runs from the next line to the first empty line (or the end of the file).</summary>
+        public void SkipMacro()
         {
-            // A comment runs to the end of the line (curl and GNU inetutils accept these).
-            while (pos < text.Length && text[pos] != '\n')
+            // The rest of the macdef line.
+            while (Peek() is { } c && c != '\n')
             {
-                pos++;
+                Take();
             }
 
-            return NextToken(text, ref pos, out token, out line);
-        }
-
-        var sb = new System.Text.StringBuilder();
-        if (text[pos] == '"')
-        {
-            pos++;
-            while (pos < text.Length && text[pos] != '"')
-            {
-                if (text[pos] == '\\' && pos + 1 < text.Length)
-                {
-                    pos++;
-                }
-
-                sb.Append(text[pos++]);
-            }
-
-            pos++; // closing quote (or end of text)
-        }
-        else
-        {
-            while (pos < text.Length && !char.IsWhiteSpace(text[pos]))
-            {
-                sb.Append(text[pos++]);
-            }
-        }
-
-        token = sb.ToString();
-        return true;
-    }
-
-    /// <summary>A macro body runs from the next line to the first empty line.</summary>
-    private static void SkipMacro(string text, ref int pos)
-    {
-        var nl = text.IndexOf('\n', pos);
-        if (nl < 0)
-        {
-            pos = text.Length;
-            return;
-        }
-
-        pos = nl + 1;
-        while (pos < text.Length)
-        {
-            var end = text.IndexOf('\n', pos);
-            var lineText = end < 0 ? text[pos..] : text[pos..end];
-            pos = end < 0 ? text.Length : end + 1;
-            if (lineText.TrimEnd('\r').Length == 0)
+            if (Peek() is null)
             {
                 return;
             }
+
+            Take(); // its newline
+            var empty = true;
+            while (Peek() is { } c)
+            {
+                Take();
+                if (c == '\n')
+                {
+                    if (empty)
+                    {
+                        return;
+                    }
+
+                    empty = true;
+                }
+                else if (c != '\r')
+                {
+                    empty = false;
+                }
+            }
+        }
+
+        private bool Next(out string token, out int line, string? keyword)
+        {
+            while (Peek() is { } c)
+            {
+                if (char.IsWhiteSpace(c))
+                {
+                    Take();
+                }
+                else if (c == '#')
+                {
+                    // A comment runs to the end of the line (curl and GNU inetutils accept these).
+                    while (Peek() is { } d && d != '\n')
+                    {
+                        Take();
+                    }
+                }
+                else
+                {
+                    break;
+                }
+            }
+
+            line = _line;
+            if (Peek() is not { } first)
+            {
+                token = "";
+                return false;
+            }
+
+            _token.Clear();
+            if (first == '"')
+            {
+                Take();
+                while (true)
+                {
+                    if (Peek() is not { } c)
+                    {
+                        // Not the token itself: it may be a password.
+                        var what = keyword is null ? "a token" : $"the value of \"{keyword}\"";
+                        throw new InvalidDataException($"{origin}:{line}: unterminated quote: {what} opens with \" and the file ends before it is closed");
+                    }
+
+                    Take();
+                    if (c == '"')
+                    {
+                        break;
+                    }
+
+                    if (c == '\\' && Peek() is { } escaped)
+                    {
+                        Take();
+                        c = escaped;
+                    }
+
+                    _token.Append(c);
+                }
+            }
+            else
+            {
+                while (Peek() is { } c && !char.IsWhiteSpace(c))
+                {
+                    _token.Append(Take());
+                }
+            }
+
+            token = _token.ToString();
+            return true;
+        }
+
+        private char? Peek() => _pos < text.Length ? text[_pos] : null;
+
+        private char Take()
+        {
+            var c = text[_pos++];
+            CharsRead++;
+            if (c == '\n')
+            {
+                _line++;
+            }
+
+            return c;
         }
     }
 }

@@ -24,8 +24,17 @@ public sealed record VSphereConnectOptions
 
     public DownloadOptions Download { get; init; } = new();
 
-    /// <summary>Timeout for one SOAP call.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>The default of <see cref="RequestTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>Timeout for one SOAP call (request sent to response read).</summary>
+    public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;
+
+    /// <summary>Timeout for the TCP connect to the server.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Timeout for the server's answer to the TLS handshake once TCP is connected.</summary>
+    public TimeSpan TlsTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>A VM fetched for conversion: its .vmx, where it lives, and what the inventory said about it.</summary>
@@ -114,26 +123,24 @@ public sealed class VSphereSource : IAsyncDisposable
             log.Warn(msg);
         }
 
-        var handler = new SocketsHttpHandler
-        {
-            CookieContainer = new CookieContainer(),
-            UseCookies = true,
-            AutomaticDecompression = DecompressionMethods.None,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-            MaxConnectionsPerServer = Math.Max(4, options.Download.MaxParallel + 2),
-            UseProxy = false,
-        };
+        // Connect, TLS and each SOAP call have their own timeout (VimClient applies the call's); the
+        // user's Ctrl+C (ct) stays a cancellation, a timeout is a VSphereTimeoutException naming the host.
+        var handler = VSphereHttp.CreateHandler(uri.Authority, options.ConnectTimeout, options.TlsTimeout);
+        handler.CookieContainer = new CookieContainer();
+        handler.UseCookies = true;
+        handler.AutomaticDecompression = DecompressionMethods.None;
+        handler.PooledConnectionLifetime = TimeSpan.FromMinutes(10);
+        handler.MaxConnectionsPerServer = Math.Max(4, options.Download.MaxParallel + 2);
+        handler.UseProxy = false;
         handler.SslOptions.RemoteCertificateValidationCallback = tls.Validate;
         var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        var vim = new VimClient(http, uri.SdkUri, log);
+        var vim = new VimClient(http, uri.SdkUri, log) { CallTimeout = options.RequestTimeout };
         var source = new VSphereSource(uri, http, vim, tls, options);
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(options.RequestTimeout);
             try
             {
-                await vim.RetrieveServiceContentAsync(timeout.Token).ConfigureAwait(false);
+                await vim.RetrieveServiceContentAsync(ct).ConfigureAwait(false);
             }
             catch (HttpRequestException ex) when (tls.Translate(ex) is { } clear)
             {
@@ -141,12 +148,12 @@ public sealed class VSphereSource : IAsyncDisposable
             }
             catch (HttpRequestException ex)
             {
-                throw new HttpRequestException($"cannot reach the vSphere API at {uri.SdkUri}: {ex.Message}", ex);
+                throw new HttpRequestException(Secrets.Mask($"cannot reach the vSphere API at {uri.SdkUri}: {ex.Message}"), ex);
             }
 
-            await vim.LoginAsync(credentials, timeout.Token).ConfigureAwait(false);
+            await vim.LoginAsync(credentials, ct).ConfigureAwait(false);
             source._loggedIn = true;
-            await source.ResolvePathAsync(timeout.Token).ConfigureAwait(false);
+            await source.ResolvePathAsync(ct).ConfigureAwait(false);
             source.Datastore = new DatastoreDownloader(http, uri.BaseUri, source.DatacenterPath, options.Download, log);
             return source;
         }

@@ -45,7 +45,8 @@ public sealed record VimObjectContent(MoRef Obj, IReadOnlyDictionary<string, XEl
 /// kept by the handler's cookie container), FindByInventoryPath, CreateContainerView/DestroyView,
 /// RetrievePropertiesEx with ContinueRetrievePropertiesEx paging. Faults become
 /// <see cref="VimFaultException"/>. The debug log gets method names, status and timings, never
-/// a request body (the Login body carries the password).
+/// a request body (the Login body carries the password); server text in a fault or an error is masked
+/// (<see cref="Secrets"/>) before it goes into an exception message. Each call has a timeout.
 /// </summary>
 public sealed class VimClient
 {
@@ -79,6 +80,9 @@ public sealed class VimClient
     }
 
     public VimServiceContent? ServiceContent { get; private set; }
+
+    /// <summary>How long one SOAP call may take, from sending the request to the end of the response.</summary>
+    public TimeSpan CallTimeout { get; init; } = VSphereConnectOptions.DefaultRequestTimeout;
 
     /// <summary>Number of ContinueRetrievePropertiesEx calls made (tests check paging happened).</summary>
     public int ContinueCalls { get; private set; }
@@ -247,8 +251,33 @@ public sealed class VimClient
         return result;
     }
 
-    /// <summary>Sends one SOAP request; returns the <c>&lt;MethodResponse&gt;</c> element.</summary>
+    /// <summary>
+    /// Sends one SOAP request; returns the <c>&lt;MethodResponse&gt;</c> element. The call is bounded by
+    /// <see cref="CallTimeout"/>: a server that does not answer in time is a <see cref="VSphereTimeoutException"/>
+    /// naming the host and the call, while <paramref name="ct"/> (the user's Ctrl+C) stays a cancellation.
+    /// </summary>
     public async Task<XElement> InvokeAsync(string method, IEnumerable<XElement> parameters, CancellationToken ct)
+    {
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        call.CancelAfter(CallTimeout);
+        try
+        {
+            return await SendAsync(method, parameters, call.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested && VSphereTimeoutException.Find(ex) is { } timeout)
+        {
+            // The connect callback's timeout, wrapped by HttpClient: its own message, which names the host.
+            throw new VSphereTimeoutException(timeout.Message, ex);
+        }
+        catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            throw call.IsCancellationRequested
+                ? new VSphereTimeoutException($"vSphere {_sdk.Authority} did not answer {method} within {VSphereTimeoutException.Seconds(CallTimeout)} (timeout of one SOAP call; see --timeout)", ex)
+                : new VSphereTimeoutException($"vSphere {_sdk.Authority}: no connection for {method} (connect and TLS handshake timed out; see --timeout)", ex);
+        }
+    }
+
+    private async Task<XElement> SendAsync(string method, IEnumerable<XElement> parameters, CancellationToken ct)
     {
         var envelope = new XDocument(new XElement(Soap + "Envelope",
             new XAttribute(XNamespace.Xmlns + "soapenv", Soap),
@@ -285,10 +314,10 @@ public sealed class VimClient
             {
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw new HttpRequestException($"vim25 {method} at {_sdk}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}", ex, response.StatusCode);
+                    throw new HttpRequestException(Secrets.Mask($"vim25 {method} at {_sdk}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}"), ex, response.StatusCode);
                 }
 
-                throw new InvalidDataException($"vim25 {method} at {_sdk}: the response is not XML ({ex.Message})", ex);
+                throw new InvalidDataException(Secrets.Mask($"vim25 {method} at {_sdk}: the response is not XML ({ex.Message})"), ex);
             }
         }
 
@@ -302,7 +331,7 @@ public sealed class VimClient
 
         if (!response.IsSuccessStatusCode)
         {
-            throw new HttpRequestException($"vim25 {method} at {_sdk}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
+            throw new HttpRequestException(Secrets.Mask($"vim25 {method} at {_sdk}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}"), null, response.StatusCode);
         }
 
         return body.Element(Vim + method + "Response")
@@ -317,7 +346,8 @@ public sealed class VimClient
             ? t[(t.IndexOf(':', StringComparison.Ordinal) + 1)..]
             : detail?.Name.LocalName is { } n && n.EndsWith("Fault", StringComparison.Ordinal) ? n[..^"Fault".Length] : "SoapFault";
         var message = text.Length > 0 ? text : type;
-        return new VimFaultException(type, $"vSphere {_sdk.Authority} refused {method}: {type}: {message}");
+        // Server text: a fault may quote the request, and the Login request holds the password.
+        return new VimFaultException(type, Secrets.Mask($"vSphere {_sdk.Authority} refused {method}: {type}: {message}"));
     }
 
     private static InvalidDataException Missing(string method, string element) =>

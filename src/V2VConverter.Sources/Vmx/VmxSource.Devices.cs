@@ -10,6 +10,7 @@ public static partial class VmxSource
     private const int MaxEthernet = 10;
     private const int MaxSerial = 4;
     private const int MaxParallel = 3;
+    private const int MaxFloppy = 2;
 
     /// <summary>svga.vramSize when absent: 4 MiB, as VMware and libvirt assume.</summary>
     public const long DefaultVramKiB = 4096;

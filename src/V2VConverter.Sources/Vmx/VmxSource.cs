@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Serilog;
 using V2VConverter.Formats.Vmdk;
@@ -96,6 +97,7 @@ public static partial class VmxSource
         };
 
         var controllers = ReadControllers(ctx);
+        SkipOutOfRangeDevices(ctx);
         var (disks, cdroms) = ReadDriveSlots(ctx, controllers);
         var vm = new VirtualMachine
         {
@@ -174,7 +176,7 @@ public static partial class VmxSource
             new(DiskBus.Ide, 0),
             new(DiskBus.Ide, 1),
         };
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < DriveSlots.Controllers; i++)
         {
             var key = ScsiKeys[i];
             if (doc.GetBool($"{key}.present", false))
@@ -215,43 +217,139 @@ public static partial class VmxSource
         return result;
     }
 
+    /// <summary>
+    /// The drive slots VMware allows, per bus. SCSI: controllers 0-3, units 0-15 (lsilogic, lsisas1068, buslogic) or
+    /// 0-64 (pvscsi, vSphere 6.7 and later), unit 7 being the controller itself. SATA: 0-3, units 0-29. NVMe: 0-3,
+    /// units 0-14 up to vSphere 7 and 0-63 from vSphere 8. IDE: channels 0-1, units 0-1.
+    /// </summary>
+    private static class DriveSlots
+    {
+        public const int Controllers = 4;
+        public const int IdeChannels = 2;
+        public const int IdeUnits = 2;
+        public const int ScsiUnits = 16;
+        public const int PvScsiUnits = 65;
+        public const int ScsiControllerUnit = 7;
+        public const int SataUnits = 30;
+        public const int NvmeUnits = 64;
+
+        public static int Count(DiskBus bus) => bus == DiskBus.Ide ? IdeChannels : Controllers;
+
+        /// <summary>Units tried on a controller; every SCSI model gets pvscsi's 0-64, the rest are warned about when present.</summary>
+        public static int Units(DiskBus bus) => bus switch
+        {
+            DiskBus.Ide => IdeUnits,
+            DiskBus.Scsi => PvScsiUnits,
+            DiskBus.Sata => SataUnits,
+            _ => NvmeUnits,
+        };
+    }
+
     private static IEnumerable<(DiskBus Bus, int Controller, int Unit)> Slots()
     {
-        for (var c = 0; c < 2; c++)
+        foreach (var bus in new[] { DiskBus.Ide, DiskBus.Scsi, DiskBus.Sata, DiskBus.Nvme })
         {
-            for (var u = 0; u < 2; u++)
+            for (var c = 0; c < DriveSlots.Count(bus); c++)
             {
-                yield return (DiskBus.Ide, c, u);
-            }
-        }
-
-        for (var c = 0; c < 4; c++)
-        {
-            for (var u = 0; u < 16; u++)
-            {
-                if (u != 7)
+                for (var u = 0; u < DriveSlots.Units(bus); u++)
                 {
-                    yield return (DiskBus.Scsi, c, u);
+                    if (bus != DiskBus.Scsi || u != DriveSlots.ScsiControllerUnit)
+                    {
+                        yield return (bus, c, u);
+                    }
                 }
             }
         }
+    }
 
-        for (var c = 0; c < 4; c++)
+    /// <summary>
+    /// Every "<c>BUSc:u.present</c>", "<c>ethernetN.present</c>"... key that is true but names no slot VMware allows
+    /// (<c>scsi99999:0</c>, <c>sata0:30</c>, <c>ethernet10</c>, <c>scsi0:7</c>, <c>scsi0:01</c>): not carried, and said so.
+    /// </summary>
+    private static void SkipOutOfRangeDevices(BuildContext ctx)
+    {
+        var doc = ctx.Doc;
+        foreach (var e in doc.Entries.ToList())
         {
-            for (var u = 0; u < 30; u++)
+            var drive = DriveKey().Match(e.Key);
+            var single = drive.Success ? null : SingleKey().Match(e.Key);
+            if (!drive.Success && single is not { Success: true })
             {
-                yield return (DiskBus.Sata, c, u);
+                continue;
             }
-        }
 
-        for (var c = 0; c < 4; c++)
-        {
-            for (var u = 0; u < 15; u++)
+            if (!doc.GetBool(e.Key, false))
             {
-                yield return (DiskBus.Nvme, c, u);
+                continue;
+            }
+
+            var device = e.Key[..^".present".Length];
+            var reason = drive.Success ? DriveSlotProblem(drive) : SingleSlotProblem(single!);
+            if (reason is not null)
+            {
+                ctx.Skip(device, doc.GetNonEmpty(device + ".fileName") ?? "device", reason, e.Key);
             }
         }
     }
+
+    private static string? DriveSlotProblem(Match m)
+    {
+        var busText = m.Groups["bus"].Value.ToLowerInvariant();
+        var bus = busText switch
+        {
+            "ide" => DiskBus.Ide,
+            "scsi" => DiskBus.Scsi,
+            "sata" => DiskBus.Sata,
+            _ => DiskBus.Nvme,
+        };
+        var cText = m.Groups["c"].Value;
+        var uText = m.Groups["u"].Value;
+        if (!int.TryParse(cText, NumberStyles.None, CultureInfo.InvariantCulture, out var c) || c >= DriveSlots.Count(bus))
+        {
+            return $"VMware has {busText} controllers 0-{DriveSlots.Count(bus) - 1}, not {cText}";
+        }
+
+        var units = bus == DiskBus.Scsi ? DriveSlots.PvScsiUnits : DriveSlots.Units(bus);
+        if (!int.TryParse(uText, NumberStyles.None, CultureInfo.InvariantCulture, out var u) || u >= units)
+        {
+            return $"VMware allows units 0-{units - 1} on a {busText} controller, not {uText}";
+        }
+
+        if (bus == DiskBus.Scsi && u == DriveSlots.ScsiControllerUnit)
+        {
+            return "SCSI unit 7 is the controller's own ID";
+        }
+
+        // In range but written another way (scsi0:01): the slot is read under its plain name only.
+        return cText != c.ToString(CultureInfo.InvariantCulture) || uText != u.ToString(CultureInfo.InvariantCulture)
+            ? $"the key is not written the way VMware writes it ({busText}{c}:{u})"
+            : null;
+    }
+
+    private static string? SingleSlotProblem(Match m)
+    {
+        var kind = m.Groups["kind"].Value.ToLowerInvariant();
+        var nText = m.Groups["n"].Value;
+        var max = kind switch
+        {
+            "ethernet" => MaxEthernet,
+            "serial" => MaxSerial,
+            "parallel" => MaxParallel,
+            _ => MaxFloppy,
+        };
+        if (!int.TryParse(nText, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n >= max)
+        {
+            return $"VMware has {kind}0-{kind}{max - 1}, not {kind}{nText}";
+        }
+
+        return nText != n.ToString(CultureInfo.InvariantCulture) ? $"the key is not written the way VMware writes it ({kind}{n})" : null;
+    }
+
+    [GeneratedRegex(@"^(?<bus>ide|scsi|sata|nvme)(?<c>[0-9]+):(?<u>[0-9]+)\.present$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex DriveKey();
+
+    [GeneratedRegex(@"^(?<kind>ethernet|serial|parallel|floppy)(?<n>[0-9]+)\.present$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex SingleKey();
 
     private static string BusPrefix(DiskBus bus) => bus switch
     {
@@ -275,10 +373,18 @@ public static partial class VmxSource
                 continue;
             }
 
-            if (!controllers.Any(x => x.Bus == bus && x.Index == c))
+            var controller = controllers.FirstOrDefault(x => x.Bus == bus && x.Index == c);
+            if (controller is null)
             {
                 ctx.Skip(key, doc.Get($"{key}.fileName") ?? "device", $"its controller {BusPrefix(bus)}{c} is not present", $"{key}.present");
                 continue;
+            }
+
+            if (bus == DiskBus.Scsi && u >= DriveSlots.ScsiUnits && controller.Model != ScsiModel.PvScsi)
+            {
+                ctx.Log.Warn(
+                    $"{key}: unit {u} is beyond units 0-{DriveSlots.ScsiUnits - 1} of the {controller.RawModel ?? "lsilogic"} controller {BusPrefix(bus)}{c} (VMware allows 16-64 only on pvscsi); carried anyway",
+                    doc.Where($"{key}.present"));
             }
 
             var fileName = doc.Get($"{key}.fileName")?.Trim();
@@ -416,7 +522,7 @@ public static partial class VmxSource
     {
         var doc = ctx.Doc;
         var result = new List<Floppy>();
-        for (var i = 0; i < 2; i++)
+        for (var i = 0; i < MaxFloppy; i++)
         {
             var key = $"floppy{i}";
             if (!doc.GetBool($"{key}.present", false))

@@ -263,4 +263,21 @@ public sealed class DocumentJsonTests : IDisposable
         Assert.Equal("lsilogic", root.GetProperty("chain")[0].GetProperty("ddb").GetProperty("ddb.adapterType").GetString());
         Assert.Equal(131072, root.GetProperty("extents")[0].GetProperty("size-sectors").GetInt64());
     }
+
+    /// <summary>
+    /// Issue 11 point 4: a registered password is masked in every string a document writes (a server can
+    /// put any text in a VM's name or a fault), and masking a value keeps the document valid JSON.
+    /// </summary>
+    [Fact]
+    public void A_registered_password_is_masked_in_every_string_value_and_the_json_stays_valid()
+    {
+        const string password = "Dj4Qm\"<&>'x";
+        Model.Diagnostics.Secrets.Register(password);
+        var json = DocumentJson.Serialize(InventoryDocument.Create([Vm() with { Name = $"vm {password} end", GuestId = password }]));
+
+        Assert.DoesNotContain("Dj4Qm", json, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(json);
+        var vm = doc.RootElement.GetProperty("vms")[0];
+        Assert.Equal("vm ******** end", vm.GetProperty("name").GetString());
+    }
 }

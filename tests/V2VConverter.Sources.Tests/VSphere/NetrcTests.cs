@@ -140,4 +140,38 @@ public sealed class NetrcTests
         var ex = Assert.Throws<InvalidDataException>(() => CredentialResolver.Resolve(VSphereUri.Parse("esx://root@esx1/"), dir, _ => null));
         Assert.Equal($"password file {dir} is a directory; give the file that holds the password", ex.Message);
     }
+
+    /// <summary>Issue 11 point 13: an unterminated quote said "Parameter 'start'"; it names the file, the line and the problem, not the secret.</summary>
+    [Theory]
+    [InlineData("machine a\nlogin b\npassword \"s3cret value\n", 3, "password")]
+    [InlineData("machine a login b password \"s3cret\\\"", 1, "password")]
+    [InlineData("# c\n\nmachine \"s3cret", 3, "machine")]
+    public void An_unterminated_quote_names_the_file_the_line_and_the_problem(string text, int line, string keyword)
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => NetrcFile.Parse(text, "/h/.netrc"));
+        Assert.Equal($"/h/.netrc:{line}: unterminated quote: the value of \"{keyword}\" opens with \" and the file ends before it is closed", ex.Message);
+        Assert.DoesNotContain("s3cret", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Issue 11 point 10: parsing was quadratic (each token counted the lines from the start of the text).
+    /// The tokenizer reads each character once: its count of characters read is bounded by the text's length,
+    /// whatever the number of lines, tokens or comments. The 10 s wait is only a guard against a hang.
+    /// </summary>
+    [Fact]
+    public async Task Parsing_reads_each_character_once_for_many_comments_and_many_tokens()
+    {
+        var comments = string.Concat(Enumerable.Repeat("# a comment line\n", 256 * 1024)) + "machine last login u password \"p w\"\n";
+        var tokens = string.Concat(Enumerable.Repeat("login a\n", 512 * 1024)) + "machine m\n\tlogin u password p # trailing\n";
+        foreach (var text in new[] { comments, tokens })
+        {
+            var parse = Task.Run(() => NetrcFile.Parse(text, "big", out var read) is var n ? (n, read) : default, TestContext.Current.CancellationToken);
+            var (netrc, charsRead) = await parse.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken); // a hang guard, not a timing
+            Assert.InRange(charsRead, text.Length, text.Length + 2);
+            Assert.Equal("u", netrc.Entries[^1].Login);
+        }
+
+        var bad = Assert.Throws<InvalidDataException>(() => NetrcFile.Parse(comments + "port 21\n", "big"));
+        Assert.StartsWith($"big:{(256 * 1024) + 2}: unknown .netrc keyword", bad.Message, StringComparison.Ordinal);
+    }
 }

@@ -111,6 +111,27 @@ public sealed class VimClientTests
         Assert.Equal("login failed for user alice at vc.example.com: user name or password is wrong (password from V2V_PASSWORD)", ex.Message);
     }
 
+    /// <summary>Issue 11 point 4: a fault quoting the Login request carries the password XML-escaped; the exception message masks it.</summary>
+    [Fact]
+    public async Task A_fault_that_echoes_the_login_request_does_not_put_the_password_in_the_exception()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const string password = "Vc9Wm&<pw>\"x";
+        Model.Diagnostics.Secrets.Register(password);
+        var handler = new ScriptedHandler(call => call.Name.LocalName == "RetrieveServiceContent"
+            ? ServiceContent
+            : $"""<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>bad request: {System.Security.SecurityElement.Escape(call.ToString(SaveOptions.DisableFormatting))}</faultstring><detail><SystemErrorFault xmlns="urn:vim25" xsi:type="SystemError"></SystemErrorFault></detail></soapenv:Fault>""");
+        using var http = new HttpClient(handler);
+        var vim = new VimClient(http, new Uri("https://vc.example.com/sdk"));
+        await vim.RetrieveServiceContentAsync(ct);
+
+        var ex = await Assert.ThrowsAsync<VimFaultException>(() => vim.LoginAsync(new VSphereCredentials("alice", password, "V2V_PASSWORD"), ct));
+
+        Assert.Equal("SystemError", ex.FaultType);
+        Assert.Contains("<userName>alice</userName><password>********</password>", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Vc9Wm", ex.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Non_xml_error_page_is_an_http_error()
     {

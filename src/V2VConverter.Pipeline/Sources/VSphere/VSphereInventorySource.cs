@@ -83,13 +83,20 @@ public sealed class VSphereInventorySource : IConversionSource
             TlsPolicy.ParseThumbprint(spec.Thumbprint); // a usage error now, before connecting
         }
 
-        return new VSphereConnectOptions
+        var options = new VSphereConnectOptions
         {
             PasswordFile = spec.PasswordFile is null ? null : context.Resolve(spec.PasswordFile),
             Thumbprint = spec.Thumbprint,
             GetEnv = context.GetEnv,
             Log = context.Log,
         };
+        if (spec.TimeoutSeconds is { } seconds)
+        {
+            var t = TimeSpan.FromSeconds(seconds);
+            options = options with { ConnectTimeout = t, TlsTimeout = t, RequestTimeout = t, Download = options.Download with { IdleTimeout = t } };
+        }
+
+        return options;
     }
 
     private sealed class Logout(VSphereSource source) : IDisposable
