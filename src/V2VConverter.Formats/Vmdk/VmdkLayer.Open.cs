@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using V2VConverter.Formats.Disk;
 
 namespace V2VConverter.Formats.Vmdk;
 
@@ -13,8 +14,9 @@ public sealed partial class VmdkLayer
     };
 
     /// <summary>Opens a layer and, recursively, its parents.</summary>
-    internal static VmdkLayer Open(string path, string vmFolder, VmdkOpenOptions options, List<string> warnings, HashSet<string> visited, int depth)
+    internal static VmdkLayer Open(string path, string vmFolder, VmdkOpenOptions options, FormatWarnings warnings, HashSet<string> visited, int depth, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var full = System.IO.Path.GetFullPath(path);
         if (!visited.Add(full))
         {
@@ -81,20 +83,22 @@ public sealed partial class VmdkLayer
                 owned = false;
                 createType = descriptor.CreateType;
                 CheckCreateType(descriptor, full);
+                CheckTotalSize(descriptor, full, options);
                 foreach (var line in descriptor.Extents)
                 {
-                    var (extent, info) = OpenExtent(line, full, vmFolder, options, warnings);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var (extent, info) = OpenExtent(line, full, vmFolder, options, warnings, cancellationToken);
                     extents.Add(extent);
                     infos.Add(info);
                 }
             }
 
-            if (descriptor is not null)
+            foreach (var w in descriptor?.Warnings ?? [])
             {
-                warnings.AddRange(descriptor.Warnings);
+                warnings.Add(w);
             }
 
-            var parent = OpenParent(descriptor, full, vmFolder, options, warnings, visited, depth);
+            var parent = OpenParent(descriptor, full, vmFolder, options, warnings, visited, depth, cancellationToken);
             return new VmdkLayer(full, createType, descriptor, [.. extents], infos, parent);
         }
         catch
@@ -145,6 +149,23 @@ public sealed partial class VmdkLayer
         return descriptor;
     }
 
+    /// <summary>The extents of one descriptor add up to at most <see cref="VmdkOpenOptions.MaxCapacityBytes"/> (checked without overflow, before any is opened).</summary>
+    private static void CheckTotalSize(VmdkDescriptor d, string path, VmdkOpenOptions options)
+    {
+        var bound = options.MaxCapacityBytes / VmdkLimits.SectorSize;
+        long total = 0;
+        foreach (var line in d.Extents)
+        {
+            if (line.SizeSectors > bound - total)
+            {
+                var sum = d.Extents.Aggregate(0m, (a, e) => a + e.SizeSectors) * VmdkLimits.SectorSize;
+                throw new InvalidDataException($"{path}: field \"extent size\": the {d.Extents.Count} extents add up to a virtual size of {sum} bytes, above the {options.MaxCapacityBytes}-byte ({DiskLimits.MaxVirtualSizeText}) bound");
+            }
+
+            total += line.SizeSectors;
+        }
+    }
+
     private static void CheckCreateType(VmdkDescriptor d, string path)
     {
         if (DeviceCreateTypes.Contains(d.CreateType))
@@ -163,7 +184,7 @@ public sealed partial class VmdkLayer
         }
     }
 
-    private static (VmdkExtent, VmdkExtentInfo) OpenExtent(VmdkExtentLine line, string descriptorPath, string vmFolder, VmdkOpenOptions options, List<string> warnings)
+    private static (VmdkExtent, VmdkExtentInfo) OpenExtent(VmdkExtentLine line, string descriptorPath, string vmFolder, VmdkOpenOptions options, FormatWarnings warnings, CancellationToken cancellationToken)
     {
         var where = $"{descriptorPath} line {line.LineNumber}";
         if (line.Access == VmdkAccess.NoAccess)
@@ -285,7 +306,7 @@ public sealed partial class VmdkLayer
         return full;
     }
 
-    private static VmdkLayer? OpenParent(VmdkDescriptor? d, string path, string vmFolder, VmdkOpenOptions options, List<string> warnings, HashSet<string> visited, int depth)
+    private static VmdkLayer? OpenParent(VmdkDescriptor? d, string path, string vmFolder, VmdkOpenOptions options, FormatWarnings warnings, HashSet<string> visited, int depth, CancellationToken cancellationToken)
     {
         if (d is null || !d.HasParent)
         {
@@ -303,7 +324,7 @@ public sealed partial class VmdkLayer
             throw new InvalidDataException($"{path}: field \"parentFileNameHint\": the parent disk \"{VmdkDescriptor.Shorten(d.ParentFileNameHint)}\" ({VmdkDescriptor.Shorten(parentPath)}) does not exist");
         }
 
-        var parent = Open(parentPath, vmFolder, options, warnings, visited, depth + 1);
+        var parent = Open(parentPath, vmFolder, options, warnings, visited, depth + 1, cancellationToken);
         try
         {
             if (parent.Cid is { } cid && cid != d.ParentCid)

@@ -45,7 +45,7 @@ public sealed class LocalDiskOpener : IDiskOpener
             throw new FileNotFoundException($"disk {disk.Key}: {disk.ResolvedPath ?? disk.FileName} does not exist; nothing was copied", disk.ResolvedPath ?? disk.FileName);
         }
 
-        return VmdkDisk.Open(disk.ResolvedPath, options);
+        return VmdkDisk.Open(disk.ResolvedPath, options with { Cancellation = cancellationToken });
     }
 
     public string Describe(VirtualDisk disk) => disk.ResolvedPath ?? disk.FileName;
