@@ -287,7 +287,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
                 var d = plan.Disks[i];
                 var diskLog = Log.ForContext("Disk", d.Source.Key);
                 diskLog.Info($"copying {d.Source.Key} {source.Disks.Describe(d.Source)} -> {targets[i].Describe}");
-                using var disk = source.Disks.Open(d.Source, request.Vmdk, ct);
+                using var disk = source.Disks.Open(d.Source, request.Vmdk with { Log = diskLog }, ct); // the format's warnings reach the log and the report
                 results[i] = targets[i].Write(disk, request.Disk, p => progress?.DiskProgress(i, p), ct);
             });
         }

@@ -128,7 +128,7 @@ internal static class DiskConvertCommand
             throw new UsageException($"output directory {outDir} does not exist");
         }
 
-        using var disk = DiskImage.Open(input, inputFormat, vmdk);
+        using var disk = DiskImage.Open(input, inputFormat, vmdk with { Log = context.Logger, Cancellation = context.Cancellation });
         context.Logger.Info($"input {input}: {disk.Format}, {disk.Length} bytes");
         using var progress = new CopyProgress(context, machineReadable, [(Path.GetFileName(output), disk.Length)]);
         var result = DiskConverter.Convert(disk, output, options, p => progress.Report(0, p.Done, p.Total), context.Cancellation);

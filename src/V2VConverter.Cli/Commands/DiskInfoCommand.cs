@@ -36,7 +36,7 @@ internal static class DiskInfoCommand
             throw new FileNotFoundException($"{path}: no such file", path);
         }
 
-        using var disk = VmdkDisk.Open(path, options);
+        using var disk = VmdkDisk.Open(path, options with { Log = context.Logger, Cancellation = context.Cancellation });
         if (json)
         {
             context.Out.WriteLine(DocumentJson.Serialize(DiskInfoDocument.Create(disk)));

@@ -26,18 +26,20 @@ internal sealed class CopyOptionSet
         new(result.GetValue(_compress), result.GetValue(_fsync), result.GetValue(_machineReadable), _vmdk.Bind(result));
 }
 
-/// <summary>How VMDKs are opened: <c>--ignore-cid</c>, <c>--allow-absolute-extents</c>.</summary>
+/// <summary>How VMDKs are opened: <c>--ignore-cid</c>, <c>--allow-absolute-extents</c>, <c>--allow-truncated</c>.</summary>
 internal sealed class VmdkOptionSet
 {
     private readonly Option<bool> _ignoreCid = CliOptions.Flag("--ignore-cid", "accept a child whose parentCID differs from its parent's CID");
     private readonly Option<bool> _allowAbsolute = CliOptions.Flag("--allow-absolute-extents", "accept extent, parent and .vmx disk paths that are absolute, leave the VM folder through ../ or are links out of it");
+    private readonly Option<bool> _allowTruncated = CliOptions.Flag("--allow-truncated", "read a streamOptimized VMDK that was cut short (what is after the cut reads as zeros; a warning, in the report too)");
 
     public void AddTo(Command command)
     {
         command.Options.Add(_ignoreCid);
         command.Options.Add(_allowAbsolute);
+        command.Options.Add(_allowTruncated);
     }
 
     public VmdkOpenOptions Bind(ParseResult result) =>
-        new() { IgnoreCid = result.GetValue(_ignoreCid), AllowAbsoluteExtents = result.GetValue(_allowAbsolute) };
+        new() { IgnoreCid = result.GetValue(_ignoreCid), AllowAbsoluteExtents = result.GetValue(_allowAbsolute), AllowTruncated = result.GetValue(_allowTruncated) };
 }

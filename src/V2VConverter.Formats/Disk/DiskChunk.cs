@@ -24,6 +24,9 @@ internal sealed class DiskChunk
     /// <summary>Guest offset up to which the copy is complete once this chunk is written.</summary>
     public long ProgressEnd { get; init; }
 
+    /// <summary>The copy's own pool the byte buffers come from (bounded, unlike the shared pool's per-thread caches).</summary>
+    public ArrayPool<byte> Pool { get; init; } = ArrayPool<byte>.Shared;
+
     public byte[]? Data { get; set; }
 
     /// <summary>Per block: <see cref="Zero"/>, <see cref="Plain"/>, or the compressed length (&gt;= 0).</summary>
@@ -42,13 +45,13 @@ internal sealed class DiskChunk
     {
         if (Data is not null)
         {
-            ArrayPool<byte>.Shared.Return(Data);
+            Pool.Return(Data);
             Data = null;
         }
 
         if (Compressed is not null)
         {
-            ArrayPool<byte>.Shared.Return(Compressed);
+            Pool.Return(Compressed);
             Compressed = null;
         }
 

@@ -26,6 +26,22 @@ public static class DiskConverter
 
     private const int MaxInflight = 16;
 
+    /// <summary>
+    /// Chunk buffers (read, and compressed with -c) in flight at most, whatever the core count and request size: with the
+    /// runtime and the readers' own buffers this keeps a copy well under 200 MiB.
+    /// </summary>
+    internal const long InflightBudgetBytes = 48L << 20;
+
+    /// <summary>The request size actually used and the chunks in flight, so that their buffers fit <see cref="InflightBudgetBytes"/>.</summary>
+    internal static (int ChunkSize, int Inflight) Budget(int requestedChunk, int block, int parallelism, bool compress)
+    {
+        var buffersPerChunk = compress ? 2 : 1;
+        var maxChunk = AlignDown(InflightBudgetBytes / (2L * buffersPerChunk), block);
+        var chunk = (int)Math.Min(AlignUp(Math.Max(requestedChunk, block), block), Math.Max(maxChunk, block));
+        var byBudget = (int)Math.Max(2, InflightBudgetBytes / ((long)chunk * buffersPerChunk));
+        return (chunk, Math.Clamp(Math.Min((parallelism * 2) + 2, byBudget), 2, MaxInflight));
+    }
+
     public static DiskConvertResult Convert(IVirtualDisk source, string outputPath, DiskConvertOptions options, Action<DiskProgress>? progress = null, CancellationToken cancellationToken = default) =>
         ConvertAsync(source, outputPath, options, progress, cancellationToken).GetAwaiter().GetResult();
 
@@ -89,8 +105,10 @@ public static class DiskConverter
             };
 
             var block = target.BlockSize;
-            var chunkSize = (int)AlignUp(Math.Max(options.ChunkSize, block), block);
-            var inflight = Math.Clamp(options.Parallelism * 2 + 2, 4, MaxInflight);
+            var (chunkSize, inflight) = Budget(options.ChunkSize, block, options.Parallelism, target.WantsCompression);
+
+            // The copy's own pool: at most two buffers of each size per chunk in flight are kept, and all go with the copy.
+            var pool = ArrayPool<byte>.Create(Math.Max(chunkSize, 1024 * 1024), (inflight * 2) + 2);
             var queue = Channel.CreateBounded<Task<DiskChunk>>(new BoundedChannelOptions(inflight)
             {
                 SingleReader = true,
@@ -138,6 +156,7 @@ public static class DiskConverter
                                 Length = len,
                                 BlockSize = block,
                                 ProgressEnd = start + len,
+                                Pool = pool,
                             };
                             await queue.Writer.WriteAsync(Process(chunk), token).ConfigureAwait(false);
                             start += len;
@@ -302,7 +321,7 @@ public static class DiskConverter
     internal static void Transform(IVirtualDisk source, DiskChunk chunk, bool compress, int level)
     {
         var padded = chunk.PaddedLength;
-        var data = ArrayPool<byte>.Shared.Rent(padded);
+        var data = chunk.Pool.Rent(padded);
         chunk.Data = data;
         source.Read(chunk.Offset, data.AsSpan(0, chunk.Length));
         data.AsSpan(chunk.Length, padded - chunk.Length).Clear();
@@ -316,7 +335,7 @@ public static class DiskConverter
         if (compress)
         {
             offsets = ArrayPool<int>.Shared.Rent(count);
-            compressed = ArrayPool<byte>.Shared.Rent(padded);
+            compressed = chunk.Pool.Rent(padded);
             chunk.CompressedOffset = offsets;
             chunk.Compressed = compressed;
         }

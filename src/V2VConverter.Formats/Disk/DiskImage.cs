@@ -13,11 +13,25 @@ public static class DiskImage
     /// <summary>An image named on the command line may be a block device (a raw disk, an LV holding a qcow2).</summary>
     internal static readonly InputFileOptions ExplicitImage = new() { AllowBlockDevice = true };
 
-    /// <summary>Detected format name for <paramref name="path"/>: "qcow2", "vmdk" or "raw". A block device is read as an image too.</summary>
+    /// <summary>
+    /// Detected format name for <paramref name="path"/>: "qcow2", "vmdk" or "raw". A text descriptor counts only when
+    /// the whole file is small text (<see cref="VmdkSniffer.DetectImage"/>): a
+    /// raw image whose first sector holds a descriptor is raw.
+    /// </summary>
     public static string DetectFormat(string path)
     {
         using var handle = InputFile.Open(path, ExplicitImage);
-        var head = new byte[ProbeBytes];
+        if (!VmdkSniffer.IsSupported(VmdkSniffer.DetectImage(handle)))
+        {
+            return Qcow2Layout.IsMagic(ReadHead(handle)) ? "qcow2" : "raw";
+        }
+
+        return "vmdk";
+    }
+
+    private static byte[] ReadHead(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        var head = new byte[(int)Math.Min(ProbeBytes, RandomAccess.GetLength(handle))];
         var n = 0;
         while (n < head.Length)
         {
@@ -30,7 +44,7 @@ public static class DiskImage
             n += r;
         }
 
-        return DetectFormat(head.AsSpan(0, n));
+        return head.AsSpan(0, n).ToArray();
     }
 
     /// <summary>Detection from the first bytes of a file (up to 1 KiB is enough).</summary>

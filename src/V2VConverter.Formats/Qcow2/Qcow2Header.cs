@@ -167,6 +167,11 @@ public readonly struct Qcow2Header
             throw new InvalidDataException($"{source}: qcow2 header field size is {Size}, larger than the supported {Qcow2Layout.MaxVirtualSize}");
         }
 
+        if (Size > (ulong)Disk.DiskLimits.MaxVirtualSizeBytes)
+        {
+            throw new InvalidDataException($"{source}: qcow2 header field size is {Size} bytes (l1_size {L1Size}), above the {Disk.DiskLimits.MaxVirtualSizeText} ({Disk.DiskLimits.MaxVirtualSizeBytes}-byte) bound on a disk's virtual size");
+        }
+
         if (CryptMethod != 0)
         {
             throw new NotSupportedException($"{source}: encrypted qcow2 images (crypt_method {CryptMethod}) are not supported");
@@ -213,9 +218,12 @@ public readonly struct Qcow2Header
 
         var cs = (ulong)ClusterSize;
         var required = RequiredL1Size(Size, ClusterBits);
-        if (L1Size < required || (ulong)L1Size * 8 > Qcow2Layout.MaxL1Bytes)
+
+        // An L1 may be longer than the size needs (after a shrink), but not longer than the bounded virtual size needs.
+        var l1Bound = Math.Max(required, Math.Min(RequiredL1Size((ulong)Disk.DiskLimits.MaxVirtualSizeBytes, ClusterBits), Qcow2Layout.MaxL1Bytes / 8));
+        if (L1Size < required || L1Size > l1Bound)
         {
-            throw new InvalidDataException($"{source}: qcow2 header field l1_size is {L1Size}, expected {required}..{Qcow2Layout.MaxL1Bytes / 8}");
+            throw new InvalidDataException($"{source}: qcow2 header field l1_size is {L1Size}, expected {required}..{l1Bound} (size {Size} bytes, cluster_bits {ClusterBits})");
         }
 
         if (L1Size > 0 && (L1TableOffset % cs != 0 || L1TableOffset == 0 || L1TableOffset + (ulong)L1Size * 8 > (ulong)fileLength))

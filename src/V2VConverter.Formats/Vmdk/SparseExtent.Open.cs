@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.Win32.SafeHandles;
+using V2VConverter.Formats.Disk;
 
 namespace V2VConverter.Formats.Vmdk;
 
@@ -9,8 +10,9 @@ internal sealed partial class SparseExtent
     /// Opens a KDMV extent. <paramref name="extentSectors"/> is the size from the descriptor's extent line
     /// (or null to use the header capacity). Takes ownership of <paramref name="file"/> on success.
     /// </summary>
-    public static SparseExtent OpenHosted(SafeFileHandle file, string path, long? extentSectors, VmdkOpenOptions options, List<string> warnings, out SparseExtentHeader header)
+    public static SparseExtent OpenHosted(SafeFileHandle file, string path, long? extentSectors, VmdkOpenOptions options, FormatWarnings warnings, out SparseExtentHeader header)
     {
+        var cancellationToken = options.Cancellation;
         var fileLength = RandomAccess.GetLength(file);
         Span<byte> sector = stackalloc byte[SparseHeaderLayout.Size];
         var n = RandomAccess.Read(file, sector, 0);
@@ -51,9 +53,7 @@ internal sealed partial class SparseExtent
         var zeroGrain = effective.HasZeroedGrainGte && effective.Version >= 2;
         if (scan)
         {
-            var scanned = ScanMarkers(file, path, fileLength, effective, length, warnings);
-            return new SparseExtent(file, path, fileLength, length, (long)effective.GrainSize, (int)effective.NumGtesPerGt, false, effective.IsCompressed,
-                kind + " (map rebuilt from markers)", null, new MetadataRanges(), scanned);
+            return Rebuilt(file, path, fileLength, effective, length, kind, options, warnings, null, cancellationToken);
         }
 
         var metadata = new MetadataRanges();
@@ -79,22 +79,71 @@ internal sealed partial class SparseExtent
             // cut stream (qemu's layout has no footer to miss) is detected here and rebuilt from its markers.
             try
             {
-                extent.LoadAllTables();
+                extent.LoadAllTables(cancellationToken);
             }
             catch (InvalidDataException ex) when (ex.Data.Contains(TruncatedKey))
             {
-                warnings.Add($"{path}: {ex.Message}");
-                var scanned = ScanMarkers(file, path, fileLength, effective, length, warnings);
-                return new SparseExtent(file, path, fileLength, length, (long)effective.GrainSize, (int)effective.NumGtesPerGt, false, effective.IsCompressed,
-                    kind + " (map rebuilt from markers)", null, new MetadataRanges(), scanned);
+                return Rebuilt(file, path, fileLength, effective, length, kind, options, warnings, $"grain table entries point past the end of the file: {ex.Message}", cancellationToken);
+            }
+
+            // A stream ends with an end-of-stream marker (after the footer, in VMware's layout): a cut after the last
+            // grain table entry's marker (inside a grain, or before the EOS) is found here.
+            if (!EndsWithEndOfStream(file, path, fileLength))
+            {
+                return Rebuilt(file, path, fileLength, effective, length, kind, options, warnings, "the end-of-stream marker is missing", cancellationToken);
             }
         }
 
         return extent;
     }
 
+    /// <summary>True when the file is whole sectors and its last sector is an end-of-stream marker (all zeros).</summary>
+    private static bool EndsWithEndOfStream(SafeFileHandle file, string path, long fileLength)
+    {
+        if (fileLength % VmdkLimits.SectorSize != 0 || fileLength < 2 * VmdkLimits.SectorSize)
+        {
+            return false;
+        }
+
+        Span<byte> last = stackalloc byte[VmdkLimits.SectorSize];
+        ReadExactly(file, last, fileLength - VmdkLimits.SectorSize, path, "end-of-stream marker");
+        return last.IndexOfAnyExcept((byte)0) < 0;
+    }
+
+    /// <summary>
+    /// A stream whose grain map comes from its markers (no footer, or a grain table pointing past the end). A cut stream
+    /// (<paramref name="cutReason"/> set, a grain cut, or no end-of-stream marker) is an <see cref="EndOfStreamException"/>
+    /// naming the last good grain, unless <see cref="VmdkOpenOptions.AllowTruncated"/> makes it a warning.
+    /// </summary>
+    private static SparseExtent Rebuilt(SafeFileHandle file, string path, long fileLength, SparseExtentHeader h, long length, string kind, VmdkOpenOptions options,
+        FormatWarnings warnings, string? cutReason, CancellationToken cancellationToken)
+    {
+        var scan = ScanMarkers(file, path, fileLength, h, length, cancellationToken);
+        var cut = cutReason ?? (scan.GrainCut ? "the last grain is cut" : scan.SawEndOfStream ? null : "the end-of-stream marker is missing");
+        var last = scan.LastGoodGrain is { } g
+            ? $"the last good grain is guest sector {g.Lba} (byte {g.Lba * VmdkLimits.SectorSize}), its marker at file offset {g.FileOffset}"
+            : "no grain before the cut is complete";
+        if (cut is not null)
+        {
+            var text = $"{path}: the stream is truncated at {fileLength} bytes ({cut}); {last}";
+            if (!options.AllowTruncated)
+            {
+                throw new EndOfStreamException($"{text}; pass --allow-truncated to convert what is there (the rest reads as zeros)");
+            }
+
+            warnings.Add($"{text}; --allow-truncated: read the {scan.Count} grains before the cut, EVERYTHING AFTER IT READS AS ZEROS");
+        }
+        else
+        {
+            warnings.Add($"{path}: no footer; rebuilt the grain map from {scan.Count} grain markers");
+        }
+
+        return new SparseExtent(file, path, fileLength, length, (long)h.GrainSize, (int)h.NumGtesPerGt, false, h.IsCompressed,
+            kind + " (map rebuilt from markers)", null, new MetadataRanges(), scan);
+    }
+
     /// <summary>Opens a COWD (vmfsSparse) extent. Takes ownership of <paramref name="file"/> on success.</summary>
-    public static SparseExtent OpenCowd(SafeFileHandle file, string path, long? extentSectors, VmdkOpenOptions options, List<string> warnings, out CowdHeader header)
+    public static SparseExtent OpenCowd(SafeFileHandle file, string path, long? extentSectors, VmdkOpenOptions options, FormatWarnings warnings, out CowdHeader header)
     {
         var fileLength = RandomAccess.GetLength(file);
         var buf = new byte[CowdHeaderLayout.Size];
@@ -132,7 +181,7 @@ internal sealed partial class SparseExtent
                 throw new InvalidDataException($"{path}: grain directory entry {i} has the bad value {e}: the grain table lies beyond the end of file ({fileSectors} sectors)");
             }
 
-            metadata.Add(e, e + gtSectors, $"grain table {i}");
+            metadata.AddTable(e, gtSectors);
         }
 
         metadata.Seal(path);
@@ -164,7 +213,7 @@ internal sealed partial class SparseExtent
     /// checks that no two tables overlap.
     /// </summary>
     private static uint[] LoadDirectory(SafeFileHandle file, string path, long fileLength, SparseExtentHeader h, long gdEntries, int gtSectors, bool zeroGrain,
-        MetadataRanges metadata, List<string> warnings)
+        MetadataRanges metadata, FormatWarnings warnings)
     {
         var fileSectors = fileLength / VmdkLimits.SectorSize;
         var gdSectors = h.GdSectors;
@@ -215,7 +264,7 @@ internal sealed partial class SparseExtent
         {
             if (!Special(primary[i]))
             {
-                metadata.Add(primary[i], primary[i] + gtSectors, $"grain table {i}");
+                metadata.AddTable(primary[i], gtSectors);
             }
         }
 
@@ -227,7 +276,7 @@ internal sealed partial class SparseExtent
                 var r = redundant[i];
                 if (!Special(r) && InFile(r) && r != primary[i])
                 {
-                    metadata.Add(r, r + gtSectors, $"redundant grain table {i}");
+                    metadata.AddTable(r, gtSectors);
                 }
             }
         }

@@ -11,18 +11,16 @@ internal sealed partial class SparseExtent
     /// from <c>overHead</c>: each grain is placed by its own lba, metadata is skipped, EOS ends the walk.
     /// Every iteration advances at least one sector, so the walk is bounded by the file length.
     /// </summary>
-    private static Dictionary<long, uint[]> ScanMarkers(Microsoft.Win32.SafeHandles.SafeFileHandle file, string path, long fileLength, SparseExtentHeader h, long length, List<string> warnings)
+    private static ScannedGrains ScanMarkers(Microsoft.Win32.SafeHandles.SafeFileHandle file, string path, long fileLength, SparseExtentHeader h, long length, CancellationToken cancellationToken)
     {
-        var tables = new Dictionary<long, uint[]>();
+        var map = new ScannedGrains();
         var grainBytes = (long)h.GrainSize * VmdkLimits.SectorSize;
-        var gtEntries = (int)h.NumGtesPerGt;
         var start = (long)h.OverHead * VmdkLimits.SectorSize;
         if (start < VmdkLimits.SectorSize)
         {
             start = ((long)(h.DescriptorOffset + h.DescriptorSize) * VmdkLimits.SectorSize) is var d && d > VmdkLimits.SectorSize ? d : VmdkLimits.SectorSize;
         }
 
-        var grains = 0L;
         var truncated = false;
         var sawEos = false;
         var window = ArrayPool<byte>.Shared.Rent(ScanWindowBytes);
@@ -34,6 +32,7 @@ internal sealed partial class SparseExtent
             {
                 if (pos < windowStart || pos + VmdkLimits.SectorSize > windowStart + windowLength)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     windowStart = pos;
                     windowLength = Math.Min(ScanWindowBytes, fileLength - pos);
                     ReadExactly(file, window.AsSpan(0, (int)windowLength), pos, path, "stream marker");
@@ -64,16 +63,8 @@ internal sealed partial class SparseExtent
                         throw new InvalidDataException($"{path}: grain marker at byte {pos} lies beyond the 2 TiB a grain table can address");
                     }
 
-                    var grain = (long)marker.Value / (long)h.GrainSize;
-                    var gt = grain / gtEntries;
-                    if (!tables.TryGetValue(gt, out var table))
-                    {
-                        table = new uint[gtEntries];
-                        tables[gt] = table;
-                    }
-
-                    table[grain % gtEntries] = (uint)(pos / VmdkLimits.SectorSize);
-                    grains++;
+                    map.Add((long)marker.Value / (long)h.GrainSize, (uint)(pos / VmdkLimits.SectorSize));
+                    map.LastGoodGrain = ((long)marker.Value, pos);
                     pos += RoundUpSector(MarkerLayout.GrainHeaderSize + marker.Size);
                     continue;
                 }
@@ -103,9 +94,111 @@ internal sealed partial class SparseExtent
             ArrayPool<byte>.Shared.Return(window);
         }
 
-        var why = truncated ? "the stream is truncated (the last grain is cut)" : sawEos ? "no footer" : "no footer and no end-of-stream marker";
-        warnings.Add($"{path}: {why}; rebuilt the grain map from {grains} grain markers. Grains after the cut read as zeros.");
-        return tables;
+        map.GrainCut = truncated;
+        map.SawEndOfStream = sawEos;
+        map.Seal();
+        return map;
+    }
+
+    /// <summary>The runs of a stream whose map was rebuilt from its markers: one compressed run per grain found, holes between.</summary>
+    private void MapScanned(long offset, long length, List<ExtentRun> runs)
+    {
+        var pos = offset;
+        var end = offset + length;
+        var i = _scanned!.IndexAtOrAfter(pos >> _grainShift);
+        while (pos < end)
+        {
+            var grain = pos >> _grainShift;
+            var grainStart = grain << _grainShift;
+            if (i < _scanned.Count && _scanned.Grain(i) == grain)
+            {
+                var next = Math.Min(end, grainStart + _grainBytes);
+                AddRun(runs, new ExtentRun(pos, next - pos, RunKind.Compressed, (long)_scanned.Sector(i) * VmdkLimits.SectorSize));
+                pos = next;
+                i++;
+                continue;
+            }
+
+            var holeEnd = i < _scanned.Count ? Math.Min(end, _scanned.Grain(i) << _grainShift) : end;
+            AddRun(runs, new ExtentRun(pos, holeEnd - pos, RunKind.Unallocated, 0));
+            pos = holeEnd;
+        }
+    }
+
+    /// <summary>
+    /// The grain map of a scanned stream: grain index → sector of its marker, as two sorted arrays (12 bytes a grain,
+    /// never a table or an object per grain). A grain written twice keeps its last marker.
+    /// </summary>
+    internal sealed class ScannedGrains
+    {
+        private long[] _grains = [];
+        private uint[] _sectors = [];
+
+        public int Count { get; private set; }
+
+        /// <summary>Guest sector and file offset of the last complete grain marker, if any.</summary>
+        public (long Lba, long FileOffset)? LastGoodGrain { get; set; }
+
+        public bool GrainCut { get; set; }
+
+        public bool SawEndOfStream { get; set; }
+
+        public long Grain(int i) => _grains[i];
+
+        public uint Sector(int i) => _sectors[i];
+
+        public void Add(long grain, uint sector)
+        {
+            if (Count == _grains.Length)
+            {
+                var size = Math.Max(64, _grains.Length * 2);
+                Array.Resize(ref _grains, size);
+                Array.Resize(ref _sectors, size);
+            }
+
+            _grains[Count] = grain;
+            _sectors[Count] = sector;
+            Count++;
+        }
+
+        /// <summary>Sorts by grain (stable: for a grain written twice the later marker wins) and drops the duplicates.</summary>
+        public void Seal()
+        {
+            var order = new int[Count];
+            for (var i = 0; i < Count; i++)
+            {
+                order[i] = i;
+            }
+
+            var grains = _grains;
+            Array.Sort(order, (a, b) => grains[a] != grains[b] ? grains[a].CompareTo(grains[b]) : a.CompareTo(b));
+            var g = new long[Count];
+            var s = new uint[Count];
+            var n = 0;
+            foreach (var k in order)
+            {
+                if (n > 0 && g[n - 1] == _grains[k])
+                {
+                    s[n - 1] = _sectors[k];
+                    continue;
+                }
+
+                g[n] = _grains[k];
+                s[n] = _sectors[k];
+                n++;
+            }
+
+            _grains = g;
+            _sectors = s;
+            Count = n;
+        }
+
+        /// <summary>The index of the first grain at or after <paramref name="grain"/> (Count when none).</summary>
+        public int IndexAtOrAfter(long grain)
+        {
+            var i = Array.BinarySearch(_grains, 0, Count, grain);
+            return i >= 0 ? i : ~i;
+        }
     }
 
     private static long RoundUpSector(long n) => (n + VmdkLimits.SectorSize - 1) / VmdkLimits.SectorSize * VmdkLimits.SectorSize;

@@ -32,16 +32,20 @@ internal sealed partial class SparseExtent : VmdkExtent
     private readonly bool _compressed;
     private readonly string _kind;
 
-    // Grain-directory mode: effective GD entries (sectors of grain tables), loaded tables, metadata ranges.
+    // Grain-directory mode: effective GD entries (sectors of grain tables), a bounded cache of loaded tables,
+    // one byte per GD entry that remembers a table found to hold only holes, metadata ranges.
     private readonly uint[]? _gd;
-    private readonly uint[]?[]? _tables;
+    private readonly Dictionary<long, uint[]>? _tables;
+    private readonly Queue<long>? _tableOrder;
+    private readonly bool[]? _holeTables;
+    private readonly int _maxCachedTables;
     private readonly MetadataRanges _metadata;
 
-    // Scan mode (stream without footer): grain tables rebuilt from the markers.
-    private readonly Dictionary<long, uint[]>? _scanned;
+    // Scan mode (stream without footer): the grain map rebuilt from the markers, as sorted parallel arrays.
+    private readonly ScannedGrains? _scanned;
 
     private SparseExtent(SafeFileHandle file, string path, long fileLength, long length, long grainSectors, int gtEntries, bool zeroGrain, bool compressed, string kind,
-        uint[]? gd, MetadataRanges metadata, Dictionary<long, uint[]>? scanned)
+        uint[]? gd, MetadataRanges metadata, ScannedGrains? scanned)
     {
         _file = file;
         _path = path;
@@ -55,7 +59,10 @@ internal sealed partial class SparseExtent : VmdkExtent
         _compressed = compressed;
         _kind = kind;
         _gd = gd;
-        _tables = gd is null ? null : new uint[]?[gd.Length];
+        _tables = gd is null ? null : [];
+        _tableOrder = gd is null ? null : new Queue<long>();
+        _holeTables = gd is null ? null : new bool[gd.Length];
+        _maxCachedTables = (int)Math.Max(TableBatch * 2, CachedTableBytes / (gtEntries * 4L));
         _metadata = metadata;
         _scanned = scanned;
     }
@@ -77,6 +84,12 @@ internal sealed partial class SparseExtent : VmdkExtent
             throw new ArgumentOutOfRangeException(nameof(offset), $"range {offset}+{length} outside the extent of {_length} bytes");
         }
 
+        if (_scanned is not null)
+        {
+            MapScanned(offset, length, runs);
+            return;
+        }
+
         var pos = offset;
         var end = offset + length;
         while (pos < end)
@@ -86,6 +99,17 @@ internal sealed partial class SparseExtent : VmdkExtent
             var state = GetTable(gtIndex, out var table);
             if (state != TableState.Table)
             {
+                // A whole run of GD entries with the same empty state is one run (vectorized): the walk costs
+                // what the directory holds, not what the capacity is.
+                var gdEntry = _gd![gtIndex];
+                if (state == TableState.Unallocated && gdEntry != 0)
+                {
+                    gdEntry = uint.MaxValue; // a table of holes: only itself
+                }
+
+                var same = gdEntry == uint.MaxValue ? 1 : _gd.AsSpan((int)gtIndex).IndexOfAnyExcept(gdEntry);
+                var runTables = same < 0 ? _gd.Length - gtIndex : Math.Max(same, 1);
+                gtEnd = Math.Min(end, (gtIndex + runTables) * _gtCoverage);
                 AddRun(runs, new ExtentRun(pos, gtEnd - pos, state == TableState.Zero ? RunKind.Zero : RunKind.Unallocated, 0));
                 pos = gtEnd;
                 continue;
@@ -154,11 +178,6 @@ internal sealed partial class SparseExtent : VmdkExtent
     private TableState GetTable(long gtIndex, out uint[]? table)
     {
         table = null;
-        if (_scanned is not null)
-        {
-            return _scanned.TryGetValue(gtIndex, out table) ? TableState.Table : TableState.Unallocated;
-        }
-
         var entry = _gd![gtIndex];
         if (entry == 0)
         {
@@ -170,28 +189,55 @@ internal sealed partial class SparseExtent : VmdkExtent
             return TableState.Zero;
         }
 
-        table = Volatile.Read(ref _tables![gtIndex]);
-        if (table is null)
+        lock (_tables!)
         {
-            lock (_tables)
+            if (_holeTables![gtIndex])
             {
-                table = _tables[gtIndex] ??= LoadTable(gtIndex, entry);
+                return TableState.Unallocated;
+            }
+
+            if (!_tables.TryGetValue(gtIndex, out table))
+            {
+                table = LoadTable(gtIndex, entry);
             }
         }
 
-        return TableState.Table;
+        return table is null ? TableState.Unallocated : TableState.Table;
+    }
+
+    /// <summary>At most this many bytes of grain tables are kept loaded (tables of holes are remembered by one byte each).</summary>
+    private const long CachedTableBytes = 8L << 20;
+
+    /// <summary>Keeps a loaded table (caller holds the lock), evicting the oldest when the cache is full.</summary>
+    private void CacheTable(long gtIndex, uint[] table)
+    {
+        if (_tables!.ContainsKey(gtIndex))
+        {
+            return;
+        }
+
+        while (_tables.Count >= _maxCachedTables && _tableOrder!.TryDequeue(out var old))
+        {
+            _tables.Remove(old);
+        }
+
+        _tables[gtIndex] = table;
+        _tableOrder!.Enqueue(gtIndex);
     }
 
     /// <summary>Grain tables read together when their GD entries are consecutive on disk (qemu and VMware preallocate them so).</summary>
     private const int TableBatch = 64;
 
-    /// <summary>Loads grain table <paramref name="gtIndex"/> and, in the same pread, the following tables stored right after it.</summary>
-    private uint[] LoadTable(long gtIndex, uint sector)
+    /// <summary>
+    /// Loads grain table <paramref name="gtIndex"/> and, in the same pread, the following tables stored right after it
+    /// (caller holds the lock). Returns null for a table of holes, which is remembered as such and not kept.
+    /// </summary>
+    private uint[]? LoadTable(long gtIndex, uint sector)
     {
         var gtBytes = _gtEntries * 4;
         var stride = GtSectors;
         var count = 1;
-        while (count < TableBatch && gtIndex + count < _gd!.Length && _tables![gtIndex + count] is null
+        while (count < TableBatch && gtIndex + count < _gd!.Length && !_tables!.ContainsKey(gtIndex + count) && !_holeTables![gtIndex + count]
             && _gd[gtIndex + count] == sector + ((long)count * stride))
         {
             count++;
@@ -206,21 +252,24 @@ internal sealed partial class SparseExtent : VmdkExtent
             uint[]? first = null;
             for (var k = 0; k < count; k++)
             {
-                var table = new uint[_gtEntries];
-                DecodeU32s(raw.AsSpan(k * strideBytes, gtBytes), table);
+                var bytes = raw.AsSpan(k * strideBytes, gtBytes);
+                if (bytes.IndexOfAnyExcept((byte)0) < 0)
+                {
+                    _holeTables![gtIndex + k] = true;
+                    continue;
+                }
 
+                var table = new uint[_gtEntries];
+                DecodeU32s(bytes, table);
                 ValidateTable(gtIndex + k, table);
+                CacheTable(gtIndex + k, table);
                 if (k == 0)
                 {
                     first = table;
                 }
-                else
-                {
-                    Volatile.Write(ref _tables![gtIndex + k], table);
-                }
             }
 
-            return first!;
+            return first;
         }
         finally
         {
@@ -282,10 +331,15 @@ internal sealed partial class SparseExtent : VmdkExtent
     }
 
     /// <summary>Loads and validates every grain table now (used for marker streams, to detect truncation at open).</summary>
-    private void LoadAllTables()
+    private void LoadAllTables(CancellationToken cancellationToken)
     {
         for (long i = 0; i < _gd!.Length; i++)
         {
+            if ((i & 0xFFF) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             _ = GetTable(i, out _);
         }
     }
@@ -293,47 +347,93 @@ internal sealed partial class SparseExtent : VmdkExtent
     /// <summary>Marks an InvalidDataException raised because a grain table entry points past the end of the file.</summary>
     private const string TruncatedKey = "V2VConverter.Vmdk.Truncated";
 
-    /// <summary>Sorted, non-overlapping sector ranges holding metadata (header, descriptor, GD, GTs).</summary>
+    /// <summary>
+    /// Sorted, non-overlapping sector ranges holding metadata: a few named ranges (header, descriptor, GD, footer) and
+    /// the grain tables, kept as one sorted array of start sectors (4 bytes each, never one object per table).
+    /// </summary>
     internal sealed class MetadataRanges
     {
-        private readonly List<(long Start, long End, string Name)> _ranges = [];
-        private long[] _starts = [];
+        private readonly List<(long Start, long End, string Name)> _named = [];
+        private uint[] _tables = [];
+        private int _tableCount;
+        private long _tableSectors;
 
         public void Add(long start, long end, string name)
         {
             if (end > start)
             {
-                _ranges.Add((start, end, name));
+                _named.Add((start, end, name));
             }
+        }
+
+        /// <summary>Records a grain table of <paramref name="sectors"/> sectors at sector <paramref name="start"/> (all tables are the same size).</summary>
+        public void AddTable(uint start, long sectors)
+        {
+            _tableSectors = sectors;
+            if (_tableCount == _tables.Length)
+            {
+                Array.Resize(ref _tables, Math.Max(16, _tables.Length * 2));
+            }
+
+            _tables[_tableCount++] = start;
         }
 
         /// <summary>Sorts the ranges and throws when two overlap (a GT over the header/GD, two GD entries sharing a GT).</summary>
         public void Seal(string source)
         {
-            _ranges.Sort((a, b) => a.Start.CompareTo(b.Start));
-            for (var i = 1; i < _ranges.Count; i++)
+            Array.Resize(ref _tables, _tableCount);
+            Array.Sort(_tables);
+            _named.Sort((a, b) => a.Start.CompareTo(b.Start));
+            for (var i = 1; i < _named.Count; i++)
             {
-                if (_ranges[i].Start < _ranges[i - 1].End)
+                if (_named[i].Start < _named[i - 1].End)
                 {
-                    var (a, b) = (_ranges[i - 1], _ranges[i]);
+                    var (a, b) = (_named[i - 1], _named[i]);
                     throw new InvalidDataException($"{source}: overlapping tables: the {b.Name} at sector {b.Start} overlaps the {a.Name} at sectors {a.Start}..{a.End - 1}");
                 }
             }
 
-            _starts = [.. _ranges.Select(r => r.Start)];
+            for (var i = 1; i < _tables.Length; i++)
+            {
+                if (_tables[i] < _tables[i - 1] + _tableSectors)
+                {
+                    throw new InvalidDataException($"{source}: overlapping tables: the grain table at sector {_tables[i]} overlaps the grain table at sectors {_tables[i - 1]}..{_tables[i - 1] + _tableSectors - 1}");
+                }
+            }
+
+            foreach (var (start, end, name) in _named)
+            {
+                if (FindTable(start, end) is { } t)
+                {
+                    throw new InvalidDataException($"{source}: overlapping tables: the grain table at sector {t} overlaps the {name} at sectors {start}..{end - 1}");
+                }
+            }
+        }
+
+        private long? FindTable(long start, long end)
+        {
+            // Last table starting before 'end'; tables are disjoint, so only it can overlap.
+            var i = Array.BinarySearch(_tables, (uint)Math.Min(end, uint.MaxValue));
+            i = i >= 0 ? i - 1 : ~i - 1;
+            if (end > uint.MaxValue)
+            {
+                i = _tables.Length - 1;
+            }
+
+            return i >= 0 && _tables[i] + _tableSectors > start ? _tables[i] : null;
         }
 
         public string? FindOverlap(long start, long end)
         {
-            // Last range starting before 'end'; ranges are disjoint, so only it can overlap.
-            var i = Array.BinarySearch(_starts, end);
-            i = i >= 0 ? i - 1 : ~i - 1;
-            if (i >= 0 && _ranges[i].End > start)
+            foreach (var (s, e, name) in _named)
             {
-                return _ranges[i].Name;
+                if (s < end && e > start)
+                {
+                    return name;
+                }
             }
 
-            return null;
+            return FindTable(start, end) is { } t ? $"grain table at sector {t}" : null;
         }
     }
 }

@@ -11,13 +11,15 @@ public sealed class VmdkDisk : IVirtualDisk
 {
     private const long MapWindowBytes = 1L << 30;
 
-    private readonly List<string> _warnings;
+    private readonly FormatWarnings _warnings;
+    private readonly CancellationToken _cancellation;
     private long _allocated = -1;
 
-    private VmdkDisk(VmdkLayer top, List<string> warnings)
+    private VmdkDisk(VmdkLayer top, FormatWarnings warnings, CancellationToken cancellation)
     {
         Top = top;
         _warnings = warnings;
+        _cancellation = cancellation;
         var chain = new List<VmdkLayer>();
         for (var l = top; l is not null; l = l.Parent)
         {
@@ -31,7 +33,9 @@ public sealed class VmdkDisk : IVirtualDisk
     /// Opens a VMDK: a text descriptor, a KDMV file (monolithicSparse, streamOptimized) or a COWD file,
     /// with its parents. The folder of <paramref name="path"/> is the VM folder no extent or parent may leave,
     /// links resolved (<see cref="VmdkOpenOptions.AllowAbsoluteExtents"/> lifts that). <paramref name="path"/>
-    /// itself, named by the user, may be a link to anywhere.
+    /// itself, named by the user, may be a link to anywhere. Every warning goes to
+    /// <see cref="VmdkOpenOptions.Log"/> as it is found; <see cref="VmdkOpenOptions.Cancellation"/> stops the open (a stream
+    /// scan, an extent walk) and, later, the walks of the allocation map.
     /// </summary>
     public static VmdkDisk Open(string path, VmdkOpenOptions? options = null) => Open(path, null, options);
 
@@ -51,9 +55,10 @@ public sealed class VmdkDisk : IVirtualDisk
 
         var full = System.IO.Path.GetFullPath(path);
         var folder = vmFolder is null ? System.IO.Path.GetDirectoryName(full) ?? "/" : System.IO.Path.GetFullPath(vmFolder);
-        var warnings = new List<string>();
-        var top = VmdkLayer.Open(full, new VmFolder(folder, InputFile.RealPath(folder), vmFolder is not null), options, warnings, new HashSet<string>(StringComparer.Ordinal), 1);
-        return new VmdkDisk(top, warnings);
+        var warnings = new FormatWarnings(options.Log);
+        var cancellationToken = options.Cancellation;
+        var top = VmdkLayer.Open(full, new VmFolder(folder, InputFile.RealPath(folder), vmFolder is not null), options, warnings, new HashSet<string>(StringComparer.Ordinal), 1, cancellationToken);
+        return new VmdkDisk(top, warnings, cancellationToken);
     }
 
     public long Length => Top.Length;
@@ -82,7 +87,7 @@ public sealed class VmdkDisk : IVirtualDisk
     public IReadOnlyList<VmdkLayer> Chain { get; }
 
     /// <summary>Things that were accepted but look wrong (unclean shutdown, rebuilt stream map, ignored CID...).</summary>
-    public IReadOnlyList<string> Warnings => _warnings;
+    public IReadOnlyList<string> Warnings => _warnings.Items;
 
     /// <summary>Guest bytes backed by data anywhere in the chain (zero and unallocated ranges excluded).</summary>
     public long AllocatedBytes
@@ -123,6 +128,7 @@ public sealed class VmdkDisk : IVirtualDisk
         var end = offset + length;
         for (var pos = offset; pos < end; pos += MapWindowBytes)
         {
+            _cancellation.ThrowIfCancellationRequested();
             window.Clear();
             Top.Map(pos, Math.Min(MapWindowBytes, end - pos), window);
             foreach (var e in window)

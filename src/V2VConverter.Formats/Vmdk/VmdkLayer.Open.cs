@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using V2VConverter.Formats.Disk;
 using V2VConverter.Model.IO;
 
 namespace V2VConverter.Formats.Vmdk;
@@ -15,8 +16,9 @@ public sealed partial class VmdkLayer
 
     /// <summary>Opens a layer and, recursively, its parents.</summary>
     /// <param name="parentOf">For a parent layer: the child's path and its parentFileNameHint, for messages.</param>
-    internal static VmdkLayer Open(string path, VmFolder vmFolder, VmdkOpenOptions options, List<string> warnings, HashSet<string> visited, int depth, (string Child, string Hint)? parentOf = null)
+    internal static VmdkLayer Open(string path, VmFolder vmFolder, VmdkOpenOptions options, FormatWarnings warnings, HashSet<string> visited, int depth, CancellationToken cancellationToken, (string Child, string Hint)? parentOf = null)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var full = System.IO.Path.GetFullPath(path);
         if (depth > options.MaxChainDepth)
         {
@@ -97,20 +99,22 @@ public sealed partial class VmdkLayer
                 owned = false;
                 createType = descriptor.CreateType;
                 CheckCreateType(descriptor, full);
+                CheckTotalSize(descriptor, full, options);
                 foreach (var line in descriptor.Extents)
                 {
-                    var (extent, info) = OpenExtent(line, full, vmFolder, options, warnings);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var (extent, info) = OpenExtent(line, full, vmFolder, options, warnings, cancellationToken);
                     extents.Add(extent);
                     infos.Add(info);
                 }
             }
 
-            if (descriptor is not null)
+            foreach (var w in descriptor?.Warnings ?? [])
             {
-                warnings.AddRange(descriptor.Warnings);
+                warnings.Add(w);
             }
 
-            var parent = OpenParent(descriptor, full, vmFolder, options, warnings, visited, depth);
+            var parent = OpenParent(descriptor, full, vmFolder, options, warnings, visited, depth, cancellationToken);
             return new VmdkLayer(full, createType, descriptor, [.. extents], infos, parent);
         }
         catch
@@ -161,6 +165,23 @@ public sealed partial class VmdkLayer
         return descriptor;
     }
 
+    /// <summary>The extents of one descriptor add up to at most <see cref="VmdkOpenOptions.MaxCapacityBytes"/> (checked without overflow, before any is opened).</summary>
+    private static void CheckTotalSize(VmdkDescriptor d, string path, VmdkOpenOptions options)
+    {
+        var bound = options.MaxCapacityBytes / VmdkLimits.SectorSize;
+        long total = 0;
+        foreach (var line in d.Extents)
+        {
+            if (line.SizeSectors > bound - total)
+            {
+                var sum = d.Extents.Aggregate(0m, (a, e) => a + e.SizeSectors) * VmdkLimits.SectorSize;
+                throw new InvalidDataException($"{path}: field \"extent size\": the {d.Extents.Count} extents add up to a virtual size of {sum} bytes, above the {options.MaxCapacityBytes}-byte ({DiskLimits.MaxVirtualSizeText}) bound");
+            }
+
+            total += line.SizeSectors;
+        }
+    }
+
     private static void CheckCreateType(VmdkDescriptor d, string path)
     {
         if (DeviceCreateTypes.Contains(d.CreateType))
@@ -179,7 +200,7 @@ public sealed partial class VmdkLayer
         }
     }
 
-    private static (VmdkExtent, VmdkExtentInfo) OpenExtent(VmdkExtentLine line, string descriptorPath, VmFolder vmFolder, VmdkOpenOptions options, List<string> warnings)
+    private static (VmdkExtent, VmdkExtentInfo) OpenExtent(VmdkExtentLine line, string descriptorPath, VmFolder vmFolder, VmdkOpenOptions options, FormatWarnings warnings, CancellationToken cancellationToken)
     {
         var where = $"{descriptorPath} line {line.LineNumber}";
         if (line.Access == VmdkAccess.NoAccess)
@@ -305,7 +326,7 @@ public sealed partial class VmdkLayer
         return full;
     }
 
-    private static VmdkLayer? OpenParent(VmdkDescriptor? d, string path, VmFolder vmFolder, VmdkOpenOptions options, List<string> warnings, HashSet<string> visited, int depth)
+    private static VmdkLayer? OpenParent(VmdkDescriptor? d, string path, VmFolder vmFolder, VmdkOpenOptions options, FormatWarnings warnings, HashSet<string> visited, int depth, CancellationToken cancellationToken)
     {
         if (d is null || !d.HasParent)
         {
@@ -318,7 +339,7 @@ public sealed partial class VmdkLayer
         }
 
         var parentPath = ResolvePath(d.ParentFileNameHint, path, vmFolder.Path, options, path, "parent");
-        var parent = Open(parentPath, vmFolder, options, warnings, visited, depth + 1, (path, d.ParentFileNameHint));
+        var parent = Open(parentPath, vmFolder, options, warnings, visited, depth + 1, cancellationToken, (path, d.ParentFileNameHint));
         try
         {
             if (parent.Cid is { } cid && cid != d.ParentCid)

@@ -1,3 +1,7 @@
+using Serilog;
+using V2VConverter.Formats.Disk;
+using V2VConverter.Model.Diagnostics;
+
 namespace V2VConverter.Formats.Vmdk;
 
 /// <summary>How <see cref="VmdkDisk.Open(string, VmdkOpenOptions?)"/> treats the files it meets.</summary>
@@ -14,6 +18,18 @@ public sealed record VmdkOpenOptions
 
     /// <summary>The largest virtual size accepted, in bytes.</summary>
     public long MaxCapacityBytes { get; init; } = VmdkLimits.MaxCapacityBytes;
+
+    /// <summary>
+    /// Accept a streamOptimized extent that was cut short (a grain cut, or no end-of-stream marker): what is there
+    /// is read, the rest reads as zeros, with a warning. Without it a cut stream is an <see cref="EndOfStreamException"/>.
+    /// </summary>
+    public bool AllowTruncated { get; init; }
+
+    /// <summary>The run's logger: every warning found while opening goes there (and to <see cref="VmdkDisk.Warnings"/>).</summary>
+    public ILogger Log { get; init; } = LogExtensions.None;
+
+    /// <summary>Stops the open (a stream scan, an extent walk) and, later, the walks of the disk's allocation map.</summary>
+    public CancellationToken Cancellation { get; init; }
 }
 
 /// <summary>Bounds applied to every size read from a VMDK file before anything is allocated.</summary>
@@ -24,8 +40,8 @@ public static class VmdkLimits
     /// <summary>A text descriptor (or embedded descriptor) over this many bytes is refused.</summary>
     public const int MaxDescriptorBytes = 1 << 20;
 
-    /// <summary>64 TiB.</summary>
-    public const long MaxCapacityBytes = 64L << 40;
+    /// <summary>64 TiB, for one extent and for the sum of a descriptor's extents.</summary>
+    public const long MaxCapacityBytes = DiskLimits.MaxVirtualSizeBytes;
 
     public const int DefaultMaxChainDepth = 255;
 
@@ -43,8 +59,11 @@ public static class VmdkLimits
     /// <summary>A compressed grain may take up to twice the grain (qemu's bound).</summary>
     public const int MaxCompressedGrainFactor = 2;
 
-    /// <summary>At most this many grain-directory entries (64 MiB of GD; 64 TiB needs 2M with default grains).</summary>
-    public const long MaxGdEntries = 1 << 24;
+    /// <summary>
+    /// At most this many grain-directory entries (16 MiB of GD): 64 TiB needs 2M with default grains (32 MiB per grain
+    /// table), a 2 TiB vmfsSparse 1M. The GD is held in memory, so its size is bounded before it is read.
+    /// </summary>
+    public const long MaxGdEntries = 1 << 22;
 
     /// <summary>At most this many extent lines in one descriptor.</summary>
     public const int MaxExtents = 4096;

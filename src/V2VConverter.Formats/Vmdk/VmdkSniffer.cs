@@ -86,6 +86,52 @@ public static class VmdkSniffer
     public static VmdkFileKind Detect(SafeFileHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
+        return DetectHead(handle);
+    }
+
+    /// <summary>
+    /// The kind of an image of unknown format (a probe, as <c>disk convert</c> without <c>-f</c> does). A text
+    /// descriptor is a small text FILE: the whole file must be at most <see cref="VmdkLimits.MaxDescriptorBytes"/> of
+    /// text, followed by at most the NULs that pad it to its sector (qemu-img convert pads descriptors so). A disk image whose first sector holds descriptor text (written by a guest, say) is not a
+    /// descriptor: reading it as one would open the files it names. qemu-img probes such an image as a VMDK; we do
+    /// not, and only an explicit format (<c>-f vmdk</c>, or a .vmx naming it) reads it as one.
+    /// </summary>
+    public static VmdkFileKind DetectImage(SafeFileHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        var kind = DetectHead(handle);
+        return kind == VmdkFileKind.Descriptor && !IsSmallTextFile(handle) ? VmdkFileKind.NotVmdk : kind;
+    }
+
+    private static bool IsSmallTextFile(SafeFileHandle handle)
+    {
+        var length = RandomAccess.GetLength(handle);
+        if (length > VmdkLimits.MaxDescriptorBytes)
+        {
+            return false;
+        }
+
+        var bytes = new byte[length];
+        var n = 0;
+        while (n < bytes.Length)
+        {
+            var r = RandomAccess.Read(handle, bytes.AsSpan(n), n);
+            if (r == 0)
+            {
+                break;
+            }
+
+            n += r;
+        }
+
+        var text = bytes.AsSpan(0, n);
+        var nul = text.IndexOf((byte)0);
+        var sector = VmdkLimits.SectorSize;
+        return nul < 0 || (text[nul..].IndexOfAnyExcept((byte)0) < 0 && n <= (nul + sector - 1) / sector * sector);
+    }
+
+    private static VmdkFileKind DetectHead(SafeFileHandle handle)
+    {
         Span<byte> head = stackalloc byte[ProbeBytes];
         var n = 0;
         while (n < head.Length)

@@ -58,7 +58,7 @@ public sealed class LocalDiskOpener : IDiskOpener
 
         try
         {
-            return VmdkDisk.Open(disk.ResolvedPath, VmFolder, options);
+            return VmdkDisk.Open(disk.ResolvedPath, VmFolder, options with { Cancellation = cancellationToken });
         }
         catch (InputOutsideFolderException ex)
         {

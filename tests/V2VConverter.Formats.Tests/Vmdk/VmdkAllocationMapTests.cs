@@ -48,7 +48,7 @@ public sealed class VmdkAllocationMapTests : IDisposable
         var src = MakeRawSource(_dir, 8 * MiB);
         var vmdk = Path.Combine(_dir, "c.vmdk");
         Qemu("convert", "-f", "raw", "-O", "vmdk", src, vmdk);
-        var warnings = new List<string>();
+        var warnings = new FormatWarnings(null);
         using var extent = SparseExtent.OpenHosted(File.OpenHandle(vmdk), vmdk, null, new VmdkOpenOptions(), warnings, out _);
         var runs = new List<ExtentRun>();
         extent.Map(0, MiB, runs);

@@ -192,7 +192,7 @@ public sealed class VmdkQemuFixtureTests : IDisposable
     }
 }
 
-/// <summary>A qemu-layout stream (grain tables first, no footer) cut in the middle is rebuilt from its markers.</summary>
+/// <summary>A qemu-layout stream (grain tables first, no footer) cut in the middle is rebuilt from its markers (--allow-truncated).</summary>
 public sealed class VmdkTruncatedQemuStreamTests : IDisposable
 {
     private readonly string _dir = RepoPaths.NewTempDir("vmdk-cut");
@@ -210,7 +210,7 @@ public sealed class VmdkTruncatedQemuStreamTests : IDisposable
         File.WriteAllBytes(vmdk, bytes.AsSpan(0, (bytes.Length * 2 / 3) + 777).ToArray());
         var source = File.ReadAllBytes(src);
 
-        using var disk = VmdkDisk.Open(vmdk);
+        using var disk = VmdkDisk.Open(vmdk, new VmdkOpenOptions { AllowTruncated = true });
         Assert.Contains("map rebuilt from markers", disk.Extents[0].Kind, StringComparison.Ordinal);
         Assert.Contains(disk.Warnings, w => w.Contains("truncated", StringComparison.Ordinal));
         var ours = new byte[disk.Length];
