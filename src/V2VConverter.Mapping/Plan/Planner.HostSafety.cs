@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using V2VConverter.Model.Diagnostics;
+using V2VConverter.Model.IO;
 using V2VConverter.Model.Vm;
 
 namespace V2VConverter.Mapping.Plan;
@@ -26,8 +27,8 @@ public sealed partial class Planner
             return null;
         }
 
-        var real = HostPath.Real(path);
-        if (vm.BaseDirectory is { } folder && real is not null && HostPath.Real(folder) is { } realFolder && HostPath.IsInside(real, realFolder))
+        var real = RealOrNull(path);
+        if (vm.BaseDirectory is { } folder && real is not null && RealOrNull(folder) is { } realFolder && InputFile.IsWithin(real, realFolder))
         {
             return path;
         }
@@ -38,7 +39,7 @@ public sealed partial class Planner
             return path;
         }
 
-        var where = real == path ? path : $"{path} (really {real ?? "a loop of links"})";
+        var where = real == path ? path : $"{path} (really {real ?? "a path that does not resolve"})";
         log.Warn(
             $"{key}.fileName = \"{fileName}\" is {where}, outside the VM folder {vm.BaseDirectory ?? "(none)"}: QEMU on the KVM host would open it; the drive is left empty ({KeepHint})",
             vm.Origin);
@@ -116,76 +117,28 @@ public sealed partial class Planner
         log.Warn($"{key} has control characters ({string.Join(", ", found)}) that XML or libvirt cannot take; each is replaced by '_': \"{clean}\"", origin);
         return clean;
     }
-}
 
-/// <summary>Real paths on this machine: every symbolic link on the way resolved, as realpath(3) does.</summary>
-internal static class HostPath
-{
-    private const int MaxLinks = 40; // Linux's ELOOP limit
-
-    public static bool IsInside(string realPath, string realFolder)
+    /// <summary>
+    /// The real path (<see cref="InputFile.RealPath"/>); for an image that does not exist, the real path of its folder
+    /// and its name (a missing ISO inside the VM folder stays inside); null when neither resolves (taken as outside).
+    /// </summary>
+    private static string? RealOrNull(string path)
     {
-        var folder = realFolder.EndsWith('/') ? realFolder : realFolder + "/";
-        return realPath.StartsWith(folder, StringComparison.Ordinal);
-    }
-
-    /// <summary>The path with every link resolved (a part that does not exist is kept as written); null for a loop of links.</summary>
-    public static string? Real(string path)
-    {
-        var pending = new Stack<string>(Path.GetFullPath(path).Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse());
-        var current = "/";
-        var links = 0;
-        while (pending.Count > 0)
+        try
         {
-            var part = pending.Pop();
-            if (part == ".")
-            {
-                continue;
-            }
-
-            if (part == "..")
-            {
-                current = Path.GetDirectoryName(current) ?? "/";
-                continue;
-            }
-
-            var next = Path.Join(current, part);
-            string? target;
+            return InputFile.RealPath(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
             try
             {
-                target = new FileInfo(next).LinkTarget;
+                var full = Path.GetFullPath(path);
+                return Path.Join(InputFile.RealPath(Path.GetDirectoryName(full) ?? "/"), Path.GetFileName(full));
             }
-            catch (IOException)
-            {
-                target = null;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                target = null;
-            }
-
-            if (target is null)
-            {
-                current = next;
-                continue;
-            }
-
-            if (++links > MaxLinks)
+            catch (Exception e2) when (e2 is IOException or UnauthorizedAccessException)
             {
                 return null;
             }
-
-            if (target.StartsWith('/'))
-            {
-                current = "/";
-            }
-
-            foreach (var t in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
-            {
-                pending.Push(t);
-            }
         }
-
-        return current;
     }
 }
