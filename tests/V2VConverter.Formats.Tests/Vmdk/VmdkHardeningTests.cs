@@ -13,6 +13,7 @@ namespace V2VConverter.Formats.Tests.Vmdk;
 /// little memory (measured as bytes allocated, never as time), the virtual size is bounded, and a raw image is never
 /// probed as a descriptor.
 /// </summary>
+[Collection(AllocationMeasuringCollection.Name)]
 public sealed class VmdkHardeningTests : IDisposable
 {
     private const int Sector = 512;
@@ -219,4 +220,14 @@ public sealed class VmdkHardeningTests : IDisposable
         File.WriteAllBytes(file, [.. desc, .. new byte[1024 - desc.Length]]);
         Assert.Equal("raw", DiskImage.DetectFormat(file));
     }
+}
+
+/// <summary>
+/// Tests that measure the bytes allocated by the process (<see cref="GC.GetTotalAllocatedBytes(bool)"/>) run alone:
+/// any test running beside them would count in their measure.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AllocationMeasuringCollection
+{
+    public const string Name = "allocation measuring (runs alone)";
 }
