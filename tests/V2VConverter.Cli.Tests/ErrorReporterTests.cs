@@ -48,4 +48,22 @@ public sealed class ErrorReporterTests
         Assert.DoesNotContain("Er7Rq", e.ToString(), StringComparison.Ordinal);
         Assert.Contains($"<password>{Secrets.Replacement}</password>", e.ToString(), StringComparison.Ordinal);
     }
+
+    /// <summary>Issue 11 point 4: what a command prints itself (a table, a summary line, the XML) is masked like the log.</summary>
+    [Fact]
+    public void What_a_command_prints_on_stdout_and_stderr_is_masked_too()
+    {
+        const string password = "Zq8-printed-by-a-command";
+        Secrets.Register(password);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        using var context = new CliContext(o, e, Path.GetTempPath());
+
+        context.Out.WriteLine($"vm01  {password}  poweredOn");
+        context.Out.Write($"<title>{password}</title>");
+        context.Error.WriteLine($"v2v: wrote /tmp/{password}.qcow2");
+
+        Assert.DoesNotContain("Zq8", o.ToString() + e.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"vm01  {Secrets.Replacement}  poweredOn", o.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"<title>{Secrets.Replacement}</title>", o.ToString(), StringComparison.Ordinal);
+    }
 }

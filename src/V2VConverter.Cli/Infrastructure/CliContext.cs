@@ -11,9 +11,11 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr, string work
     private RunLog? _log;
     private IAnsiConsole? _errorConsole;
 
-    public TextWriter Out { get; } = stdout;
+    /// <summary>stdout, with every registered secret masked (<see cref="MaskingWriter"/>).</summary>
+    public TextWriter Out { get; } = new MaskingWriter(stdout);
 
-    public TextWriter Error { get; } = stderr;
+    /// <summary>stderr, with every registered secret masked; progress bars draw on the writer itself (<see cref="ErrorConsole"/>).</summary>
+    public TextWriter Error { get; } = new MaskingWriter(stderr);
 
     public string WorkingDirectory { get; } = workingDirectory;
 
@@ -38,7 +40,7 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr, string work
     {
         get => _errorConsole ??= AnsiConsole.Create(new AnsiConsoleSettings
         {
-            Out = new AnsiConsoleOutput(Error),
+            Out = new AnsiConsoleOutput(stderr),
             Ansi = AnsiSupport.Detect,
             ColorSystem = ColorSystemSupport.Detect,
             Interactive = IsTerminal ? InteractionSupport.Yes : InteractionSupport.No,
