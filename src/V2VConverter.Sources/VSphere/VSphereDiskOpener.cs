@@ -53,8 +53,15 @@ public sealed class VSphereDiskOpener : IDiskOpener
         ArgumentNullException.ThrowIfNull(vm);
         _datastore = datastore;
         _vm = vm;
-        _stagingDirectory = Path.Combine(stagingParent, $".v2v-download-{SafeName(vm.Name)}-{Environment.ProcessId}");
         _log = log ?? LogExtensions.None;
+
+        // The PID lets a later run remove what a killed one left; the random part keeps the name from being planted in advance.
+        var random = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
+        _stagingDirectory = Path.Combine(stagingParent, $"{StagingPrefix}{SafeName(vm.Name)}-{Environment.ProcessId}-{random}");
+        foreach (var stale in RemoveStaleStaging(stagingParent))
+        {
+            _log.Info($"download: removed {stale}, left by a run that no longer exists");
+        }
     }
 
     public int MaxParallelDisks => Math.Max(1, _datastore.Options.MaxParallel);
@@ -253,6 +260,10 @@ public sealed class VSphereDiskOpener : IDiskOpener
         files.AddRange(await ReferencedFilesAsync(descriptor, ct).ConfigureAwait(false));
         var dir = Path.Combine(_stagingDirectory, "disk" + Interlocked.Increment(ref _staged).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(dir);
+        if (new DirectoryInfo(_stagingDirectory).LinkTarget is not null)
+        {
+            throw new IOException($"{_stagingDirectory}: the staging folder is a symbolic link (planted?); refused");
+        }
         var items = files.Distinct().Select(p => new DownloadItem(p, Path.Combine(dir, p.FileName))).ToArray();
         var clash = items.GroupBy(i => i.LocalPath, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (clash is not null)
@@ -289,6 +300,56 @@ public sealed class VSphereDiskOpener : IDiskOpener
         }
 
         throw new InvalidDataException($"{descriptor}: snapshot chain deeper than {VmdkLimits.DefaultMaxChainDepth}");
+    }
+
+    private const string StagingPrefix = ".v2v-download-";
+
+    /// <summary>
+    /// Removes the staging folders (<c>.v2v-download-NAME-PID-RANDOM</c>) in <paramref name="parent"/> whose run is gone
+    /// (its PID dead); this run's and any live run's are kept. A link with such a name is removed itself, never followed.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveStaleStaging(string parent)
+    {
+        var removed = new List<string>();
+        List<string> candidates;
+        try
+        {
+            candidates = Directory.Exists(parent) ? Directory.EnumerateFileSystemEntries(parent, StagingPrefix + "*").ToList() : [];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return removed;
+        }
+
+        foreach (var path in candidates)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(Path.GetFileName(path), @"-(\d{1,9})(-[0-9a-f]{12})?$");
+            if (!m.Success || !int.TryParse(m.Groups[1].ValueSpan, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
+                || pid == Environment.ProcessId || !Formats.Disk.NativeFile.IsProcessDead(pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var info = new DirectoryInfo(path);
+                if (info.LinkTarget is not null || !info.Exists)
+                {
+                    File.Delete(path);
+                }
+                else
+                {
+                    info.Delete(recursive: true);
+                }
+
+                removed.Add(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return removed;
     }
 
     private static string SafeName(string name) => string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
