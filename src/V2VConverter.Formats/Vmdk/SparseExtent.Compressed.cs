@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Compression;
+using System.Runtime.ExceptionServices;
 
 namespace V2VConverter.Formats.Vmdk;
 
@@ -17,7 +18,15 @@ internal sealed partial class SparseExtent
             }
             else
             {
-                Parallel.For(0, runs.Count, i => grains[i] = DecompressGrain(runs[i]));
+                try
+                {
+                    Parallel.For(0, runs.Count, i => grains[i] = DecompressGrain(runs[i]));
+                }
+                catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+                {
+                    // The policy's exception (InvalidDataException naming the grain...), not the parallel loop's wrapper.
+                    ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+                }
             }
 
             for (var i = 0; i < runs.Count; i++)
