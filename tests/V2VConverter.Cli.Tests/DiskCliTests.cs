@@ -1,3 +1,5 @@
+using V2VConverter.Cli.Infrastructure;
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.TestSupport;
 
 namespace V2VConverter.Cli.Tests;
@@ -29,6 +31,28 @@ public sealed class DiskCliTests : IDisposable
         var info = CliRunner.Run(_dir, "disk", "info", vmdk, "--json");
         Assert.Equal(0, info.ExitCode);
         Assert.Contains(subformat, info.Out);
+    }
+
+    /// <summary>Issue 11 point 10: disk info and disk convert honour a cancellation (Ctrl+C, SIGTERM) in their open and scan loops.</summary>
+    [Theory]
+    [InlineData("info")]
+    [InlineData("convert")]
+    public void A_cancelled_disk_command_stops_with_the_interrupted_exit_code_and_writes_nothing(string command)
+    {
+        Tool.Require("qemu-img");
+        var vmdk = Path.Combine(_dir, "stream.vmdk");
+        Tool.Check("qemu-img", "convert", "-f", "vmdk", "-O", "vmdk", "-o", "subformat=streamOptimized", Path.Combine(RepoPaths.Root, "samples", "workstation-demo", "demo.vmdk"), vmdk);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var (o, e) = (new StringWriter(), new StringWriter());
+        using var context = new CliContext(o, e, _dir, new Dictionary<string, string?> { ["HOME"] = _dir }) { Cancellation = cts.Token };
+        var output = Path.Combine(_dir, "out.qcow2");
+        string[] args = command == "info" ? ["disk", "info", vmdk] : ["disk", "convert", vmdk, output];
+
+        Assert.Equal(ExitCodes.Interrupted, CommandLine.Run(args, context));
+        Assert.Contains("interrupted", e.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+        Assert.Empty(Directory.GetFiles(_dir, ".*v2v-tmp*"));
     }
 
     [Fact]
