@@ -94,8 +94,15 @@ public sealed class BadInputCliTests : IDisposable
     [Fact]
     public void Disk_name_that_resolves_to_something_other_than_a_vmdk()
     {
-        File.WriteAllText(Path.Combine(_dir, "s.vmx"), "displayName = \"s\"\nscsi0.present = \"TRUE\"\nscsi0:0.present = \"TRUE\"\nscsi0:0.fileName = \"../../../../../../../../../../etc/shadow\"\n");
+        File.WriteAllText(Path.Combine(_dir, "notes.txt"), "not a disk\n");
+        File.WriteAllText(Path.Combine(_dir, "s.vmx"), "displayName = \"s\"\nscsi0.present = \"TRUE\"\nscsi0:0.present = \"TRUE\"\nscsi0:0.fileName = \"notes.txt\"\n");
         AssertOneLineError(Xml(Path.Combine(_dir, "s.vmx")), ExitCodes.Failure, "s.vmx:4", "scsi0:0.fileName", "not a VMDK");
+
+        // Out of the VM folder nothing is read, not even to probe it: convert refuses it by name (issue 11 point 1).
+        File.WriteAllText(Path.Combine(_dir, "o.vmx"), "displayName = \"o\"\nscsi0.present = \"TRUE\"\nscsi0:0.present = \"TRUE\"\nscsi0:0.fileName = \"../../../../../../../../../../etc/shadow\"\n");
+        var outDir = Path.Combine(_dir, "out");
+        var r = CliRunner.Run(_dir, "convert", Path.Combine(_dir, "o.vmx"), "-os", outDir, "--no-guest-fixups");
+        AssertOneLineError(r, ExitCodes.Failure, "/etc/shadow", "outside the VM folder", "--allow-absolute-extents");
     }
 
     [Fact]

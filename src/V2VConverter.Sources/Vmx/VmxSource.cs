@@ -5,6 +5,7 @@ using V2VConverter.Formats.Vmdk;
 using V2VConverter.Formats.Vmx;
 using V2VConverter.Model.Catalog;
 using V2VConverter.Model.Diagnostics;
+using V2VConverter.Model.IO;
 using V2VConverter.Model.Vm;
 
 namespace V2VConverter.Sources.Vmx;
@@ -468,6 +469,12 @@ public static partial class VmxSource
                 state = DiskFileState.Missing;
                 ctx.Log.Warn($"{key}.fileName = \"{fileName}\": {resolved} does not exist; the disk is listed but cannot be copied", doc.Where($"{key}.fileName"));
             }
+            else if (OutsideFolder(ctx, resolved) is { } real)
+            {
+                // Nothing outside the VM folder is read without --allow-absolute-extents, not even to probe it.
+                state = DiskFileState.Present;
+                ctx.Log.Info($"{key}.fileName = \"{fileName}\" is {real}, outside the VM folder: not read here; convert reads it only with --allow-absolute-extents", doc.Where($"{key}.fileName"));
+            }
             else if (!VmdkSniffer.IsSupported(Sniff(ctx, key, fileName, resolved)))
             {
                 throw new InvalidDataException($"{doc.Where($"{key}.fileName")}: {key}.fileName = \"{fileName}\" resolves to {resolved}, which is not a VMDK (no descriptor, KDMV or COWD signature)");
@@ -492,6 +499,25 @@ public static partial class VmxSource
             IsRawDevice = rawDevice,
             WriteThrough = doc.GetNonEmpty($"{key}.writeThrough"),
         };
+    }
+
+    /// <summary>The real path of <paramref name="resolved"/> when it lies outside the real VM folder; null when inside (or no folder).</summary>
+    private static string? OutsideFolder(BuildContext ctx, string resolved)
+    {
+        if (ctx.BaseDirectory is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var real = InputFile.RealPath(resolved);
+            return InputFile.IsWithin(real, InputFile.RealPath(ctx.BaseDirectory)) ? null : real;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null; // the probe that follows reports it, naming the key
+        }
     }
 
     /// <summary>The VMDK kind of a disk file; a FIFO, a device or an unreadable file is an error naming the key.</summary>

@@ -115,6 +115,22 @@ public sealed class VmxInputFileTests : IDisposable
         }
     }
 
+    /// <summary>Even inspect and xml read nothing outside the VM folder: a disk there is not probed (it would be refused as "not a VMDK").</summary>
+    [Fact]
+    public void A_disk_outside_the_vmx_folder_is_not_even_probed()
+    {
+        File.WriteAllText(Path.Combine(_outside, "secret.txt"), "root:x:0:0:not a vmdk\n");
+        File.CreateSymbolicLink(Path.Combine(_vm, "disk.vmdk"), Path.Combine(_outside, "secret.txt"));
+        File.WriteAllText(Path.Combine(_vm, "v.vmx"), Vmx("disk.vmdk") + $"scsi0:1.present = \"TRUE\"\nscsi0:1.fileName = \"{Path.Combine(_outside, "secret.txt")}\"\n");
+        var log = new List<string>();
+
+        var vm = VmxSource.Load(Path.Combine(_vm, "v.vmx"), new TestLog(log.Add).Logger);
+
+        Assert.Equal(2, vm.Disks.Count);
+        Assert.All(vm.Disks, d => Assert.Equal(DiskFileState.Present, d.FileState));
+        Assert.Equal(2, log.Count(l => l.Contains("outside the VM folder: not read here", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void A_disk_link_that_stays_inside_the_vmx_folder_works()
     {

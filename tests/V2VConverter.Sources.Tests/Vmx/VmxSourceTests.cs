@@ -163,11 +163,18 @@ public class VmxSourceTests
             Assert.Equal(DiskFileState.Missing, vm.Disks[1].FileState);
             Assert.Contains(d.Warnings, w => w.Message.Contains("gone.vmdk"));
 
-            File.WriteAllText(Path.Combine(dir, "bad.vmx"), "displayName = \"x\"\nscsi0.present = \"TRUE\"\nscsi0:0.present = \"TRUE\"\nscsi0:0.fileName = \"../../../../../../../../etc/passwd\"\n");
+            File.WriteAllText(Path.Combine(dir, "notes.txt"), "not a disk\n");
+            File.WriteAllText(Path.Combine(dir, "bad.vmx"), "displayName = \"x\"\nscsi0.present = \"TRUE\"\nscsi0:0.present = \"TRUE\"\nscsi0:0.fileName = \"notes.txt\"\n");
             var ex = Assert.Throws<InvalidDataException>(() => VmxSource.Load(Path.Combine(dir, "bad.vmx"), new TestLog().Logger));
             Assert.Contains("scsi0:0.fileName", ex.Message);
             Assert.Contains("not a VMDK", ex.Message);
             Assert.Contains("bad.vmx:4", ex.Message);
+
+            // A path out of the VM folder is not even read to probe it (issue 11 point 1): convert needs --allow-absolute-extents.
+            File.WriteAllText(Path.Combine(dir, "out.vmx"), "displayName = \"x\"\nscsi0.present = \"TRUE\"\nscsi0:0.present = \"TRUE\"\nscsi0:0.fileName = \"../../../../../../../../etc/passwd\"\n");
+            var outLog = new List<string>();
+            Assert.Equal(DiskFileState.Present, Assert.Single(VmxSource.Load(Path.Combine(dir, "out.vmx"), new TestLog(outLog.Add).Logger).Disks).FileState);
+            Assert.Contains(outLog, l => l.Contains("/etc/passwd, outside the VM folder: not read here", StringComparison.Ordinal));
         }
         finally
         {
