@@ -48,6 +48,13 @@ public static class VmdkSniffer
 
     private const string DescriptorBanner = "# Disk DescriptorFile";
 
+    /// <summary>
+    /// The largest descriptor file that may end in NUL padding. qemu-img pads what it writes to the file system's
+    /// request alignment (512 B or 4 KiB, so the padding depends on the host), and rewrites the CID as a whole
+    /// 10 KiB buffer; 64 KiB covers both with room, and a disk image is larger than this.
+    /// </summary>
+    public const int MaxPaddedDescriptorBytes = 64 * 1024;
+
     /// <summary>True for the kinds this library opens: hosted sparse, COWD and descriptors (seSparse is refused).</summary>
     public static bool IsSupported(VmdkFileKind kind) => kind is VmdkFileKind.HostedSparse or VmdkFileKind.Cowd or VmdkFileKind.Descriptor;
 
@@ -92,7 +99,7 @@ public static class VmdkSniffer
     /// <summary>
     /// The kind of an image of unknown format (a probe, as <c>disk convert</c> without <c>-f</c> does). A text
     /// descriptor is a small text FILE: the whole file must be at most <see cref="VmdkLimits.MaxDescriptorBytes"/> of
-    /// text, followed by at most the NULs that pad it to its sector (qemu-img convert pads descriptors so). A disk image whose first sector holds descriptor text (written by a guest, say) is not a
+    /// text, followed only by NULs up to <see cref="MaxPaddedDescriptorBytes"/> in all (qemu-img pads descriptors to the file system's alignment). A disk image whose first sector holds descriptor text (written by a guest, say) is not a
     /// descriptor: reading it as one would open the files it names. qemu-img probes such an image as a VMDK; we do
     /// not, and only an explicit format (<c>-f vmdk</c>, or a .vmx naming it) reads it as one.
     /// </summary>
@@ -126,8 +133,7 @@ public static class VmdkSniffer
 
         var text = bytes.AsSpan(0, n);
         var nul = text.IndexOf((byte)0);
-        var sector = VmdkLimits.SectorSize;
-        return nul < 0 || (text[nul..].IndexOfAnyExcept((byte)0) < 0 && n <= (nul + sector - 1) / sector * sector);
+        return nul < 0 || (text[nul..].IndexOfAnyExcept((byte)0) < 0 && n <= MaxPaddedDescriptorBytes);
     }
 
     private static VmdkFileKind DetectHead(SafeFileHandle handle)

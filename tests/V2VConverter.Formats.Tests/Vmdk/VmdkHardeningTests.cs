@@ -216,8 +216,14 @@ public sealed class VmdkHardeningTests : IDisposable
         File.WriteAllBytes(file, [.. desc, .. new byte[512 - desc.Length]]);
         Assert.Equal("vmdk", DiskImage.DetectFormat(file));
 
-        // Text then a whole sector of NULs is an image, not a padded descriptor.
-        File.WriteAllBytes(file, [.. desc, .. new byte[1024 - desc.Length]]);
+        // qemu-img pads to the file system's alignment (4 KiB on some hosts) and rewrites the CID as 10 KiB: still a descriptor.
+        File.WriteAllBytes(file, [.. desc, .. new byte[4096 - desc.Length]]);
+        Assert.Equal("vmdk", DiskImage.DetectFormat(file));
+        File.WriteAllBytes(file, [.. desc, .. new byte[10240 - desc.Length]]);
+        Assert.Equal("vmdk", DiskImage.DetectFormat(file));
+
+        // Text then more NULs than any descriptor writer pads with is an image, not a padded descriptor.
+        File.WriteAllBytes(file, [.. desc, .. new byte[VmdkSniffer.MaxPaddedDescriptorBytes + 1 - desc.Length]]);
         Assert.Equal("raw", DiskImage.DetectFormat(file));
     }
 }
