@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the Debian packages the tests need when they are missing
-# (tests/deps/apt-packages.txt), runs the setup hooks in tests/deps/setup.d/, then every test.
+# (tests/deps/apt-packages.txt), runs the setup hooks in tests/deps/setup.d/, then every test, then
+# (also on failure or Ctrl+C) the teardown hooks in tests/deps/teardown.d/ (e.g. stopping libvirtd).
 # Prints a closing line "N passed, N failed, N skipped".
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +20,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+teardown() {
+  for hook in tests/deps/teardown.d/*.sh; do
+    [ -e "$hook" ] || continue
+    echo "tests/run.sh: teardown $(basename "$hook")"
+    bash "$hook" || true
+  done
+}
+trap teardown EXIT
 
 for hook in tests/deps/setup.d/*.sh; do
   [ -e "$hook" ] || continue
