@@ -51,6 +51,9 @@ internal static class LibvirtErrors
         }
     }
 
+    /// <summary>Installs the handler again (tests that put libvirt's default back for a control run).</summary>
+    internal static unsafe void Reinstall() => LibvirtNative.SetErrorFunc(IntPtr.Zero, &IgnoreError);
+
     [UnmanagedCallersOnly]
     private static void IgnoreError(IntPtr userData, IntPtr error)
     {

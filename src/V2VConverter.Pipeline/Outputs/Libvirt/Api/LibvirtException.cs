@@ -14,6 +14,7 @@ public sealed class LibvirtException : IOException
     public const int ErrOperationFailed = 9;
     public const int ErrXmlError = 27;
     public const int ErrDomainExists = 28;
+    public const int ErrXmlDetail = 35;
     public const int ErrSystemError = 38;
     public const int ErrRpc = 39;
     public const int ErrNoDomain = 42;
