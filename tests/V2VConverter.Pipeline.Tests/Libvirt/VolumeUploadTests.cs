@@ -198,9 +198,12 @@ public sealed class VolumeUploadTests
         Tool.Check("truncate", "-s", "16M", image);
         Tool.Check("mkfs.ext4", "-q", "-F", image);
         var poolName = NewName("v2v-full");
-        host.CheckVirsh(host.LocalUri, "pool-create-as", poolName, "fs", "--source-dev", image, "--source-format", "ext4", "--target", target);
+
+        // On a loop device of our own: libvirt unmounts an fs pool on destroy only when its source is the device.
+        var loop = Tool.Check("losetup", "-f", "--show", image).StdOut.Trim();
         try
         {
+            host.CheckVirsh(host.LocalUri, "pool-create-as", poolName, "fs", "--source-dev", loop, "--source-format", "ext4", "--target", target);
             using var conn = LibvirtConnection.Open(host.LocalUri);
             using var pool = conn.FindPool(poolName)!;
             Assert.Equal("fs", pool.Type);
@@ -226,6 +229,7 @@ public sealed class VolumeUploadTests
         finally
         {
             host.Virsh(host.LocalUri, "pool-destroy", poolName);
+            Tool.Run("losetup", ["-d", loop]);
             Directory.Delete(dir, true);
         }
     }

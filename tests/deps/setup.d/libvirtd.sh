@@ -8,8 +8,9 @@
 #      namespace) and on TCP 127.0.0.1:16509 of the namespace (qemu+tcp://127.0.0.1/system, auth none);
 #   4. sshd on 127.0.0.1:$ssh_port of the namespace, with its own config, host key and client key
 #      (qemu+ssh://root@127.0.0.1:PORT/system); ~/.ssh and /etc/ssh are never read or written;
-#   5. the "default" network, a dir pool "v2v-test-dir" and an fs pool "v2v-test-fs" (ext4 on a file
-#      that libvirt mounts through a loop device), to show a second pool type.
+#   5. the "default" network, a dir pool "v2v-test-dir" and an fs pool "v2v-test-fs" (ext4 on a loop device,
+#      mounted by libvirt in its own mount namespace, the one `ip netns exec` made), to show a second pool type.
+#      (A logical pool needs device-mapper, absent in this container: /dev/mapper/control does not exist.)
 # Clients of the tcp and ssh URIs must run inside the namespace: `ip netns exec v2v-test CMD`.
 # Everything it starts is recorded by PID in $dir; tests/deps/teardown.d/libvirtd.sh stops it.
 # What the tests read is written to $dir/env (KEY=VALUE lines), see tests/V2VConverter.TestSupport/LibvirtHost.cs.
@@ -121,10 +122,14 @@ if [[ -n ${fresh_sshd:-}${fresh_libvirtd:-} ]] && ! inns virsh -c "$ssh_uri" uri
 fi
 
 # 5. network and pools
-if [[ $(virsh -c "$local_uri" net-info default 2>/dev/null | awk '/^Active:/ {print $2}') != yes ]]; then
+# One virsh call lists what is active; only what is missing goes the slow way below.
+active=$(virsh -c "$local_uri" 'net-list --name; pool-list --name' 2>/dev/null || true)
+up() { grep -qx "$1" <<<"$active"; }
+if ! up default && [[ $(virsh -c "$local_uri" net-info default 2>/dev/null | awk '/^Active:/ {print $2}') != yes ]]; then
     virsh -c "$local_uri" net-start default >/dev/null
 fi
 pool() { # NAME XML: define (when missing) and start (when inactive)
+    up "$1" && return 0
     if ! virsh -c "$local_uri" pool-info "$1" >/dev/null 2>&1; then
         virsh -c "$local_uri" pool-define /dev/stdin >/dev/null <<<"$2"
     fi
@@ -138,7 +143,19 @@ if [[ ! -f $dir/pools/fs.img ]]; then
     mkfs.ext4 -q -F "$dir/pools/fs.img.tmp"
     mv "$dir/pools/fs.img.tmp" "$dir/pools/fs.img"
 fi
-pool "$fs_pool" "<pool type='fs'><name>$fs_pool</name><source><device path='$dir/pools/fs.img'/><format type='ext4'/></source><target><path>$dir/pools/fs</path></target></pool>"
+# The fs pool's source is a block device: a loop device we attach (losetup) and record. Given the image file
+# itself, libvirt mounts it but, comparing /dev/loopN with the file name, never sees it mounted, so it never
+# unmounts it and a restart of the pool fails with "already mounted".
+if ! up "$fs_pool"; then
+    loop=$(losetup -n -O NAME -j "$dir/pools/fs.img" | head -n 1)
+    [[ -n $loop ]] || loop=$(losetup -f --show "$dir/pools/fs.img")
+    echo "$loop" >"$dir/fs.loop"
+    if virsh -c "$local_uri" pool-dumpxml "$fs_pool" >"$dir/fs-pool.xml" 2>/dev/null && ! grep -q "path='$loop'" "$dir/fs-pool.xml"; then
+        virsh -c "$local_uri" pool-destroy "$fs_pool" >/dev/null 2>&1 || true
+        virsh -c "$local_uri" pool-undefine "$fs_pool" >/dev/null
+    fi
+    pool "$fs_pool" "<pool type='fs'><name>$fs_pool</name><source><device path='$loop'/><format type='ext4'/></source><target><path>$dir/pools/fs</path></target></pool>"
+fi
 
 cat >"$dir/env.tmp" <<EOF
 LOCAL_URI=$local_uri

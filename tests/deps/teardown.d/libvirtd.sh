@@ -2,7 +2,8 @@
 # Stops what tests/deps/setup.d/libvirtd.sh started, by the PIDs it recorded: destroys the domains
 # still running (their qemu processes outlive libvirtd), stops the test pools (unmounting the fs pool)
 # and the default network (its dnsmasq), then sshd, libvirtd and virtlogd, and removes the namespace
-# (with its bridge). Safe to run when nothing is up. Pool definitions and images stay for the next setup.
+# (with its bridge) and detaches the fs pool's loop device. Safe to run when nothing is up. Pool definitions and
+# images stay for the next setup.
 set -uo pipefail
 dir=${V2V_LIBVIRT_DIR:-/var/tmp/v2v-libvirt-test}
 ns=v2v-test
@@ -30,6 +31,11 @@ fi
 stop "$dir/sshd.pid" sshd
 stop "$dir/libvirtd.pid" libvirtd
 stop "$dir/virtlogd.pid" virtlogd
+# The fs pool's loop device (unmounted by pool-destroy above; the mount namespace is gone with libvirtd anyway).
+if [[ -s $dir/fs.loop ]] && losetup -n -O BACK-FILE "$(cat "$dir/fs.loop")" 2>/dev/null | grep -q "$dir/pools/fs.img"; then
+    losetup -d "$(cat "$dir/fs.loop")" || log "could not detach $(cat "$dir/fs.loop")"
+fi
+rm -f "$dir/fs.loop"
 if ip netns list | grep -qw "^$ns"; then ip netns del "$ns"; fi
 rm -f "$dir/env"
 log "stopped"
