@@ -12,6 +12,22 @@ namespace V2VConverter.Pipeline.Outputs.Libvirt.Api;
 /// </summary>
 public sealed class LibvirtConnection : IDisposable
 {
+    /// <summary>Seconds between keepalive probes on a remote connection (virsh uses 5).</summary>
+    public const int KeepAliveInterval = 5;
+
+    /// <summary>Unanswered probes before the connection is declared dead: so a dead peer is noticed in about 20 s.</summary>
+    public const uint KeepAliveCount = 3;
+
+    /// <summary>
+    /// <c>virConnectAuthPtrDefault</c> is a data symbol (a <c>virConnectAuthPtr</c> variable): its export address holds
+    /// the pointer to pass.
+    /// </summary>
+    private static readonly Lazy<IntPtr> DefaultAuth = new(() =>
+    {
+        var lib = NativeLibrary.Load(LibvirtNative.Lib, typeof(LibvirtConnection).Assembly, null);
+        return Marshal.ReadIntPtr(NativeLibrary.GetExport(lib, "virConnectAuthPtrDefault"));
+    });
+
     private readonly ConnectHandle _handle;
 
     private LibvirtConnection(ConnectHandle handle, string uri)
@@ -33,9 +49,16 @@ public sealed class LibvirtConnection : IDisposable
     {
         EnsureInitialized();
         var shown = uri ?? "the default URI";
-        var handle = Check(LibvirtNative.ConnectOpenAuth(uri, DefaultAuth(), 0), $"cannot connect to {shown}");
+        var handle = Check(LibvirtNative.ConnectOpenAuth(uri, DefaultAuth.Value, 0), $"cannot connect to {shown}");
         try
         {
+            // Remote connections: a keepalive every KeepAliveInterval s; after KeepAliveCount unanswered ones the
+            // connection is closed and a blocked call (an upload) fails instead of hanging. Local ones answer 1: none needed.
+            if (LibvirtNative.ConnectSetKeepAlive(handle, KeepAliveInterval, KeepAliveCount) < 0)
+            {
+                LibvirtNative.ResetLastError();
+            }
+
             var actual = LibvirtNative.TakeString(LibvirtNative.ConnectGetUri(handle)) ?? throw Last($"reading the URI of {shown}");
             return new LibvirtConnection(handle, actual);
         }
@@ -44,17 +67,6 @@ public sealed class LibvirtConnection : IDisposable
             handle.Dispose();
             throw;
         }
-    }
-
-    /// <summary>
-    /// <c>virConnectAuthPtrDefault</c> is a data symbol (a <c>virConnectAuthPtr</c> variable): its export address holds
-    /// the pointer to pass.
-    /// </summary>
-    private static IntPtr DefaultAuth()
-    {
-        var lib = NativeLibrary.Load(LibvirtNative.Lib, typeof(LibvirtConnection).Assembly, null);
-        var address = NativeLibrary.GetExport(lib, "virConnectAuthPtrDefault");
-        return Marshal.ReadIntPtr(address);
     }
 
     /// <summary>The storage pool, or null when the host has none of that name.</summary>

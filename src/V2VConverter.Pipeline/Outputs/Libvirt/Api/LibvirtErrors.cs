@@ -12,7 +12,10 @@ internal static class LibvirtErrors
     private static readonly Lock Gate = new();
     private static bool _initialized;
 
-    /// <summary>Loads libvirt.so.0, installs the handler and calls virInitialize. Idempotent and thread-safe.</summary>
+    /// <summary>
+    /// Loads libvirt.so.0, installs the handler, calls virInitialize and starts libvirt's default event loop on a
+    /// background thread. Idempotent and thread-safe.
+    /// </summary>
     internal static unsafe void EnsureInitialized()
     {
         lock (Gate)
@@ -29,6 +32,15 @@ internal static class LibvirtErrors
                 {
                     throw Last("initializing libvirt");
                 }
+
+                // An event loop, as virsh runs one: without it a remote connection has no keepalive, and a call on a
+                // connection whose peer vanished (host down, network cut) would block forever.
+                if (LibvirtNative.EventRegisterDefaultImpl() < 0)
+                {
+                    throw Last("registering libvirt's event loop");
+                }
+
+                new Thread(RunEventLoop) { IsBackground = true, Name = "libvirt event loop" }.Start();
             }
             catch (DllNotFoundException e)
             {
@@ -47,6 +59,18 @@ internal static class LibvirtErrors
             lock (Gate)
             {
                 return _initialized;
+            }
+        }
+    }
+
+    private static void RunEventLoop()
+    {
+        while (true)
+        {
+            if (LibvirtNative.EventRunDefaultImpl() < 0)
+            {
+                LibvirtNative.ResetLastError();
+                Thread.Sleep(100);
             }
         }
     }

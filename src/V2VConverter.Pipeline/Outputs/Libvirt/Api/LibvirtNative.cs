@@ -65,7 +65,17 @@ internal static partial class LibvirtNative
     [LibraryImport(Lib, EntryPoint = "virResetLastError")]
     internal static partial void ResetLastError();
 
+    [LibraryImport(Lib, EntryPoint = "virEventRegisterDefaultImpl")]
+    internal static partial int EventRegisterDefaultImpl();
+
+    [LibraryImport(Lib, EntryPoint = "virEventRunDefaultImpl")]
+    internal static partial int EventRunDefaultImpl();
+
     // ---- connection ----
+    /// <summary>0 on success, 1 when the driver has no keepalive (local connections), -1 on error.</summary>
+    [LibraryImport(Lib, EntryPoint = "virConnectSetKeepAlive")]
+    internal static partial int ConnectSetKeepAlive(ConnectHandle conn, int interval, uint count);
+
     [LibraryImport(Lib, EntryPoint = "virConnectOpenAuth", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial ConnectHandle ConnectOpenAuth(string? name, IntPtr auth, uint flags);
 
