@@ -194,7 +194,7 @@ internal sealed class NbdConnection(CowDisk disk, Socket socket, ILogger log, in
                 else if (type == NbdWire.CmdRead)
                 {
                     error = length > NbdServer.MaxPayload ? NbdWire.EINVAL : CheckRange(offset, length, NbdWire.EINVAL);
-                    if (error == 0 && (flags & ~NbdWire.CmdFlagFua) != 0)
+                    if (error == 0 && flags != 0)
                     {
                         error = NbdWire.EINVAL;
                     }
@@ -239,7 +239,14 @@ internal sealed class NbdConnection(CowDisk disk, Socket socket, ILogger log, in
     /// <summary>WRITE (with its payload), FLUSH, TRIM, WRITE_ZEROES and unknown commands: an errno, 0 for success.</summary>
     private uint Execute(ushort type, ushort flags, ulong offset, uint length, byte[]? payload)
     {
-        var allowed = type == NbdWire.CmdWriteZeroes ? NbdWire.CmdFlagFua | NbdWire.CmdFlagNoHole : NbdWire.CmdFlagFua;
+        // FUA applies to the commands that write (it costs nothing here: writes are not buffered); NO_HOLE to
+        // WRITE_ZEROES (the zeros still read back as zeros; the overlay keeps no storage for them); nothing to FLUSH.
+        var allowed = type switch
+        {
+            NbdWire.CmdWriteZeroes => NbdWire.CmdFlagFua | NbdWire.CmdFlagNoHole,
+            NbdWire.CmdWrite or NbdWire.CmdTrim => NbdWire.CmdFlagFua,
+            _ => 0,
+        };
         if ((flags & ~allowed) != 0)
         {
             return NbdWire.EINVAL;

@@ -150,7 +150,10 @@ public sealed class NbdServer : IDisposable
                 return;
             }
 
-            _tasks[id] = Task.Run(() => ServeAsync(id, client, ct), CancellationToken.None);
+            // Registered before it starts, so that its own removal (when it ends) cannot come first.
+            var serve = new Task<Task>(() => ServeAsync(id, client, ct));
+            _tasks[id] = serve.Unwrap();
+            serve.Start(TaskScheduler.Default);
         }
     }
 

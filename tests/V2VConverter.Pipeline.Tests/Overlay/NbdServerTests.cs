@@ -122,6 +122,8 @@ public sealed class NbdServerTests : IDisposable
         Assert.Equal(22u, await c.RequestAsync(7, 0, 0, 4096));                           // BLOCK_STATUS: not offered
         Assert.Equal(22u, await c.RequestAsync(99, 0, 0, 4096));                          // unknown command
         Assert.Equal(22u, await c.RequestAsync(0, 0x10, 0, 4096));                        // unknown command flag
+        Assert.Equal(22u, await c.RequestAsync(0, 1, 0, 4096));                           // FUA does not apply to READ
+        Assert.Equal(22u, await c.RequestAsync(1, 2, 0, 1, [1]));                         // NO_HOLE applies only to WRITE_ZEROES
         Assert.Equal(22u, await c.RequestAsync(1, 0, 0, NbdServer.MaxPayload + 1, new byte[NbdServer.MaxPayload + 1])); // WRITE too large, payload skipped
         Assert.Equal(0, cow.ChangedBlocks);
 
