@@ -187,6 +187,33 @@ public sealed class NbdServerTests : IDisposable
     }
 
     [Fact]
+    public async Task Random_bytes_from_many_clients_never_stop_the_server()
+    {
+        using var cow = OpenCow();
+        using var server = NbdServer.Start(cow, new TestLog().Logger, TestContext.Current.CancellationToken);
+        var rng = new Random(9);
+        for (var i = 0; i < 40; i++)
+        {
+            using var junkClient = await RawClient.ConnectAsync(server.SocketPath);
+            if (i % 2 == 0)
+            {
+                await junkClient.GoAsync();
+            }
+
+            var junk = new byte[rng.Next(1, 300)];
+            rng.NextBytes(junk);
+            await junkClient.SendAsync(junk);
+        }
+
+        using var c = await RawClient.ConnectAsync(server.SocketPath);
+        await c.GoAsync();
+        var (error, data) = await c.ReadAsync(0, 16);
+        Assert.Equal(0u, error);
+        Assert.Equal(_baseBytes[..16], data);
+        Assert.Equal(0, cow.ChangedBlocks);
+    }
+
+    [Fact]
     public async Task Dispose_closes_clients_and_removes_the_private_socket_folder()
     {
         using var cow = OpenCow();
