@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Xunit;
 
 namespace V2VConverter.TestSupport;
@@ -10,8 +11,10 @@ namespace V2VConverter.TestSupport;
 /// from anywhere, but clients of <see cref="TcpUri"/> and <see cref="SshUri"/> must run inside the namespace:
 /// <see cref="StartInfo"/>/<see cref="Run"/>. This is read from the env file the setup writes.
 /// </summary>
-public sealed class LibvirtHost
+public sealed partial class LibvirtHost
 {
+    private const int CloneNewNet = 0x40000000;
+
     private static readonly Lazy<LibvirtHost?> Current = new(Load);
 
     private LibvirtHost(IReadOnlyDictionary<string, string> env)
@@ -118,6 +121,42 @@ public sealed class LibvirtHost
         var r = Virsh(uri, args);
         return r.ExitCode == 0 ? r.StdOut : throw new InvalidOperationException($"virsh -c {uri} {string.Join(' ', args)} exited {r.ExitCode}: {r.All.Trim()}");
     }
+
+    /// <summary>
+    /// Runs <paramref name="f"/> on a new thread that first joins <see cref="Namespace"/> (setns(2) moves only the
+    /// calling thread), for in-process clients of <see cref="TcpUri"/>/<see cref="SshUri"/>: a socket (or the ssh child)
+    /// made there stays there and works from any thread afterwards, as a connection to another machine would.
+    /// </summary>
+    public T InNamespace<T>(Func<T> f)
+    {
+        T result = default!;
+        Exception? error = null;
+        var t = new Thread(() =>
+        {
+            try
+            {
+                using (var ns = File.OpenHandle($"/run/netns/{Namespace}"))
+                {
+                    if (SetNs((int)ns.DangerousGetHandle(), CloneNewNet) != 0)
+                    {
+                        throw new IOException($"setns into network namespace {Namespace} failed: errno {Marshal.GetLastPInvokeError()}");
+                    }
+                }
+
+                result = f();
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        });
+        t.Start();
+        t.Join();
+        return error is null ? result : throw new AggregateException(error);
+    }
+
+    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static partial int SetNs(int fd, int nstype);
 
     private string? Probe()
     {
