@@ -29,7 +29,12 @@ local_uri=qemu:///system
 log() { echo "libvirtd.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
 if [[ ${V2V_LIBVIRT_SKIP:-} == 1 ]]; then log "V2V_LIBVIRT_SKIP=1: not starting libvirtd"; exit 0; fi
-[[ $(id -u) -eq 0 ]] || die "needs root (network namespace, libvirtd, sshd)"
+if [[ $(id -u) -ne 0 ]]; then
+    # Under CI the libvirt tests must run, so this is fatal there; elsewhere they skip with a message.
+    [[ -z ${CI:-} ]] || die "needs root (network namespace, libvirtd, sshd)"
+    log "not root: not starting libvirtd (network namespace, libvirtd and sshd need root); the libvirt tests will skip"
+    exit 0
+fi
 for t in ip libvirtd virtlogd virsh sshd ssh-keygen mkfs.ext4; do
     command -v "$t" >/dev/null || die "$t is not installed (tests/deps/apt-packages.txt)"
 done
