@@ -66,6 +66,9 @@ public sealed record ConversionPlan
     /// <summary>The domain description: the VMX annotation with control characters other than line breaks replaced.</summary>
     public string? Description { get; init; }
 
+    /// <summary>The domain's hypervisor type: kvm, or qemu (TCG) for a host without KVM (rule devices.domain).</summary>
+    public string DomainType { get; init; } = "kvm";
+
     public required string MachineType { get; init; }
 
     public required string Architecture { get; init; }

@@ -8,6 +8,12 @@ public sealed record PlanOptions
     /// <summary>-os DIR: every disk goes to this directory, whatever the storage rules say.</summary>
     public string? OutputDirectory { get; init; }
 
+    /// <summary>
+    /// -o libvirt -os POOL: every disk becomes a volume; a storage rule with a <c>pool</c> that matches the disk's
+    /// datastore sends it to that pool, every other disk goes to POOL (directory rules do not apply).
+    /// </summary>
+    public string? OutputPool { get; init; }
+
     /// <summary>-of qcow2|raw; null takes storage:format.</summary>
     public string? OutputFormat { get; init; }
 

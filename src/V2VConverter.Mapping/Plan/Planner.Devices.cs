@@ -64,6 +64,12 @@ public sealed partial class Planner
         }
 
         var m = new RuleSet(rules, "storage").Decide(new RuleFacts(GuestOs.Unknown("", GuestArchitecture.X86_64), Name: d.Datastore ?? ""));
+        if (options.OutputPool is not null)
+        {
+            // Volumes only: a datastore's pool rule wins, anything else goes to -os POOL.
+            return m?.Get("pool") is { Length: > 0 } rulePool ? (StorageKind.Pool, rulePool, m.Id) : (StorageKind.Pool, options.OutputPool, "option -os");
+        }
+
         if (m is not null)
         {
             if (m.Get("pool") is { Length: > 0 } pool)

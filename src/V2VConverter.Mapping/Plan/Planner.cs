@@ -36,6 +36,14 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
         var machineType = machine.Value;
         Decide("machine", "VMware virtual hardware " + (vm.HardwareVersion > 0 ? vm.HardwareVersion.ToString(CultureInfo.InvariantCulture) : "?"), machineType, machine.Rule);
 
+        var hypervisor = Require("devices:domain", facts, "type", "domain type");
+        if (hypervisor.Value is not ("kvm" or "qemu"))
+        {
+            throw new InvalidDataException($"mapping rule {hypervisor.Rule}: domain type \"{hypervisor.Value}\" (expected kvm, or qemu for a host without KVM)");
+        }
+
+        Decide("domain", "VMware", hypervisor.Value, hypervisor.Rule);
+
         var firmware = PlanFirmware(vm);
         if (firmware.SecureBoot && machineType != "q35")
         {
@@ -97,6 +105,7 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
             Source = vm,
             Name = XmlText("displayName", vm.Name, vm.Origin, keepLineBreaks: false),
             Description = vm.Annotation is null ? null : XmlText("annotation", vm.Annotation, vm.Origin, keepLineBreaks: true),
+            DomainType = hypervisor.Value,
             MachineType = machineType,
             Architecture = vm.Guest.Architecture switch
             {

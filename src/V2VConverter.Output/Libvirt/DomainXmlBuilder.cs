@@ -37,6 +37,7 @@ public sealed class DomainXmlBuilder(TemplateSet? templates = null)
             ["cores"] = Num(vm.Cpu.Cores),
             ["cpuMode"] = plan.CpuMode,
             ["arch"] = plan.Architecture,
+            ["domainType"] = plan.DomainType,
             ["machine"] = plan.MachineType,
             ["efi"] = plan.Firmware.Efi ? "true" : null,
             ["loaderSecure"] = plan.Firmware.Efi ? (plan.Firmware.SecureBoot ? "yes" : "no") : null,
