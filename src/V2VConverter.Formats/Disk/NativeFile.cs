@@ -25,6 +25,7 @@ public static class NativeFile
     private const int EINVAL = 22;
     private const int EFBIG = 27;
     private const int EROFS = 30;
+    private const int EISDIR = 21;
     private const int ENOSYS = 38;
     private const int ELOOP = 40;
     private const int EPERM = 1;
@@ -38,6 +39,9 @@ public static class NativeFile
     private const uint RenameNoReplaceFlag = 1;
     private const int LockEx = 2;
     private const int LockNb = 4;
+
+    /// <summary>O_TMPFILE (__O_TMPFILE | O_DIRECTORY): 020200000 on x86-64, 020040000 on the ARM ABIs.</summary>
+    private static int OTmpFile => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x404000 : 0x410000;
 
     /// <summary>O_NOFOLLOW: 0400000 on x86-64, 0100000 on the ARM ABIs.</summary>
     private static int ONoFollow => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
@@ -85,6 +89,61 @@ public static class NativeFile
         }
 
         return handle;
+    }
+
+    /// <summary>
+    /// Creates a read-write scratch file in <paramref name="directory"/> that has no name: O_TMPFILE where the file
+    /// system supports it, else an exclusive create of a random name that is unlinked at once. Nothing is left behind
+    /// when the handle is closed or the process dies. Throws <see cref="IOException"/> (HResult = errno) or
+    /// <see cref="UnauthorizedAccessException"/>.
+    /// </summary>
+    public static SafeFileHandle CreateUnlinkedTemp(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (OperatingSystem.IsLinux())
+        {
+            int fd;
+            do
+            {
+                fd = open(directory, ORdWr | OTmpFile | OCloExec, 0x180);
+            }
+            while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
+
+            if (fd >= 0)
+            {
+                return new SafeFileHandle(fd, ownsHandle: true);
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is not (EOPNOTSUPP or EINVAL or EISDIR))
+            {
+                throw Error(errno, directory, "cannot create a temporary file in");
+            }
+        }
+
+        // No O_TMPFILE here: a random name, created exclusively, then unlinked while open.
+        for (var attempt = 0; ; attempt++)
+        {
+            var path = Path.Combine(directory, $".v2v-scratch-{Guid.NewGuid():N}");
+            try
+            {
+                var handle = CreateExclusive(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                try
+                {
+                    File.Delete(path);
+                }
+                catch
+                {
+                    handle.Dispose();
+                    throw;
+                }
+
+                return handle;
+            }
+            catch (IOException ex) when (IsAlreadyExists(ex) && attempt < 8)
+            {
+            }
+        }
     }
 
     /// <summary>

@@ -32,7 +32,14 @@ public sealed partial class GuestfsSession
 
         foreach (var d in disks)
         {
-            if (!File.Exists(d.Path))
+            if (d.NbdSocket is { } socket)
+            {
+                if (!Path.Exists(socket))
+                {
+                    throw new FileNotFoundException($"NBD socket {socket} for disk {d.Path} does not exist", socket);
+                }
+            }
+            else if (!File.Exists(d.Path))
             {
                 throw new FileNotFoundException($"disk image {d.Path} does not exist", d.Path);
             }
@@ -238,9 +245,16 @@ public sealed partial class GuestfsSession
         }
     }
 
+    /// <summary>
+    /// Adds one disk: a local file with its format, or an NBD export (protocol "nbd", server "unix:SOCKET", the
+    /// default export "", format raw). libguestfs copies every string before it returns.
+    /// </summary>
     private static void AddDrive(GuestfsHandle g, ApplianceDisk d)
     {
         var fmt = Marshal.StringToCoTaskMemUTF8(d.Format);
+        var protocol = IntPtr.Zero;
+        var server = IntPtr.Zero;
+        var servers = IntPtr.Zero;
         try
         {
             var opts = new NativeMethods.AddDriveOpts
@@ -249,14 +263,35 @@ public sealed partial class GuestfsSession
                 Readonly = d.ReadOnly ? 1 : 0,
                 Format = fmt,
             };
-            if (NativeMethods.AddDriveOptsArgv(g, d.Path, ref opts) != 0)
+            var filename = d.Path;
+            if (d.NbdSocket is { } socket)
             {
-                throw new GuestfsException($"libguestfs add_drive {d.Path} (format {d.Format}): {LastError(g)}");
+                protocol = Marshal.StringToCoTaskMemUTF8("nbd");
+                server = Marshal.StringToCoTaskMemUTF8("unix:" + socket);
+
+                // char *const *server: a NULL-terminated array of strings.
+                servers = Marshal.AllocCoTaskMem(2 * IntPtr.Size);
+                Marshal.WriteIntPtr(servers, 0, server);
+                Marshal.WriteIntPtr(servers, IntPtr.Size, IntPtr.Zero);
+                opts.Bitmask |= NativeMethods.AddDriveProtocolBit | NativeMethods.AddDriveServerBit;
+                opts.Protocol = protocol;
+                opts.Server = servers;
+
+                // For protocol nbd the "filename" is the export name: the default export.
+                filename = "";
+            }
+
+            if (NativeMethods.AddDriveOptsArgv(g, filename, ref opts) != 0)
+            {
+                throw new GuestfsException($"libguestfs add_drive {d.Describe()} (format {d.Format}): {LastError(g)}");
             }
         }
         finally
         {
             Marshal.FreeCoTaskMem(fmt);
+            Marshal.FreeCoTaskMem(protocol);
+            Marshal.FreeCoTaskMem(server);
+            Marshal.FreeCoTaskMem(servers);
         }
     }
 }

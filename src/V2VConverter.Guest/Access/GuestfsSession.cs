@@ -13,8 +13,25 @@ public enum ApplianceAccelerator
     Tcg,
 }
 
-/// <summary>A disk to hand to the appliance, in order: the first is /dev/sda inside it.</summary>
-public sealed record ApplianceDisk(string Path, string Format, bool ReadOnly);
+/// <summary>
+/// A disk to hand to the appliance, in order: the first is /dev/sda inside it. Either a local image file
+/// (<paramref name="Path"/> in <paramref name="Format"/>), or, when <paramref name="NbdSocket"/> is set, the default
+/// export of an NBD server on that unix socket (then <paramref name="Path"/> only names the disk in messages and the
+/// export is raw); see <see cref="Nbd"/>.
+/// </summary>
+public sealed record ApplianceDisk(string Path, string Format, bool ReadOnly, string? NbdSocket = null)
+{
+    /// <summary>The default export of the NBD server at <paramref name="socketPath"/>, raw, named <paramref name="name"/> in messages.</summary>
+    public static ApplianceDisk Nbd(string socketPath, string name, bool readOnly = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(socketPath);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return new ApplianceDisk(name, "raw", readOnly, socketPath);
+    }
+
+    /// <summary>What messages call this disk: the file, or the NBD export and its socket.</summary>
+    public string Describe() => NbdSocket is null ? Path : $"{Path} (NBD export on {NbdSocket})";
+}
 
 /// <summary>
 /// One libguestfs appliance with the disks attached: launched once, used for inspection and every

@@ -14,8 +14,13 @@ internal static partial class NativeMethods
     /// <summary>Bit numbers of struct guestfs_add_drive_opts_argv (guestfs.h).</summary>
     internal const ulong AddDriveReadonlyBit = 1UL << 0;
     internal const ulong AddDriveFormatBit = 1UL << 1;
+    internal const ulong AddDriveProtocolBit = 1UL << 5;
+    internal const ulong AddDriveServerBit = 1UL << 6;
 
-    /// <summary>struct guestfs_add_drive_opts_argv: uint64 bitmask, int readonly, const char *format, then fields we leave unset.</summary>
+    /// <summary>
+    /// struct guestfs_add_drive_opts_argv: uint64 bitmask, int readonly, const char *format, ..., const char *protocol,
+    /// char *const *server (NULL-terminated), then fields we leave unset. Bit n of the bitmask says field n is set.
+    /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct AddDriveOpts
     {
