@@ -80,6 +80,9 @@ internal interface IDiskTarget
 
     void Write(DiskChunk chunk);
 
-    /// <summary>Writes trailing metadata (qcow2: tables, then the header last). The caller commits the file afterwards.</summary>
-    void Finish(bool fsync);
+    /// <summary>
+    /// Writes trailing metadata (qcow2: tables, then the header last) through the sink, setting its final length and
+    /// flushing it before any header; returns the image's length. The caller commits the output afterwards.
+    /// </summary>
+    long Finish();
 }

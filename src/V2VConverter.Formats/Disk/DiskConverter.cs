@@ -17,7 +17,8 @@ namespace V2VConverter.Formats.Disk;
 /// fragmented although reads and compression run in parallel).</item>
 /// </list>
 /// The queue between them is bounded, so memory stays at about <c>inflight × 2 × chunk size</c> whatever the disk size.
-/// The output is written under a temporary name and renamed only on success.
+/// The writer puts its bytes into an <see cref="IImageSink"/>: a file (written under a temporary name and renamed only
+/// on success) or a sequential upload stream.
 /// </summary>
 public static class DiskConverter
 {
@@ -89,232 +90,252 @@ public static class DiskConverter
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        cancellationToken.ThrowIfCancellationRequested();
-        var watch = Stopwatch.StartNew();
         var finalPath = output.FinalPath;
-        var total = source.Length;
-        long dataRead = 0;
-
         try
         {
-            IDiskTarget target = options.Format switch
-            {
-                DiskOutputFormat.Qcow2 => new Qcow2Writer(output.Handle, (ulong)total, options.ClusterSize, options.Compress),
-                _ => new RawWriter(output.Handle, total, options.Preallocation),
-            };
-
-            var block = target.BlockSize;
-            var (chunkSize, inflight) = Budget(options.ChunkSize, block, options.Parallelism, target.WantsCompression);
-
-            // The copy's own pool: at most two buffers of each size per chunk in flight are kept, and all go with the copy.
-            var pool = ArrayPool<byte>.Create(Math.Max(chunkSize, 1024 * 1024), (inflight * 2) + 2);
-            var queue = Channel.CreateBounded<Task<DiskChunk>>(new BoundedChannelOptions(inflight)
-            {
-                SingleReader = true,
-                SingleWriter = true,
-                FullMode = BoundedChannelFullMode.Wait,
-            });
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var token = cts.Token;
-            var level = options.CompressionLevel;
-
-            Task<DiskChunk> Process(DiskChunk chunk) => Task.Run(
-                () =>
-                {
-                    try
-                    {
-                        token.ThrowIfCancellationRequested();
-                        Transform(source, chunk, target.WantsCompression, level);
-                        Interlocked.Add(ref dataRead, chunk.Length);
-                        return chunk;
-                    }
-                    catch
-                    {
-                        chunk.Release();
-                        throw;
-                    }
-                },
-                CancellationToken.None);
-
-            async Task ProduceAsync()
-            {
-                try
-                {
-                    long emittedEnd = 0;
-                    long runStart = -1, runEnd = -1;
-
-                    async Task EmitAsync(long start, long end, bool flushAll)
-                    {
-                        // Split [start, end) into chunks; keep a short tail pending unless flushing.
-                        while (end - start >= chunkSize || (flushAll && end > start))
-                        {
-                            var len = (int)Math.Min(chunkSize, end - start);
-                            var chunk = new DiskChunk
-                            {
-                                Offset = start,
-                                Length = len,
-                                BlockSize = block,
-                                ProgressEnd = start + len,
-                                Pool = pool,
-                            };
-                            await queue.Writer.WriteAsync(Process(chunk), token).ConfigureAwait(false);
-                            start += len;
-                        }
-
-                        runStart = start;
-                    }
-
-                    for (long w = 0; w < total; w += MapWindow)
-                    {
-                        token.ThrowIfCancellationRequested();
-                        var wEnd = Math.Min(total, w + MapWindow);
-                        foreach (var ext in source.GetExtents(w, wEnd - w))
-                        {
-                            if (ext.Kind != ExtentKind.Data || ext.Length <= 0)
-                            {
-                                continue;
-                            }
-
-                            var start = Math.Max(AlignDown(ext.Offset, block), emittedEnd);
-                            var end = Math.Min(AlignUp(ext.End, block), total);
-                            if (end <= start)
-                            {
-                                continue;
-                            }
-
-                            if (runStart >= 0 && start == runEnd)
-                            {
-                                runEnd = end;
-                            }
-                            else
-                            {
-                                if (runStart >= 0)
-                                {
-                                    await EmitAsync(runStart, runEnd, flushAll: true).ConfigureAwait(false);
-                                }
-
-                                runStart = start;
-                                runEnd = end;
-                            }
-
-                            emittedEnd = end;
-                            await EmitAsync(runStart, runEnd, flushAll: false).ConfigureAwait(false);
-                        }
-
-                        // Flush a pending run that ends before this window's end (it cannot grow any more).
-                        if (runStart >= 0 && runEnd < wEnd)
-                        {
-                            await EmitAsync(runStart, runEnd, flushAll: true).ConfigureAwait(false);
-                            runStart = -1;
-                        }
-
-                        if (runStart < 0 || runStart >= runEnd)
-                        {
-                            runStart = -1;
-                            await queue.Writer.WriteAsync(Task.FromResult(new DiskChunk { Offset = wEnd, BlockSize = block, ProgressEnd = wEnd }), token).ConfigureAwait(false);
-                        }
-                    }
-
-                    if (runStart >= 0 && runEnd > runStart)
-                    {
-                        await EmitAsync(runStart, runEnd, flushAll: true).ConfigureAwait(false);
-                    }
-
-                    queue.Writer.TryComplete();
-                }
-                catch (Exception ex)
-                {
-                    queue.Writer.TryComplete(ex);
-                    throw;
-                }
-            }
-
-            // The single writer runs on its own thread with blocking waits: its pwrites must not tie up a thread-pool
-            // thread the readers and compressors need.
-            void Consume()
-            {
-                long lastReported = -1;
-                var reader = queue.Reader;
-                while (true)
-                {
-                    if (!reader.TryRead(out var pending))
-                    {
-                        if (!reader.WaitToReadAsync(token).AsTask().GetAwaiter().GetResult())
-                        {
-                            break;
-                        }
-
-                        continue;
-                    }
-
-                    var chunk = pending.GetAwaiter().GetResult();
-                    try
-                    {
-                        if (chunk.Data is not null)
-                        {
-                            target.Write(chunk);
-                        }
-                    }
-                    finally
-                    {
-                        chunk.Release();
-                    }
-
-                    if (progress is not null && chunk.ProgressEnd > lastReported)
-                    {
-                        lastReported = chunk.ProgressEnd;
-                        progress(new DiskProgress(Math.Min(lastReported, total), total));
-                    }
-                }
-
-                token.ThrowIfCancellationRequested();
-                target.Finish(options.Fsync);
-            }
-
-            EnsureThreads(inflight + 2);
-            var producer = Task.Run(ProduceAsync, CancellationToken.None);
-            var consumer = Task.Factory.StartNew(Consume, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            try
-            {
-                var first = await Task.WhenAny(producer, consumer).ConfigureAwait(false);
-                if (first.IsFaulted || first.IsCanceled)
-                {
-                    await cts.CancelAsync().ConfigureAwait(false);
-                }
-
-                await Task.WhenAll(producer, consumer).ConfigureAwait(false);
-            }
-            catch
-            {
-                await cts.CancelAsync().ConfigureAwait(false);
-                await DrainAsync(producer, consumer, queue.Reader).ConfigureAwait(false);
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    throw new OperationCanceledException("disk conversion cancelled", cancellationToken);
-                }
-
-                // Prefer the root cause over the cancellation it triggered in the other stage.
-                var root = new[] { producer, consumer }
-                    .Where(t => t.IsFaulted)
-                    .Select(t => t.Exception!.InnerException!)
-                    .FirstOrDefault(e => e is not OperationCanceledException);
-                if (root is not null)
-                {
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(root);
-                }
-
-                throw;
-            }
-
+            var result = await WriteAsync(source, new FileImageSink(output.Handle, finalPath, options.Fsync), options, progress, cancellationToken).ConfigureAwait(false);
             output.Close(options.Fsync);
-            progress?.Invoke(new DiskProgress(total, total));
-            return new DiskConvertResult(finalPath, total, dataRead, new FileInfo(output.TempPath).Length, watch.Elapsed);
+            return result;
         }
         catch (Exception ex) when (AtomicOutputFile.IsNoSpace(ex) && !ex.Message.StartsWith(finalPath, StringComparison.Ordinal))
         {
             throw AtomicOutputFile.NoSpace(finalPath, ex);
         }
+    }
+
+    /// <summary>Synchronous <see cref="WriteAsync(IVirtualDisk, IImageSink, DiskConvertOptions, Action{DiskProgress}?, CancellationToken)"/>.</summary>
+    public static DiskConvertResult Write(IVirtualDisk source, IImageSink sink, DiskConvertOptions options, Action<DiskProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(source, sink, options, progress, cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Copies <paramref name="source"/> into <paramref name="sink"/>: a file, or a sequential stream that gets every body
+    /// byte at increasing offsets, then (qcow2) the header once at offset 0 (see <see cref="IImageSink"/>). The sink is
+    /// neither completed nor cleaned up: on success the caller commits it, on any failure or cancellation the caller
+    /// drops it (the header was then never written). <see cref="DiskConvertResult.OutputFileSize"/> is the image's length.
+    /// </summary>
+    public static async Task<DiskConvertResult> WriteAsync(IVirtualDisk source, IImageSink sink, DiskConvertOptions options, Action<DiskProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        var watch = Stopwatch.StartNew();
+        var total = source.Length;
+        long dataRead = 0;
+        long imageLength = 0;
+
+        IDiskTarget target = options.Format switch
+        {
+            DiskOutputFormat.Qcow2 => new Qcow2Writer(sink, (ulong)total, options.ClusterSize, options.Compress),
+            _ => new RawWriter(sink, total, options.Preallocation),
+        };
+
+        var block = target.BlockSize;
+        var (chunkSize, inflight) = Budget(options.ChunkSize, block, options.Parallelism, target.WantsCompression);
+
+        // The copy's own pool: at most two buffers of each size per chunk in flight are kept, and all go with the copy.
+        var pool = ArrayPool<byte>.Create(Math.Max(chunkSize, 1024 * 1024), (inflight * 2) + 2);
+        var queue = Channel.CreateBounded<Task<DiskChunk>>(new BoundedChannelOptions(inflight)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var token = cts.Token;
+        var level = options.CompressionLevel;
+
+        Task<DiskChunk> Process(DiskChunk chunk) => Task.Run(
+            () =>
+            {
+                try
+                {
+                    token.ThrowIfCancellationRequested();
+                    Transform(source, chunk, target.WantsCompression, level);
+                    Interlocked.Add(ref dataRead, chunk.Length);
+                    return chunk;
+                }
+                catch
+                {
+                    chunk.Release();
+                    throw;
+                }
+            },
+            CancellationToken.None);
+
+        async Task ProduceAsync()
+        {
+            try
+            {
+                long emittedEnd = 0;
+                long runStart = -1, runEnd = -1;
+
+                async Task EmitAsync(long start, long end, bool flushAll)
+                {
+                    // Split [start, end) into chunks; keep a short tail pending unless flushing.
+                    while (end - start >= chunkSize || (flushAll && end > start))
+                    {
+                        var len = (int)Math.Min(chunkSize, end - start);
+                        var chunk = new DiskChunk
+                        {
+                            Offset = start,
+                            Length = len,
+                            BlockSize = block,
+                            ProgressEnd = start + len,
+                            Pool = pool,
+                        };
+                        await queue.Writer.WriteAsync(Process(chunk), token).ConfigureAwait(false);
+                        start += len;
+                    }
+
+                    runStart = start;
+                }
+
+                for (long w = 0; w < total; w += MapWindow)
+                {
+                    token.ThrowIfCancellationRequested();
+                    var wEnd = Math.Min(total, w + MapWindow);
+                    foreach (var ext in source.GetExtents(w, wEnd - w))
+                    {
+                        if (ext.Kind != ExtentKind.Data || ext.Length <= 0)
+                        {
+                            continue;
+                        }
+
+                        var start = Math.Max(AlignDown(ext.Offset, block), emittedEnd);
+                        var end = Math.Min(AlignUp(ext.End, block), total);
+                        if (end <= start)
+                        {
+                            continue;
+                        }
+
+                        if (runStart >= 0 && start == runEnd)
+                        {
+                            runEnd = end;
+                        }
+                        else
+                        {
+                            if (runStart >= 0)
+                            {
+                                await EmitAsync(runStart, runEnd, flushAll: true).ConfigureAwait(false);
+                            }
+
+                            runStart = start;
+                            runEnd = end;
+                        }
+
+                        emittedEnd = end;
+                        await EmitAsync(runStart, runEnd, flushAll: false).ConfigureAwait(false);
+                    }
+
+                    // Flush a pending run that ends before this window's end (it cannot grow any more).
+                    if (runStart >= 0 && runEnd < wEnd)
+                    {
+                        await EmitAsync(runStart, runEnd, flushAll: true).ConfigureAwait(false);
+                        runStart = -1;
+                    }
+
+                    if (runStart < 0 || runStart >= runEnd)
+                    {
+                        runStart = -1;
+                        await queue.Writer.WriteAsync(Task.FromResult(new DiskChunk { Offset = wEnd, BlockSize = block, ProgressEnd = wEnd }), token).ConfigureAwait(false);
+                    }
+                }
+
+                if (runStart >= 0 && runEnd > runStart)
+                {
+                    await EmitAsync(runStart, runEnd, flushAll: true).ConfigureAwait(false);
+                }
+
+                queue.Writer.TryComplete();
+            }
+            catch (Exception ex)
+            {
+                queue.Writer.TryComplete(ex);
+                throw;
+            }
+        }
+
+        // The single writer runs on its own thread with blocking waits: its pwrites must not tie up a thread-pool
+        // thread the readers and compressors need.
+        void Consume()
+        {
+            long lastReported = -1;
+            var reader = queue.Reader;
+            while (true)
+            {
+                if (!reader.TryRead(out var pending))
+                {
+                    if (!reader.WaitToReadAsync(token).AsTask().GetAwaiter().GetResult())
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                var chunk = pending.GetAwaiter().GetResult();
+                try
+                {
+                    if (chunk.Data is not null)
+                    {
+                        target.Write(chunk);
+                    }
+                }
+                finally
+                {
+                    chunk.Release();
+                }
+
+                if (progress is not null && chunk.ProgressEnd > lastReported)
+                {
+                    lastReported = chunk.ProgressEnd;
+                    progress(new DiskProgress(Math.Min(lastReported, total), total));
+                }
+            }
+
+            token.ThrowIfCancellationRequested();
+            imageLength = target.Finish();
+        }
+
+        EnsureThreads(inflight + 2);
+        var producer = Task.Run(ProduceAsync, CancellationToken.None);
+        var consumer = Task.Factory.StartNew(Consume, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            var first = await Task.WhenAny(producer, consumer).ConfigureAwait(false);
+            if (first.IsFaulted || first.IsCanceled)
+            {
+                await cts.CancelAsync().ConfigureAwait(false);
+            }
+
+            await Task.WhenAll(producer, consumer).ConfigureAwait(false);
+        }
+        catch
+        {
+            await cts.CancelAsync().ConfigureAwait(false);
+            await DrainAsync(producer, consumer, queue.Reader).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("disk conversion cancelled", cancellationToken);
+            }
+
+            // Prefer the root cause over the cancellation it triggered in the other stage.
+            var root = new[] { producer, consumer }
+                .Where(t => t.IsFaulted)
+                .Select(t => t.Exception!.InnerException!)
+                .FirstOrDefault(e => e is not OperationCanceledException);
+            if (root is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(root);
+            }
+
+            throw;
+        }
+
+        progress?.Invoke(new DiskProgress(total, total));
+        return new DiskConvertResult(sink.Name, total, dataRead, imageLength, watch.Elapsed);
     }
 
     /// <summary>Reads a chunk from the source and classifies each block: zero, plain, or compressed.</summary>

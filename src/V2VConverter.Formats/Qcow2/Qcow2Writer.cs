@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Microsoft.Win32.SafeHandles;
 using V2VConverter.Formats.Disk;
 
 namespace V2VConverter.Formats.Qcow2;
@@ -9,13 +8,15 @@ namespace V2VConverter.Formats.Qcow2;
 /// cluster 0 reserved; data clusters (plain, or compressed and packed byte-granular) in guest order; each L2 table
 /// appended when the guest offset leaves its range; then L1, refcount blocks, refcount table; the header last.
 /// Until <see cref="Finish"/> writes the header the file has no qcow2 magic. Chunks must arrive in guest order.
+/// Every byte goes through an <see cref="IImageSink"/> at increasing offsets (cluster 0 stays a hole), then the header
+/// cluster once at offset 0, so the same writer fills a local file or a sequential upload stream.
 /// Memory: one L2 table, the L1, the stage buffer, and 2 bytes of refcount per host cluster.
 /// </summary>
 internal sealed class Qcow2Writer : IDiskTarget
 {
     private const int StageCapacity = 1024 * 1024;
 
-    private readonly SafeFileHandle _handle;
+    private readonly IImageSink _sink;
     private readonly ulong _size;
     private readonly int _clusterBits;
     private readonly int _clusterSize;
@@ -31,9 +32,9 @@ internal sealed class Qcow2Writer : IDiskTarget
     private long _stageStart; // host offset of _stage[0]; _cursor == _stageStart + staged bytes
     private long _lastGuestCluster = -1;
 
-    public Qcow2Writer(SafeFileHandle handle, ulong virtualSize, int clusterSize, bool compress)
+    public Qcow2Writer(IImageSink sink, ulong virtualSize, int clusterSize, bool compress)
     {
-        _handle = handle;
+        _sink = sink;
 
         // qemu handles whole sectors only (it rounds the size of a new qcow2 up the same way); the tail reads as zeros.
         _size = (virtualSize + Qcow2Layout.SectorSize - 1) / Qcow2Layout.SectorSize * Qcow2Layout.SectorSize;
@@ -55,7 +56,7 @@ internal sealed class Qcow2Writer : IDiskTarget
         _refcounts.Add(0, 1); // the header cluster
         _cursor = clusterSize;
         _stageStart = clusterSize;
-        RandomAccess.SetLength(handle, clusterSize);
+        _sink.SetLength(clusterSize); // the header cluster: a hole until Finish
     }
 
     public int BlockSize => _clusterSize;
@@ -108,7 +109,7 @@ internal sealed class Qcow2Writer : IDiskTarget
         }
     }
 
-    public void Finish(bool fsync)
+    public long Finish()
     {
         FlushL2();
         AlignCursor();
@@ -127,7 +128,7 @@ internal sealed class Qcow2Writer : IDiskTarget
                 BinaryPrimitives.WriteUInt64BigEndian(l1Buffer.AsSpan(i * 8), _l1[i]);
             }
 
-            RandomAccess.Write(_handle, l1Buffer, l1Offset);
+            _sink.Write(l1Buffer, l1Offset);
             _refcounts.AddRange(l1Offset / cs, l1Clusters);
             _cursor = l1Offset + (l1Clusters * cs);
         }
@@ -160,7 +161,7 @@ internal sealed class Qcow2Writer : IDiskTarget
         {
             Array.Clear(block);
             _refcounts.WriteBlock(b, block);
-            RandomAccess.Write(_handle, block, blocksOffset + (b * cs));
+            _sink.Write(block, blocksOffset + (b * cs));
         }
 
         var table = new byte[tableClusters * cs];
@@ -169,13 +170,11 @@ internal sealed class Qcow2Writer : IDiskTarget
             BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan((int)(b * 8)), (ulong)(blocksOffset + (b * cs)));
         }
 
-        RandomAccess.Write(_handle, table, tableOffset);
-        RandomAccess.SetLength(_handle, end);
-        if (fsync)
-        {
-            // Everything the header points at is durable before the header exists.
-            RandomAccess.FlushToDisk(_handle);
-        }
+        _sink.Write(table, tableOffset);
+        _sink.SetLength(end);
+
+        // Everything the header points at is complete (and durable, for a file with fsync) before the header exists.
+        _sink.Flush();
 
         var header = new Qcow2Header
         {
@@ -192,7 +191,8 @@ internal sealed class Qcow2Writer : IDiskTarget
         var headerCluster = new byte[cs];
         header.WriteTo(headerCluster);
         Qcow2FeatureNames.WriteExtensions(headerCluster.AsSpan(HeaderFields.V3WrittenLength));
-        RandomAccess.Write(_handle, headerCluster, 0);
+        _sink.WriteHeader(headerCluster, 0);
+        return end;
     }
 
     private void SelectL2(long guestCluster)
@@ -247,7 +247,7 @@ internal sealed class Qcow2Writer : IDiskTarget
         if (clusters.Length >= _stage.Length / 2)
         {
             FlushStage();
-            RandomAccess.Write(_handle, clusters, host);
+            _sink.Write(clusters, host);
             _cursor += clusters.Length;
             _stageStart = _cursor;
         }
@@ -320,7 +320,7 @@ internal sealed class Qcow2Writer : IDiskTarget
         var used = (int)(_cursor - _stageStart);
         if (used > 0)
         {
-            RandomAccess.Write(_handle, _stage.AsSpan(0, used), _stageStart);
+            _sink.Write(_stage.AsSpan(0, used), _stageStart);
         }
 
         _stageStart = _cursor;
