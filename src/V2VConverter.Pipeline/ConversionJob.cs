@@ -13,6 +13,7 @@ using V2VConverter.Output.Templates;
 using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Pipeline.Documents;
 using V2VConverter.Pipeline.Logging;
+using V2VConverter.Pipeline.Overlay;
 
 namespace V2VConverter.Pipeline;
 
@@ -84,7 +85,8 @@ public sealed record ConversionResult(
 }
 
 /// <summary>
-/// One conversion, in stage order: source → plan → output checks → copy → guest → finalize. The CLI
+/// One conversion, in stage order: source → plan → output checks → copy → guest → finalize (for an output without
+/// local files: guest, on copy-on-write views of the source, before the copy). The CLI
 /// only parses options into a <see cref="ConversionRequest"/> and shows progress; plug-ins come from
 /// the <see cref="StageRegistry"/>.
 /// </summary>
@@ -124,7 +126,15 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         try
         {
             Stage("plan", source.Vm.Name);
-            var plan = ConversionPlanner.Plan(source.Vm, request.Plan, Log);
+            var planRequest = request.Plan;
+            if (request.Output.Kind != "local")
+            {
+                // -o libvirt -os POOL: the disks are planned as the volumes that would be created.
+                var output = registry.OutputFor(request.Output.Kind);
+                planRequest = planRequest with { Options = output.ConfigurePlan(request.Output, planRequest.Options, new OutputContext { Log = Log, WorkingDirectory = context.WorkingDirectory }) };
+            }
+
+            var plan = ConversionPlanner.Plan(source.Vm, planRequest, Log);
             return new PlannedConversion(source, plan, templates);
         }
         catch
@@ -159,10 +169,9 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
             throw new UsageException($"-c needs the qcow2 output format; the plan writes {plan.Disks.First(d => d.Format != "qcow2").Format} (-of qcow2 or storage:format)");
         }
 
-        // 4. Everything that can fail before the first byte: the documents render, the output accepts them, every disk opens.
+        // 4. Everything that can fail before the first byte: the documents render, every disk opens, the output accepts them.
         Stage("check");
         var preview = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(plan), ReportJson(plan, [], null));
-        using var session = output.Prepare(request.Output, plan, preview, outputContext);
         foreach (var d in plan.Disks)
         {
             if (d.Source.IsRawDevice)
@@ -173,40 +182,46 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
             source.Disks.Check(d.Source, request.Vmdk);
         }
 
-        // 5. Copy: each disk is opened as it is copied (a remote one streams or is fetched then), a few at once when the source allows.
-        Stage("copy");
+        using var session = output.Prepare(request.Output, plan, preview, outputContext with { DiskSizes = i => DiskSizes(source, plan.Disks[i], request.Vmdk, ct) });
         var targets = plan.Disks.Select((_, i) => session.DiskTarget(i)).ToList();
+
+        // 5. The guest. An output of local files is converted in place after the copy; any other output (volumes
+        //    that stream to a host) gets a guest converted before the copy, on copy-on-write views of the source.
+        GuestConversionOutcome? guest = null;
+        var finalPlan = plan;
+        using var overlays = !request.Guest.Skip && targets.Any(t => t.LocalPath is null) ? OpenOverlays(plan, source, request, ct) : null;
+        if (overlays is not null)
+        {
+            Stage("guest");
+            guest = GuestStage.Run(plan, overlays.Drives, registry.Guests, request.Guest, Log, ct);
+            overlays.StopServing();
+            finalPlan = Replan(source.Vm, planRequest, guest.Facts);
+        }
+
+        // 6. Copy: each disk is opened as it is copied (a remote one streams or is fetched then), a few at once when the source allows.
+        Stage("copy");
         var parallel = Math.Clamp(source.Disks.MaxParallelDisks, 1, Math.Max(1, plan.Disks.Count));
         progress?.CopyStarting(targets.Select((t, i) => new DiskCopyInfo(Path.GetFileName(t.Describe), plan.Disks[i].Source.CapacityBytes)).ToList(), parallel);
         List<DiskConvertResult> results;
         try
         {
-            results = Copy(plan, source, targets, request, parallel, progress, ct);
+            results = Copy(plan, source, overlays, targets, request, parallel, progress, ct);
         }
         finally
         {
             progress?.CopyFinished();
         }
 
-        // 6. The guest, on the output disks; its facts decide the final devices.
-        GuestConversionOutcome? guest = null;
-        var finalPlan = plan;
-        if (!request.Guest.Skip)
+        // 7. The guest, on the output disks, when they are local files; its facts decide the final devices.
+        if (!request.Guest.Skip && overlays is null)
         {
-            if (targets.Any(t => t.LocalPath is null))
-            {
-                Log.Warn("guest: the output disks are not local files; the guest was not converted (compatibility devices)");
-            }
-            else
-            {
-                ct.ThrowIfCancellationRequested();
-                Stage("guest");
-                guest = GuestStage.Run(plan, targets.Select(t => t.LocalPath!).ToList(), registry.Guests, request.Guest, Log, ct);
-                finalPlan = Replan(source.Vm, planRequest, guest.Facts);
-            }
+            ct.ThrowIfCancellationRequested();
+            Stage("guest");
+            guest = GuestStage.Run(plan, targets.Select(t => t.LocalPath!).ToList(), registry.Guests, request.Guest, Log, ct);
+            finalPlan = Replan(source.Vm, planRequest, guest.Facts);
         }
 
-        // 7. The report and the domain XML, last.
+        // 8. The report and the domain XML, last.
         Stage("finalize");
         var documents = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(finalPlan), ReportJson(finalPlan, results, guest?.Report));
         var written = session.Finalize(finalPlan, documents);
@@ -277,7 +292,25 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         return plan;
     }
 
-    private List<DiskConvertResult> Copy(ConversionPlan plan, OpenedSource source, IReadOnlyList<IDiskTarget> targets, ConversionRequest request, int parallel, IConversionProgress? progress, CancellationToken ct)
+    /// <summary>The source disks behind copy-on-write overlays, served over NBD; the overlays live in the temporary folder.</summary>
+    private GuestOverlays OpenOverlays(ConversionPlan plan, OpenedSource source, ConversionRequest request, CancellationToken ct) =>
+        GuestOverlays.Open(plan, source, request.Vmdk, Path.GetTempPath(), Log, ct);
+
+    /// <summary>A source disk's size and its bytes of data, from its allocation map (no data is read).</summary>
+    private static DiskSizes DiskSizes(OpenedSource source, DiskPlan d, VmdkOpenOptions vmdk, CancellationToken ct)
+    {
+        using var disk = source.Disks.Open(d.Source, vmdk with { Log = LogExtensions.None }, ct);
+        long data = 0;
+        for (long w = 0; w < disk.Length; w += 1L << 30)
+        {
+            ct.ThrowIfCancellationRequested();
+            data += disk.GetExtents(w, Math.Min(1L << 30, disk.Length - w)).Where(e => e.Kind == ExtentKind.Data).Sum(e => e.Length);
+        }
+
+        return new DiskSizes(disk.Length, data);
+    }
+
+    private List<DiskConvertResult> Copy(ConversionPlan plan, OpenedSource source, GuestOverlays? overlays, IReadOnlyList<IDiskTarget> targets, ConversionRequest request, int parallel, IConversionProgress? progress, CancellationToken ct)
     {
         var results = new DiskConvertResult?[plan.Disks.Count];
         try
@@ -287,7 +320,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
                 var d = plan.Disks[i];
                 var diskLog = Log.ForContext("Disk", d.Source.Key);
                 diskLog.Info($"copying {d.Source.Key} {source.Disks.Describe(d.Source)} -> {targets[i].Describe}");
-                using var disk = source.Disks.Open(d.Source, request.Vmdk with { Log = diskLog }, ct); // the format's warnings reach the log and the report
+                using var disk = overlays?.Disk(i) ?? source.Disks.Open(d.Source, request.Vmdk with { Log = diskLog }, ct); // the format's warnings reach the log and the report
                 results[i] = targets[i].Write(disk, request.Disk, p => progress?.DiskProgress(i, p), ct);
             });
         }

@@ -28,7 +28,7 @@ public sealed record GuestStageOptions
 
 /// <summary>
 /// The guest stage: after the disks are written, the output disks (never the source) are opened in
-/// one appliance launch, the OS is identified, and the first converter that handles it converts it.
+/// one appliance launch (for an output without local files, before the copy, on copy-on-write views of the source), the OS is identified, and the first converter that handles it converts it.
 /// A guest that no converter handles, or that cannot be inspected, is left as it was: compatibility devices.
 /// </summary>
 public static class GuestStage
@@ -37,12 +37,19 @@ public static class GuestStage
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(outputPaths);
+        return Run(plan, plan.Disks.Select((d, i) => new ApplianceDisk(outputPaths[i], d.Format, ReadOnly: false)).ToList(), converters, options, logger, ct);
+    }
+
+    /// <summary>The guest stage on the given drives: the output files, or copy-on-write views of the source served over NBD.</summary>
+    public static GuestConversionOutcome Run(ConversionPlan plan, IReadOnlyList<ApplianceDisk> disks, IReadOnlyList<IGuestConverter> converters, GuestStageOptions options, ILogger logger, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(disks);
         ArgumentNullException.ThrowIfNull(converters);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
         var log = logger;
         var total = Stopwatch.StartNew();
-        var disks = plan.Disks.Select((d, i) => new ApplianceDisk(outputPaths[i], d.Format, ReadOnly: false)).ToList();
         // A Linux guest on VMware sees its disks as sda, sdb... in the order the plan lists them.
         var deviceMap = plan.Disks.Select((d, i) => ("sd" + Planner.DriveLetters(i), d.TargetDev)).ToList();
         var nics = plan.Nics.Select(n => NicInfo.FromModel(n.Source, n.Source.PciSlotNumber)).OfType<NicInfo>().ToList();

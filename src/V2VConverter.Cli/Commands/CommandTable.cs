@@ -30,5 +30,9 @@ internal static class CommandTable
         1, (int)ApplianceLaunch.MaxKvmDeadline.TotalSeconds);
 
     /// <summary>The value of <see cref="KvmLaunchTimeout"/>, or the default deadline.</summary>
+    /// <summary>-o for the dry runs: the output whose plan is shown (-o libvirt -os POOL: the volumes that would be created).</summary>
+    public static Option<string> OutputMode() =>
+        CliOptions.OneOf("-o", ["--output-mode"], "plan for this output: local (files in -os DIR) or libvirt (volumes in storage pool -os POOL)", "local", "libvirt");
+
     public static TimeSpan KvmLaunchDeadline(int? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : ApplianceLaunch.DefaultKvmDeadline;
 }

@@ -10,15 +10,25 @@ using V2VConverter.Pipeline.Contracts;
 namespace V2VConverter.Cli.Commands;
 
 /// <summary>The options of <c>v2v convert</c>, as parsed.</summary>
-internal sealed record ConvertCliOptions(SourceSpec Source, string OutputMode, CopyArgs Copy, bool NoGuestFixups, string? FstabStyle, PlanCliOptions Plan, int? KvmLaunchTimeout = null);
+internal sealed record ConvertCliOptions(SourceSpec Source, string OutputMode, CopyArgs Copy, bool NoGuestFixups, string? FstabStyle, PlanCliOptions Plan, int? KvmLaunchTimeout = null, LibvirtCliOptions? Libvirt = null);
 
-/// <summary><c>v2v convert X.vmx -o local -os DIR [-of qcow2|raw] [-c]</c>: parses the options into a <see cref="ConversionJob"/> and shows its progress.</summary>
+/// <summary>The -o libvirt options of <c>convert</c>: -oc URI, --start or --define-only, --ignore-space.</summary>
+internal sealed record LibvirtCliOptions(string? Connection, bool Start, bool DefineOnly, bool IgnoreSpace);
+
+/// <summary>
+/// <c>v2v convert X.vmx -o local -os DIR [-of qcow2|raw] [-c]</c>, or <c>-o libvirt [-oc URI] -os POOL [--define-only|--start]</c>:
+/// parses the options into a <see cref="ConversionJob"/> and shows its progress.
+/// </summary>
 internal static class ConvertCommand
 {
     public static Command Create(CliContext context)
     {
         var source = CommandTable.SourceArgument();
-        var outputMode = CliOptions.OneOf("-o", ["--output-mode"], "output mode (only local: files in -os DIR)", "local");
+        var outputMode = CliOptions.OneOf("-o", ["--output-mode"], "output mode: local (files in -os DIR) or libvirt (volumes in storage pool -os POOL, a defined domain)", "local", "libvirt");
+        var connection = CliOptions.Value("-oc", "URI", "-o libvirt: the libvirt connection URI, e.g. qemu+ssh://root@kvm1/system (default: as virsh, LIBVIRT_DEFAULT_URI or libvirt's own default)", "--output-conn");
+        var start = CliOptions.Flag("--start", "-o libvirt: start the domain once it is defined");
+        var defineOnly = CliOptions.Flag("--define-only", "-o libvirt: define the domain without starting it (the default)");
+        var ignoreSpace = CliOptions.Flag("--ignore-space", "-o libvirt: do not refuse a storage pool that seems to lack room for the disks");
         var noGuestFixups = CliOptions.Flag("--no-guest-fixups", "copy only: a compatibility copy (SATA disks, e1000 NICs) without converting the guest");
         var fstabStyle = CliOptions.OneOf("--fstab-style", [], "how fstab/crypttab and the bootloader name devices (default uuid)", "uuid", "vd");
         var allowRunning = CliOptions.Flag("--allow-running", "convert a powered-on vSphere VM (the copy may be inconsistent)");
@@ -35,6 +45,10 @@ internal static class ConvertCommand
         command.Options.Add(fstabStyle);
         command.Options.Add(allowRunning);
         command.Options.Add(kvmLaunchTimeout);
+        command.Options.Add(connection);
+        command.Options.Add(start);
+        command.Options.Add(defineOnly);
+        command.Options.Add(ignoreSpace);
         remote.AddTo(command);
         plan.AddTo(command);
         command.SetAction(r => Run(context, new ConvertCliOptions(
@@ -44,7 +58,8 @@ internal static class ConvertCommand
             r.GetValue(noGuestFixups),
             r.GetValue(fstabStyle),
             plan.Bind(r),
-            r.GetValue(kvmLaunchTimeout))));
+            r.GetValue(kvmLaunchTimeout),
+            new LibvirtCliOptions(r.GetValue(connection), r.GetValue(start), r.GetValue(defineOnly), r.GetValue(ignoreSpace)))));
         return command;
     }
 
@@ -62,12 +77,13 @@ internal static class ConvertCommand
             Source = source,
             // -os is the output's business: the output turns it into the plan's output directory (or pool).
             Plan = plan with { Options = plan.Options with { OutputDirectory = null } },
-            Output = new OutputSpec { Kind = outputKind, Storage = plan.Options.OutputDirectory },
+            Output = OutputArgs.Spec(outputKind, o.Plan.OutputStorage, context, o.Libvirt),
             Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync },
             Vmdk = vmdk,
             Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming, KvmLaunchDeadline = CommandTable.KvmLaunchDeadline(o.KvmLaunchTimeout) },
         };
-        context.StartLog(RunLogFile.ForConversion(context, source, request.Output.Storage, o.Plan.LogDir));
+        // -o local keeps the log beside the disks; -o libvirt has no local folder, so only --log-dir keeps one.
+        context.StartLog(RunLogFile.ForConversion(context, source, request.Output.Kind == "local" ? request.Output.Storage : null, o.Plan.LogDir));
         using var progress = new ConvertProgress(context, machineReadable);
         var result = new ConversionJob(context.JobContext()).Run(request, progress);
         foreach (var d in result.Disks)

@@ -9,7 +9,7 @@ using V2VConverter.Pipeline.Documents;
 namespace V2VConverter.Cli.Commands;
 
 /// <summary>The options of <c>v2v inspect</c>, as parsed.</summary>
-internal sealed record InspectCliOptions(SourceSpec Source, bool Json, bool Guest, PlanCliOptions Plan, int? KvmLaunchTimeout = null);
+internal sealed record InspectCliOptions(SourceSpec Source, bool Json, bool Guest, PlanCliOptions Plan, int? KvmLaunchTimeout = null, string OutputMode = "local");
 
 /// <summary><c>v2v inspect X.vmx [--json]</c>: the source devices beside their planned targets, and why.</summary>
 internal static class InspectCommand
@@ -20,12 +20,13 @@ internal static class InspectCommand
         var json = CliOptions.Flag("--json", "the same content as JSON");
         var guest = CliOptions.Flag("--guest", "also look inside the source disks (read-only): OS, filesystems, bootloader, kernels, VMware Tools");
         var kvmLaunchTimeout = CommandTable.KvmLaunchTimeout();
+        var outputMode = CommandTable.OutputMode();
         var plan = new PlanOptionSet();
         var remote = new VSphereOptionSet(withVm: true);
-        var command = new Command("inspect", "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.") { source, json, guest, kvmLaunchTimeout };
+        var command = new Command("inspect", "Show the source VM's devices beside the planned KVM devices, with the rule behind each decision.") { source, json, guest, kvmLaunchTimeout, outputMode };
         remote.AddTo(command);
         plan.AddTo(command);
-        command.SetAction(r => Run(context, new InspectCliOptions(remote.BindSource(r, context, r.GetRequiredValue(source)), r.GetValue(json), r.GetValue(guest), plan.Bind(r), r.GetValue(kvmLaunchTimeout))));
+        command.SetAction(r => Run(context, new InspectCliOptions(remote.BindSource(r, context, r.GetRequiredValue(source)), r.GetValue(json), r.GetValue(guest), plan.Bind(r), r.GetValue(kvmLaunchTimeout), r.GetValue(outputMode) ?? "local")));
         return command;
     }
 
@@ -33,10 +34,9 @@ internal static class InspectCommand
     {
         var json = options.Json;
         var guestInspect = options.Guest;
-        var request = PlanArgs.Read(options.Plan, context);
         var source = options.Source;
         context.StartLog(RunLogFile.InDirectory(context, source, options.Plan.LogDir));
-        using var planned = new ConversionJob(context.JobContext()).Plan(new ConversionRequest { Source = source, Plan = request });
+        using var planned = new ConversionJob(context.JobContext()).Plan(PlanArgs.DryRun(source, options.Plan, options.OutputMode, context));
         var (vm, plan) = (planned.Vm, planned.Plan);
         var guest = guestInspect ? ConversionJob.InspectSourceGuest(vm, new ApplianceLaunch { KvmDeadline = CommandTable.KvmLaunchDeadline(options.KvmLaunchTimeout) }, context.Logger, context.Cancellation) : null;
         if (json)
@@ -49,6 +49,13 @@ internal static class InspectCommand
         context.Out.WriteLine($"{plan.Name}: {vm.Origin}");
         context.Out.WriteLine();
         TablePrinter.Print(context.Out, ["DEVICE", "SOURCE (VMware)", "TARGET (KVM)", "RULE"], rows.Select(r => (IReadOnlyList<string>)[r.Device, r.Source, r.Target, r.Rule ?? ""]));
+        if (plan.Disks.Any(d => d.StorageKind == V2VConverter.Mapping.Plan.StorageKind.Pool))
+        {
+            context.Out.WriteLine();
+            context.Out.WriteLine("Volumes (-o libvirt creates them; none may exist yet):");
+            TablePrinter.Print(context.Out, ["POOL", "VOLUME", "FORMAT", "CAPACITY"], plan.Disks.Select(d => (IReadOnlyList<string>)[d.StorageTarget, d.OutputFileName, d.Format, d.Source.CapacityBytes is { } c ? c.ToString(System.Globalization.CultureInfo.InvariantCulture) + " bytes" : "unknown"]));
+        }
+
         context.Out.WriteLine();
         context.Out.WriteLine("Decisions:");
         foreach (var d in plan.Decisions)

@@ -4,6 +4,7 @@ using V2VConverter.Mapping.Config;
 using V2VConverter.Mapping.Plan;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline;
+using V2VConverter.Pipeline.Contracts;
 
 namespace V2VConverter.Cli.Infrastructure;
 
@@ -43,7 +44,7 @@ internal sealed class PlanOptionSet
 {
     private readonly Option<string[]> _bridge = CliOptions.Repeatable("--bridge", "SRC:BR|BR", "source network SRC goes to host bridge BR (repeatable); BR alone sets the default", "-b");
     private readonly Option<string[]> _network = CliOptions.Repeatable("--network", "SRC:NET|NET", "source network SRC goes to libvirt network NET (repeatable); NET alone sets the default", "-n");
-    private readonly Option<string> _outputStorage = CliOptions.Value("-os", "DIR", "output directory for every disk (DIR/<name>-sda.qcow2, -sdb, ...)", "--output-storage");
+    private readonly Option<string> _outputStorage = CliOptions.Value("-os", "DIR|POOL", "-o local: output directory for every disk (DIR/<name>-sda.qcow2, -sdb, ...); -o libvirt: the storage pool (default: default)", "--output-storage");
     private readonly Option<string> _outputFormat = CliOptions.OneOf("-of", ["--output-format"], "output disk format", "qcow2", "raw");
     private readonly Option<string[]> _mapping = CliOptions.Repeatable("--mapping", "FILE", "a user mapping file (JSON or INI) over the built-in rules (repeatable)");
     private readonly Option<string> _config = CliOptions.Value("--config", "FILE", "virt-v2v.conf (INI, or JSON by extension)");
@@ -82,6 +83,24 @@ internal sealed class PlanOptionSet
 /// <summary>Turns the mapping options into a <see cref="PlanRequest"/>: --bridge/--network/--set/--tuning become rule overrides.</summary>
 internal static class PlanArgs
 {
+    /// <summary>The request of a dry run (inspect, xml) planned for output <paramref name="outputMode"/>: -os is a folder, or a pool for -o libvirt.</summary>
+    public static ConversionRequest DryRun(SourceSpec source, PlanCliOptions args, string outputMode, CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var plan = Read(args, context);
+        if (outputMode == "local")
+        {
+            return new ConversionRequest { Source = source, Plan = plan };
+        }
+
+        return new ConversionRequest
+        {
+            Source = source,
+            Plan = plan with { Options = plan.Options with { OutputDirectory = null } },
+            Output = OutputArgs.Spec(outputMode, args.OutputStorage, context),
+        };
+    }
+
     public static PlanRequest Read(PlanCliOptions args, CliContext context, bool compatibilityMode = false)
     {
         var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);

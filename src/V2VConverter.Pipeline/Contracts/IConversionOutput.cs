@@ -7,7 +7,7 @@ namespace V2VConverter.Pipeline.Contracts;
 /// <summary>What the user named as the output: -o KIND, -os STORAGE, -oc CONNECTION.</summary>
 public sealed record OutputSpec
 {
-    /// <summary>-o: "local" (files in a folder), later "libvirt".</summary>
+    /// <summary>-o: "local" (files in a folder) or "libvirt" (volumes in a storage pool, a defined domain).</summary>
     public string Kind { get; init; } = "local";
 
     /// <summary>-os: a folder for -o local, a storage pool for -o libvirt.</summary>
@@ -15,6 +15,12 @@ public sealed record OutputSpec
 
     /// <summary>-oc: a connection URI, for outputs that have one.</summary>
     public string? Connection { get; init; }
+
+    /// <summary>--start: start the domain once it is defined (-o libvirt; the default is --define-only).</summary>
+    public bool Start { get; init; }
+
+    /// <summary>--ignore-space: do not refuse a target that seems to lack room for the disks.</summary>
+    public bool IgnoreSpace { get; init; }
 }
 
 /// <summary>What an output may use: the run's diagnostics and working directory.</summary>
@@ -22,10 +28,16 @@ public sealed record OutputContext
 {
     public required ILogger Log { get; init; }
 
+    /// <summary>Disk N of the plan: its virtual size and its bytes of data (not holes), read from its allocation map when asked (for space checks).</summary>
+    public Func<int, DiskSizes>? DiskSizes { get; init; }
+
     public string WorkingDirectory { get; init; } = Environment.CurrentDirectory;
 
     public string Resolve(string path) => Path.GetFullPath(path, WorkingDirectory);
 }
+
+/// <summary>A source disk's virtual size, and the bytes of it that hold data (the rest are holes or zeros).</summary>
+public sealed record DiskSizes(long Virtual, long Data);
 
 /// <summary>The documents the job renders once before copying (to check them) and again at the end.</summary>
 public sealed record OutputDocuments(string DomainXml, string ReportJson);

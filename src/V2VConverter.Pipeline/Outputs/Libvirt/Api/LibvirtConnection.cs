@@ -114,6 +114,18 @@ public sealed class LibvirtConnection : IDisposable
         return h is not null;
     }
 
+    /// <summary>
+    /// The host's capabilities for a domain of this virt type (kvm, qemu), architecture and machine type
+    /// (<c>virConnectGetDomainCapabilities</c>): it fails when the host cannot run such a domain, e.g. kvm without KVM.
+    /// </summary>
+    public string DomainCapabilities(string virtType, string arch, string? machine)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(virtType);
+        ArgumentException.ThrowIfNullOrEmpty(arch);
+        return LibvirtNative.TakeString(LibvirtNative.ConnectGetDomainCapabilities(_handle, null, arch, machine, virtType, 0))
+            ?? throw Last($"asking {Uri} for {virtType} {arch} {machine} domain capabilities");
+    }
+
     /// <summary>Defines (does not start) a persistent domain from its XML (<c>virDomainDefineXML</c>).</summary>
     public LibvirtDomain DefineDomain(string xml)
     {

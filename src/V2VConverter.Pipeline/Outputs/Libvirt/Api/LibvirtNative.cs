@@ -85,6 +85,9 @@ internal static partial class LibvirtNative
     [LibraryImport(Lib, EntryPoint = "virConnectGetURI")]
     internal static partial IntPtr ConnectGetUri(ConnectHandle conn);
 
+    [LibraryImport(Lib, EntryPoint = "virConnectGetDomainCapabilities", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr ConnectGetDomainCapabilities(ConnectHandle conn, string? emulatorbin, string? arch, string? machine, string? virttype, uint flags);
+
     // ---- storage pools ----
     [LibraryImport(Lib, EntryPoint = "virStoragePoolLookupByName", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial StoragePoolHandle StoragePoolLookupByName(ConnectHandle conn, string name);
