@@ -42,11 +42,12 @@ public sealed class LibvirtBootTests
                 File.CreateSymbolicLink(Path.Combine(dir, Path.GetFileName(f)), f);
             }
 
-            // The serial console goes to a log file (virtlogd writes it); everything else is the shipped templates.
+            // Each serial port goes to a log file (virtlogd writes it; serial0 is the console); everything else is the shipped templates.
             var templates = Path.Combine(dir, "templates");
             CopyTree(Path.Combine(RepoPaths.Root, "templates"), templates);
-            var log = Path.Combine(dir, "console.log");
-            File.WriteAllText(Path.Combine(templates, "devices", "console.xml"), $"<console type=\"pty\">\n  <log file=\"{log}\" append=\"off\"/>\n  <target type=\"serial\" port=\"0\"/>\n</console>\n");
+            var log = Path.Combine(dir, "serial0.log");
+            var serial = File.ReadAllText(Path.Combine(templates, "devices", "serial.xml"));
+            File.WriteAllText(Path.Combine(templates, "devices", "serial.xml"), serial.Replace("  <target port=", $"  <log file=\"{dir}/serial{{{{index}}}}.log\" append=\"off\"/>\n  <target port=", StringComparison.Ordinal));
 
             var r = CliRunner.Run(dir, new Dictionary<string, string?> { ["HOME"] = dir },
                 "convert", vmx, "-o", "libvirt", "-oc", host.LocalUri, "-os", host.DirPool, "--start",
@@ -59,11 +60,13 @@ public sealed class LibvirtBootTests
 
             var sw = Stopwatch.StartNew();
             var text = "";
-            while (sw.Elapsed < TimeSpan.FromSeconds(420) && !text.Contains("V2V-NET-OK", StringComparison.Ordinal))
+            while (sw.Elapsed < TimeSpan.FromSeconds(420) && !text.Contains("V2V-NET-OK", StringComparison.Ordinal) && host.CheckVirsh(host.LocalUri, "domstate", name).Trim() == "running")
             {
                 Thread.Sleep(2000);
                 text = File.Exists(log) ? File.ReadAllText(log) : "";
             }
+
+            text = File.Exists(log) ? File.ReadAllText(log) : ""; // the guest may power itself off once it has reported
 
             Assert.True(text.Contains("V2V-BOOT-OK", StringComparison.Ordinal), $"no V2V-BOOT-OK after {sw.Elapsed.TotalSeconds:F0} s:\n{Tail(text)}\n{r.Err}");
             Assert.True(text.Contains("V2V-NET-OK", StringComparison.Ordinal), $"no V2V-NET-OK after {sw.Elapsed.TotalSeconds:F0} s:\n{Tail(text)}");
