@@ -13,6 +13,13 @@ public sealed class VolumeUpload : IDisposable
     /// <summary>Zeros sent per call when a hole must be written as data (non-sparse upload).</summary>
     private const int ZeroChunk = 1 << 20;
 
+    /// <summary>
+    /// Bytes handed to one virStreamSend. libvirt's remote driver frames a stream in messages of about 256 KiB and
+    /// handles a larger buffer a message at a time at a cost per call that grows with the buffer: 800 MiB sent as
+    /// 1 MiB buffers took 1.55 s here, as 256 KiB buffers 0.85 s (64 KiB: 1.88 s), and whole 8 MiB runs ~4 s.
+    /// </summary>
+    internal const int MaxSendBytes = 256 * 1024;
+
     private static readonly byte[] Zeros = new byte[ZeroChunk];
 
     private readonly StreamHandle _stream;
@@ -41,7 +48,7 @@ public sealed class VolumeUpload : IDisposable
             var sent = 0;
             while (sent < data.Length)
             {
-                var rc = LibvirtNative.StreamSend(_stream, p + sent, (nuint)(data.Length - sent));
+                var rc = LibvirtNative.StreamSend(_stream, p + sent, (nuint)Math.Min(data.Length - sent, MaxSendBytes));
                 if (rc == -2)
                 {
                     // EAGAIN: only a non-blocking stream says this; ours blocks, but do not spin if it ever does.
