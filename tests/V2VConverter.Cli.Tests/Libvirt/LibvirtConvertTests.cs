@@ -255,6 +255,31 @@ public sealed class LibvirtConvertTests
         }
     }
 
+    /// <summary>A --start that fails (here: the serial log's folder does not exist) is a failure: the domain is undefined, the volumes deleted.</summary>
+    [Fact]
+    public void A_start_that_fails_undefines_the_domain_and_deletes_the_volumes()
+    {
+        using var vm = new LibvirtVm(Host, "start");
+        var templates = Path.Combine(vm.Dir, "templates");
+        Directory.CreateDirectory(Path.Combine(templates, "devices"));
+        File.WriteAllText(Path.Combine(templates, "devices", "console.xml"), "<serial type=\"pty\">\n  <log file=\"/nonexistent-v2v-dir/serial.log\"/>\n  <target port=\"0\"/>\n</serial>\n");
+        foreach (var f in Directory.GetFiles(Path.Combine(RepoPaths.Root, "templates"), "*", SearchOption.AllDirectories))
+        {
+            var dest = Path.Combine(templates, Path.GetRelativePath(Path.Combine(RepoPaths.Root, "templates"), f));
+            if (!File.Exists(dest))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
+                File.Copy(f, dest);
+            }
+        }
+
+        var r = Convert(vm, Host.LocalUri, "-os", Host.DirPool, "--no-guest-fixups", "--start", "--templates", templates);
+        Assert.Equal(ExitCodes.Failure, r.ExitCode);
+        Assert.Contains($"starting domain '{vm.Name}'", Assert.Single(r.Err.Split('\n'), x => x.StartsWith("v2v: error:", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.DoesNotContain("could not remove", r.Err, StringComparison.Ordinal);
+        vm.AssertNothingOnHost(Host.DirPool);
+    }
+
     /// <summary>Ctrl+C (SIGINT) while a disk streams: exit 130, the volume deleted, no domain.</summary>
     [Fact]
     public async Task Ctrl_c_mid_upload_leaves_no_volume_and_no_domain()
