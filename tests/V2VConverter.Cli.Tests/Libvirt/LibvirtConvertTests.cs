@@ -255,6 +255,20 @@ public sealed class LibvirtConvertTests
         }
     }
 
+    /// <summary>The upload stays inside the tool's 200 MiB memory bound (peak RSS of the whole process, qcow2 -c: the hungriest writer).</summary>
+    [Fact]
+    public void The_upload_stays_inside_the_memory_bound()
+    {
+        Tool.Require("/usr/bin/time");
+        using var vm = new LibvirtVm(Host, "rss", DataVmdk(256));
+        var rss = Path.Combine(vm.Dir, "rss");
+        var r = Tool.Run("/usr/bin/time", ["-f", "%M", "-o", rss, "dotnet", Path.Combine(AppContext.BaseDirectory, "v2v.dll"), "convert", vm.Vmx, "-o", "libvirt", "-oc", Host.LocalUri, "-os", Host.DirPool, "--network", Host.NetworkName, "--set", QemuDomain, "-c", "--no-guest-fixups"], timeoutMs: 600_000);
+        Assert.True(r.ExitCode == 0, r.All);
+        var kib = long.Parse(File.ReadAllText(rss).Trim().Split('\n').Last(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(kib < 200 * 1024, $"peak RSS {kib} KiB");
+        Assert.Equal(0, Tool.Run("qemu-img", ["compare", "-f", "vmdk", "-F", "qcow2", vm.Disk, vm.Download(Host.DirPool, vm.Volume())]).ExitCode);
+    }
+
     /// <summary>A --start that fails (here: the serial log's folder does not exist) is a failure: the domain is undefined, the volumes deleted.</summary>
     [Fact]
     public void A_start_that_fails_undefines_the_domain_and_deletes_the_volumes()
