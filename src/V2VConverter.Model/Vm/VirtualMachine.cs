@@ -153,6 +153,9 @@ public sealed record VirtualDisk
     public bool IsRawDevice { get; init; }
 
     public string? WriteThrough { get; init; }
+
+    /// <summary>How the disk's file is compressed inside its package (<c>gzip</c> for an OVF <c>ovf:compression="gzip"</c> reference), or null.</summary>
+    public string? Compression { get; init; }
 }
 
 public enum MediaKind
