@@ -20,6 +20,12 @@ public static class GoldenSupport
     {
         var diags = (log ?? new TestLog()).Logger;
         var vm = VmxSource.Load(vmxPath, diags);
+        return Plan(vm, vmxPath, "{vmxdir}", commandLine, useOutputDir, keepHostDevices, diags);
+    }
+
+    /// <summary>Plans a source model with the same fixed settings; the source file's folder becomes <paramref name="dirToken"/>.</summary>
+    public static (string Xml, ConversionPlan Plan) Plan(V2VConverter.Model.Vm.VirtualMachine vm, string sourcePath, string dirToken, IReadOnlyDictionary<string, string?>? commandLine, bool useOutputDir, bool keepHostDevices, Serilog.ILogger diags)
+    {
         var request = new PlanRequest
         {
             Mapping = new MappingSources { Environment = new Dictionary<string, string?>(), CommandLine = commandLine ?? new Dictionary<string, string?>() },
@@ -27,8 +33,8 @@ public static class GoldenSupport
         };
         var plan = ConversionPlanner.Plan(vm, request, diags);
         var xml = new DomainXmlBuilder().BuildString(plan);
-        // The source path is machine-specific; goldens hold it relative to the .vmx folder.
-        xml = xml.Replace(Path.GetDirectoryName(Path.GetFullPath(vmxPath))!, "{vmxdir}", StringComparison.Ordinal);
+        // The source path is machine-specific; goldens hold it relative to the source file's folder.
+        xml = xml.Replace(Path.GetDirectoryName(Path.GetFullPath(sourcePath))!, dirToken, StringComparison.Ordinal);
         return (xml, plan);
     }
 

@@ -99,6 +99,11 @@ public sealed partial class OvfEnvelope
             Config = p.ReadConfig(hw.Elements().Where(e => e.Name.Namespace == OvfNamespaces.Vmw && e.Name.LocalName is "Config" or "ExtraConfig")),
             IsVirtualBox = vboxMachine is not null,
             VboxUuid = vboxUuid,
+            VboxMacs = vboxMachine is null ? [] : vboxMachine.Descendants().Where(e => e.Name.LocalName == "Adapter" && e.Parent?.Name.LocalName == "Network"
+                    && !string.Equals((string?)e.Attribute("enabled"), "false", StringComparison.OrdinalIgnoreCase))
+                .OrderBy(e => int.TryParse((string?)e.Attribute("slot"), NumberStyles.None, CultureInfo.InvariantCulture, out var slot) ? slot : int.MaxValue)
+                .Select(e => (string?)e.Attribute("MACAddress") ?? "").ToList(),
+            VboxFirmware = (string?)vboxMachine?.Descendants().FirstOrDefault(e => e.Name.LocalName == "Firmware")?.Attribute("type"),
             Warnings = p.Warnings,
         };
     }

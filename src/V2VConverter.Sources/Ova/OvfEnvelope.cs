@@ -118,6 +118,12 @@ public sealed partial class OvfEnvelope
     /// <summary>The <c>vbox:Machine/@uuid</c> of a VirtualBox export.</summary>
     public Guid? VboxUuid { get; init; }
 
+    /// <summary>The MAC addresses of the enabled adapters of <c>vbox:Machine</c>, by slot (VirtualBox writes none in the Items).</summary>
+    public IReadOnlyList<string> VboxMacs { get; init; } = [];
+
+    /// <summary><c>vbox:Machine/Hardware/Firmware/@type</c> (BIOS, EFI, EFI64...).</summary>
+    public string? VboxFirmware { get; init; }
+
     /// <summary>Warnings met while reading (ignored items of another deployment configuration...).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 

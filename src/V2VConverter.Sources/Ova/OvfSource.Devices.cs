@@ -346,7 +346,14 @@ public static partial class OvfSource
             }
 
             string? mac = null;
-            if (item.Address is { Length: > 0 } address)
+            var address = item.Address;
+            if (address is null && ctx.Envelope.VboxMacs.Count > result.Count && ctx.Envelope.VboxMacs[result.Count].Length > 0)
+            {
+                // VirtualBox keeps the MAC in its vbox:Machine section, by adapter slot.
+                address = ctx.Envelope.VboxMacs[result.Count];
+            }
+
+            if (address is { Length: > 0 })
             {
                 var hex = address.Replace(":", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
                 if (hex.Length != 12 || !hex.All(char.IsAsciiHexDigit))

@@ -62,6 +62,7 @@ public static partial class OvfSource
         var firmwareText = envelope.Config.GetValueOrDefault("firmware")?.ToLowerInvariant();
         var firmware = firmwareText switch
         {
+            null or "" when envelope.VboxFirmware is { } vbox => vbox.StartsWith("EFI", StringComparison.OrdinalIgnoreCase) ? Firmware.Efi : Firmware.Bios,
             null or "" or "bios" => Firmware.Bios,
             "efi" or "uefi" => Firmware.Efi,
             _ => throw new InvalidDataException($"{envelope.Origin}: VirtualHardwareSection <vmw:Config> key \"firmware\" = \"{firmwareText}\" is not bios or efi"),
