@@ -110,7 +110,7 @@ public static partial class OvfSource
         public List<SkippedDevice> Skipped { get; } = [];
 
         /// <summary>Items read into the model (or knowingly skipped); the rest are warned about.</summary>
-        public HashSet<OvfItem> Handled { get; } = [];
+        public HashSet<OvfItem> Handled { get; } = new(ReferenceEqualityComparer.Instance);
 
         /// <summary>Drive slots already claimed ("scsi0:1"), shared by disks and CD-ROMs.</summary>
         public HashSet<string> TakenUnits { get; } = [];

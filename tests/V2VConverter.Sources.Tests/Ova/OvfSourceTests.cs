@@ -236,4 +236,30 @@ public sealed class OvfSourceTests : IDisposable
         Assert.Equal(GuestFamily.Unknown, vm.Guest.Family);
         Assert.Contains(log.Events, e => e.Level == LogEventLevel.Warning && e.Message.Contains("not in the catalog", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("<vmw:Config ovf:required=\"false\" ovf:key=\"firmware\" ovf:value=\"efi\"/><vmw:Config ovf:required=\"false\" ovf:key=\"uefi.secureBoot.enabled\" ovf:value=\"true\"/>", true)]
+    [InlineData("<vmw:Config ovf:required=\"false\" vmw:key=\"firmware\" vmw:value=\"efi\"/><vmw:ExtraConfig ovf:required=\"false\" vmw:key=\"uefi.secureBoot.enabled\" vmw:value=\"TRUE\"/>", true)]
+    [InlineData("<vmw:Config ovf:required=\"false\" vmw:key=\"firmware\" vmw:value=\"efi\"/>", false)]
+    public void Firmware_and_secure_boot_come_from_vmw_config_in_either_attribute_form(string config, bool secureBoot)
+    {
+        var vm = LoadText(Envelope(items: config));
+        Assert.Equal((Firmware.Efi, secureBoot), (vm.Firmware, vm.SecureBoot));
+    }
+
+    [Fact]
+    public void Unknown_firmware_is_refused_naming_it()
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => LoadText(Envelope(items: "<vmw:Config vmw:key=\"firmware\" vmw:value=\"coreboot\"/>")));
+        Assert.Contains("\"firmware\" = \"coreboot\"", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_scsi_model_is_a_warning()
+    {
+        var log = new TestLog();
+        var vm = LoadText(Envelope().Replace("<rasd:ResourceSubType>lsilogic</rasd:ResourceSubType>", "<rasd:ResourceSubType>MegaRAID</rasd:ResourceSubType>", StringComparison.Ordinal), log);
+        Assert.Equal(ScsiModel.Unknown, vm.Controllers.Single(c => c.Bus == DiskBus.Scsi).Model);
+        Assert.Contains(log.Warnings, w => w.Message.Contains("\"MegaRAID\" is an unknown SCSI controller model", StringComparison.Ordinal));
+    }
 }
