@@ -49,7 +49,7 @@ public sealed class OvfEnvelopeTests : IDisposable
     }
 
     [Fact]
-    public void Network_entity_and_external_dtd_make_no_connection()
+    public async Task Network_entity_and_external_dtd_make_no_connection()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -70,10 +70,10 @@ public sealed class OvfEnvelopeTests : IDisposable
                 var ex = Assert.Throws<InvalidDataException>(() => OvfEnvelope.Parse(Encoding.UTF8.GetBytes(text), "net.ovf"));
                 Assert.Contains("net.ovf", ex.Message, StringComparison.Ordinal);
             }
-        });
-        Assert.True(check.Wait(TimeSpan.FromSeconds(30)), "parsing waited on the network");
+        }, TestContext.Current.CancellationToken);
+        await check.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken); // TimeoutException: parsing waited on the network
 
-        Thread.Sleep(200);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
         Assert.False(listener.Pending(), "the parser connected to the entity's URL");
     }
 
