@@ -108,7 +108,8 @@ public static class TarArchive
 
                 default:
                     var name = ArchiveLimits.NormalizeName(archive, "name", rawName);
-                    var reason = SkipReason(header.Type);
+                    // A v7 archive marks a directory only by the '/' at the end of its name.
+                    var reason = rawName.EndsWith('/') ? SkipReason(TarType.Directory) : SkipReason(header.Type);
                     if (header.Type == TarType.GnuSparse)
                     {
                         throw new NotSupportedException($"{archive}: member \"{ArchiveLimits.Printable(name)}\" is a GNU sparse file (type 'S'), which is not supported: repack the OVA without --sparse");

@@ -214,4 +214,41 @@ public sealed class TarArchiveTests : IDisposable
         Assert.Empty(TarArchive.List(empty, cancellationToken: Ct).Members);
         Assert.Throws<InvalidDataException>(() => OvaArchive.Open(empty, cancellationToken: Ct));
     }
+
+    [Fact]
+    public void Pax_global_headers_are_ignored_and_a_pax_path_overrides_the_short_name()
+    {
+        var tar = Path.Combine(_dir, "pax.ova");
+        OvaFixtures.Python(
+            """
+            import sys, tarfile, io
+            with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT, pax_headers={'comment': 'global record'}) as tf:
+                t = tarfile.TarInfo('d\u00efsk-\u00e9t\u00e9.vmdk'); t.size = 4; tf.addfile(t, io.BytesIO(b'disk'))
+                o = tarfile.TarInfo('vm.ovf'); o.size = 3; tf.addfile(o, io.BytesIO(b'ovf'))
+            """,
+            tar);
+        Assert.Equal((byte)'g', File.ReadAllBytes(tar)[156]); // the first entry really is a global header
+
+        var listing = TarArchive.List(tar, cancellationToken: Ct);
+        Assert.Equal(OvaFixtures.TarListing(tar), listing.Members.Select(m => (m.Name, m.Size)).ToList());
+        Assert.Equal("d\u00efsk-\u00e9t\u00e9.vmdk", listing.Members[0].Name);
+    }
+
+    [Fact]
+    public void A_gnu_sparse_member_is_not_supported()
+    {
+        var src = Path.Combine(_dir, "sparse");
+        Directory.CreateDirectory(src);
+        using (var f = new FileStream(Path.Combine(src, "disk1.vmdk"), FileMode.CreateNew))
+        {
+            f.SetLength(4 << 20);
+            f.Position = 1 << 20;
+            f.Write("data"u8);
+        }
+
+        var tar = Path.Combine(_dir, "sparse.ova");
+        Tool.Check("tar", "-cf", tar, "--format=gnu", "--sparse", "-C", src, "disk1.vmdk");
+        var e = Assert.Throws<NotSupportedException>(() => TarArchive.List(tar, cancellationToken: Ct));
+        Assert.Contains("\"disk1.vmdk\" is a GNU sparse file", e.Message, StringComparison.Ordinal);
+    }
 }
