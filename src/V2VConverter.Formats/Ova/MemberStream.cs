@@ -107,10 +107,7 @@ public sealed class MemberStream : Stream
             SeekOrigin.End => _length + offset,
             _ => throw new ArgumentException($"bad origin {origin}", nameof(origin)),
         };
-        if (target < 0)
-        {
-            throw new IOException($"seek to {target}, before the start of the member");
-        }
+        ArgumentOutOfRangeException.ThrowIfNegative(target, nameof(offset));
 
         _position = target;
         return target;

@@ -183,5 +183,32 @@ public sealed class OvaManifestTests : IDisposable
         Assert.Equal("/>\n"u8.ToArray(), buf[..3]);
         Assert.Equal(0, s.Read(buf, 0, buf.Length));
         Assert.Throws<NotSupportedException>(() => s.Write(buf, 0, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => s.Seek(-1, SeekOrigin.Begin));
+        Assert.Throws<ArgumentOutOfRangeException>(() => s.Position = -1);
+    }
+
+    [Fact]
+    public void A_stream_optimized_vmdk_from_qemu_img_is_read_in_place_and_verified_against_sha1sum()
+    {
+        Tool.Require("qemu-img");
+        var raw = Path.Combine(_src, "disk.raw");
+        var data = new byte[3 << 20];
+        new Random(7).NextBytes(data.AsSpan(1 << 20, 64 << 10));
+        File.WriteAllBytes(raw, data);
+        Tool.Check("qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", raw, Path.Combine(_src, "disk1.vmdk"));
+        var sha1 = Sum("sha1sum", "disk1.vmdk");
+
+        using var ova = OvaArchive.Open(Ova($"SHA1(vm.ovf)= {Sum("sha1sum", "vm.ovf")}\nSHA1(disk1.vmdk)= {sha1}\n"), cancellationToken: Ct);
+        var manifest = OvaManifest.Load(ova)!;
+        using var v = ReadInOrder(ova, manifest);
+        v.Verify(cancellationToken: Ct);
+        Assert.Equal(new FileInfo(Path.Combine(_src, "disk1.vmdk")).Length, v.HashedBytes);
+        Assert.Equal(0, v.CatchUpBytes);
+
+        // What was read in place is the VMDK, byte for byte: its KDMV header is at the member's offset in the tar.
+        var member = ova.Listing.Find("disk1.vmdk")!.Value;
+        using var s = ova.OpenMember(member);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_src, "disk1.vmdk")), OvaFixtures.ReadAll(s));
+        Assert.Equal("KDMV"u8.ToArray(), File.ReadAllBytes(ova.Path).AsSpan((int)member.DataOffset, 4).ToArray());
     }
 }
