@@ -32,9 +32,10 @@ public sealed class ConversionJobTests
 
         var result = new ConversionJob(registry, Context(diagnostics)).Run(ToyRequest());
 
-        // Stage order: output options, source (with no staging: the toy output offers none), checks, copy, finalize.
+        // Stage order: output options, source (with no staging: the toy output offers none), checks (the source's disks,
+        // then the output's), copy, finalize.
         Assert.Equal(
-            ["output:configure", "source:open toy:little-vm staging=none", "output:prepare xml=True", "source:check scsi0:0", "source:read scsi0:0", "output:write 0", "output:finalize", "source:close"],
+            ["output:configure", "source:open toy:little-vm staging=none", "source:check scsi0:0", "output:prepare xml=True", "source:read scsi0:0", "output:write 0", "output:finalize", "source:close"],
             events);
         Assert.Equal(ToySource.Expected(), output.Disks[0]);
         Assert.Equal(["toy:little-vm"], result.Documents);
@@ -65,10 +66,20 @@ public sealed class ConversionJobTests
     {
         var events = new List<string>();
         var registry = StageRegistry.Default.With(sources: [new ToySource(events)]);
-        using var planned = new ConversionJob(registry, Context(new TestLog())).Plan(ToyRequest());
-        Assert.Equal("little-vm", planned.Plan.Name);
-        Assert.Contains("<domain type=\"kvm\"", planned.DomainXml(), StringComparison.Ordinal);
-        Assert.Equal(["source:open toy:little-vm staging=none"], events);
+        using (var planned = new ConversionJob(registry, Context(new TestLog())).Plan(ToyRequest() with { Output = new OutputSpec() }))
+        {
+            Assert.Equal("little-vm", planned.Plan.Name);
+            Assert.Contains("<domain type=\"kvm\"", planned.DomainXml(), StringComparison.Ordinal);
+            Assert.Equal(["source:open toy:little-vm staging=none"], events);
+        }
+
+        // A dry run for a named output (inspect/xml -o libvirt) lets that output shape the plan, and nothing more.
+        events.Clear();
+        var withOutput = StageRegistry.Default.With(sources: [new ToySource(events)], outputs: [new ToyOutput(events)]);
+        using (new ConversionJob(withOutput, Context(new TestLog())).Plan(ToyRequest()))
+        {
+            Assert.Equal(["source:open toy:little-vm staging=none", "output:configure"], events);
+        }
     }
 
     [Fact]
@@ -76,7 +87,7 @@ public sealed class ConversionJobTests
     {
         var job = new ConversionJob(Context(new TestLog()));
         var output = Assert.Throws<UsageException>(() => job.Run(ToyRequest("nowhere")));
-        Assert.Equal("-o nowhere: unknown output; expected local", output.Message);
+        Assert.Equal("-o nowhere: unknown output; expected local or libvirt", output.Message);
         var scheme = Assert.Throws<UsageException>(() => job.Plan(ToyRequest() with { Source = new SourceSpec { Location = "ftp://host/vm" } }));
         Assert.Contains("ftp://host/vm: unknown source scheme", scheme.Message, StringComparison.Ordinal);
     }
