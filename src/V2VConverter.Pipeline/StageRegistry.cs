@@ -3,6 +3,7 @@ using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Pipeline.Guests.Linux;
 using V2VConverter.Pipeline.Outputs.Libvirt;
 using V2VConverter.Pipeline.Outputs.Local;
+using V2VConverter.Pipeline.Sources.Ovf;
 using V2VConverter.Pipeline.Sources.Vmx;
 using V2VConverter.Pipeline.Sources.VSphere;
 using V2VConverter.Sources.VSphere;
@@ -16,8 +17,8 @@ namespace V2VConverter.Pipeline;
 /// </summary>
 public sealed class StageRegistry(IReadOnlyList<IConversionSource> sources, IReadOnlyList<IConversionOutput> outputs, IReadOnlyList<IGuestConverter> guests)
 {
-    /// <summary>What the tool ships: .vmx files and vSphere; -o local and -o libvirt; Linux guests.</summary>
-    public static StageRegistry Default { get; } = new([new VSphereInventorySource(), new VmxFileSource()], [new LocalOutput(), new LibvirtOutput()], [new LinuxGuest()]);
+    /// <summary>What the tool ships: .vmx files, unpacked .ovf exports and vSphere; -o local and -o libvirt; Linux guests.</summary>
+    public static StageRegistry Default { get; } = new([new VSphereInventorySource(), new OvfFileSource(), new VmxFileSource()], [new LocalOutput(), new LibvirtOutput()], [new LinuxGuest()]);
 
     public IReadOnlyList<IConversionSource> Sources { get; } = sources;
 
