@@ -189,7 +189,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         //    that stream to a host) gets a guest converted before the copy, on copy-on-write views of the source.
         GuestConversionOutcome? guest = null;
         var finalPlan = plan;
-        using var overlays = !request.Guest.Skip && targets.Any(t => t.LocalPath is null) ? OpenOverlays(plan, source, request, ct) : null;
+        using var overlays = !request.Guest.Skip && targets.Any(t => t.LocalPath is null) ? GuestOverlays.Open(plan, source, request.Vmdk, Path.GetTempPath(), Log, ct) : null;
         if (overlays is not null)
         {
             Stage("guest");
@@ -292,19 +292,18 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         return plan;
     }
 
-    /// <summary>The source disks behind copy-on-write overlays, served over NBD; the overlays live in the temporary folder.</summary>
-    private GuestOverlays OpenOverlays(ConversionPlan plan, OpenedSource source, ConversionRequest request, CancellationToken ct) =>
-        GuestOverlays.Open(plan, source, request.Vmdk, Path.GetTempPath(), Log, ct);
+    /// <summary>How much of a disk's allocation map is asked for at once when summing its data (bounds the map held in memory).</summary>
+    private const long SizeWindow = 1L << 30;
 
     /// <summary>A source disk's size and its bytes of data, from its allocation map (no data is read).</summary>
     private static DiskSizes DiskSizes(OpenedSource source, DiskPlan d, VmdkOpenOptions vmdk, CancellationToken ct)
     {
         using var disk = source.Disks.Open(d.Source, vmdk with { Log = LogExtensions.None }, ct);
         long data = 0;
-        for (long w = 0; w < disk.Length; w += 1L << 30)
+        for (long w = 0; w < disk.Length; w += SizeWindow)
         {
             ct.ThrowIfCancellationRequested();
-            data += disk.GetExtents(w, Math.Min(1L << 30, disk.Length - w)).Where(e => e.Kind == ExtentKind.Data).Sum(e => e.Length);
+            data += disk.GetExtents(w, Math.Min(SizeWindow, disk.Length - w)).Where(e => e.Kind == ExtentKind.Data).Sum(e => e.Length);
         }
 
         return new DiskSizes(disk.Length, data);

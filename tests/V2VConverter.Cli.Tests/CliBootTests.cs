@@ -32,7 +32,7 @@ public sealed class CliBootTests
         var fixture = RequireFixture(variant);
         var vmx = Path.Combine(fixture, "guest.vmx");
         var vmdk = Path.Combine(fixture, "guest.vmdk");
-        var before = Sha(vmdk);
+        var before = FileHash.Sha256(vmdk);
         var outDir = RepoPaths.NewTempDir("v2v-boot");
         try
         {
@@ -48,7 +48,7 @@ public sealed class CliBootTests
             Assert.Contains("root=/dev/vda1 data=/dev/vda2", boot.All);
             Assert.Contains("V2V-PROBE-NET config=ens160:up", boot.All);
             Assert.Contains("V2V-NET-OK", boot.All);
-            Assert.Equal(before, Sha(vmdk)); // the source is never written
+            Assert.Equal(before, FileHash.Sha256(vmdk)); // the source is never written
         }
         finally
         {
@@ -61,7 +61,7 @@ public sealed class CliBootTests
     {
         var fixture = RequireFixture("plain");
         var vmdk = Path.Combine(fixture, "guest.vmdk");
-        var before = Sha(vmdk);
+        var before = FileHash.Sha256(vmdk);
         var r = CliRunner.Run(fixture, "inspect", Path.Combine(fixture, "guest.vmx"), "--guest", "--json");
         Assert.True(r.ExitCode == 0, r.Err);
         using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
@@ -71,12 +71,6 @@ public sealed class CliBootTests
             Assert.Contains(expected, text, StringComparison.OrdinalIgnoreCase);
         }
 
-        Assert.Equal(before, Sha(vmdk));
-    }
-
-    private static string Sha(string path)
-    {
-        using var f = File.OpenRead(path);
-        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(f));
+        Assert.Equal(before, FileHash.Sha256(vmdk));
     }
 }

@@ -26,7 +26,7 @@ public sealed class LibvirtBootTests
         Assert.True(fixture.ExitCode == 0, fixture.All);
         var folder = fixture.StdOut.Trim().Split('\n').Last().Trim();
         var vmdk = Path.Combine(folder, "guest.vmdk");
-        var before = Sha(vmdk);
+        var before = FileHash.Sha256(vmdk);
 
         var dir = RepoPaths.NewTempDir("v2v-libvirt-boot");
         var name = $"v2vt-boot-{Guid.NewGuid().ToString("N")[..8]}";
@@ -71,7 +71,7 @@ public sealed class LibvirtBootTests
             Assert.True(text.Contains("V2V-BOOT-OK", StringComparison.Ordinal), $"no V2V-BOOT-OK after {sw.Elapsed.TotalSeconds:F0} s:\n{Tail(text)}\n{r.Err}");
             Assert.True(text.Contains("V2V-NET-OK", StringComparison.Ordinal), $"no V2V-NET-OK after {sw.Elapsed.TotalSeconds:F0} s:\n{Tail(text)}");
             Assert.Contains("root=/dev/vda1", text, StringComparison.Ordinal);
-            Assert.Equal(before, Sha(vmdk)); // the source is never written: the guest's changes went to the overlay
+            Assert.Equal(before, FileHash.Sha256(vmdk)); // the source is never written: the guest's changes went to the overlay
         }
         finally
         {
@@ -101,11 +101,5 @@ public sealed class LibvirtBootTests
             Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
             File.Copy(f, dest);
         }
-    }
-
-    private static string Sha(string path)
-    {
-        using var f = File.OpenRead(path);
-        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(f));
     }
 }

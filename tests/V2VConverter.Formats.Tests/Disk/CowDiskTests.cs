@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using V2VConverter.Formats.Disk;
 using V2VConverter.Formats.Raw;
 using V2VConverter.TestSupport;
@@ -47,7 +46,7 @@ public sealed class CowDiskTests : IDisposable
     [Fact]
     public void Random_writes_zeroes_and_trims_read_back_like_a_byte_array_and_the_base_is_untouched()
     {
-        var baseHash = Hash(_basePath);
+        var baseHash = FileHash.Sha256(_basePath);
         var reference = (byte[])_baseBytes.Clone();
         var rng = new Random(7);
         using (var cow = Open())
@@ -97,7 +96,7 @@ public sealed class CowDiskTests : IDisposable
             Assert.True(cow.OverlayBytes <= cow.ChangedBlocks * (long)Block);
         }
 
-        Assert.Equal(baseHash, Hash(_basePath));
+        Assert.Equal(baseHash, FileHash.Sha256(_basePath));
     }
 
     [Fact]
@@ -282,6 +281,4 @@ public sealed class CowDiskTests : IDisposable
 
         Assert.Equal(Math.Min(offset + length, reference.Length), pos);
     }
-
-    private static string Hash(string path) => System.Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using V2VConverter.Formats.Disk;
 using V2VConverter.Formats.Raw;
 using V2VConverter.Guest.Access;
@@ -41,7 +40,7 @@ public sealed class NbdApplianceTests
             }
 
             Tool.Check("mkfs.ext4", "-q", "-F", "-L", "nbdtest", "-d", seed, source);
-            var sourceHash = Hash(source);
+            var sourceHash = FileHash.Sha256(source);
             var overlayDir = Path.Combine(dir, "overlay");
             Directory.CreateDirectory(overlayDir);
             var content = string.Concat(Enumerable.Range(0, 3000).Select(i => $"line {i} written by the appliance through NBD\n"));
@@ -64,7 +63,7 @@ public sealed class NbdApplianceTests
 
             Assert.Contains(log.Events, e => e.Message.Contains("nbd: connection 1 opened", StringComparison.Ordinal));
             Assert.True(cow.ChangedBlocks > 0, "the appliance wrote nothing into the overlay");
-            Assert.Equal(sourceHash, Hash(source));
+            Assert.Equal(sourceHash, FileHash.Sha256(source));
             Assert.Empty(Directory.EnumerateFileSystemEntries(overlayDir));
 
             // The merged view, as the copier will read it: a clean file system with the appliance's changes.
@@ -100,6 +99,4 @@ public sealed class NbdApplianceTests
         Assert.Contains("NBD socket /nonexistent/nbd.sock for disk disk1", ex.Message, StringComparison.Ordinal);
         Assert.Equal("disk1 (NBD export on /nonexistent/nbd.sock)", ApplianceDisk.Nbd("/nonexistent/nbd.sock", "disk1").Describe());
     }
-
-    private static string Hash(string path) => System.Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using V2VConverter.Formats.Disk;
 using V2VConverter.Formats.Raw;
 using V2VConverter.Pipeline.Overlay;
@@ -57,7 +56,7 @@ public sealed class NbdServerTests : IDisposable
     public void Qemu_io_writes_zeroes_and_discards_land_in_the_overlay_and_the_base_file_is_unchanged()
     {
         Tool.Require("qemu-io");
-        var baseHash = Hash(_basePath);
+        var baseHash = FileHash.Sha256(_basePath);
         using var cow = OpenCow();
         using (var server = NbdServer.Start(cow, new TestLog().Logger, TestContext.Current.CancellationToken))
         {
@@ -82,7 +81,7 @@ public sealed class NbdServerTests : IDisposable
         var extents = cow.GetExtents(0, DiskSize).ToList();
         Assert.Contains(new DiskExtent(4 * MiB, 128 * 1024, ExtentKind.Zero), extents);
         Assert.Contains(extents, e => e.Kind == ExtentKind.Data && e.Offset <= 7340033 && e.End >= 7340036);
-        Assert.Equal(baseHash, Hash(_basePath));
+        Assert.Equal(baseHash, FileHash.Sha256(_basePath));
     }
 
     [Fact]
@@ -258,8 +257,6 @@ public sealed class NbdServerTests : IDisposable
         n.CopyTo(d, 4);
         return d;
     }
-
-    private static string Hash(string path) => System.Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 
     /// <summary>A minimal NBD client that can send anything.</summary>
     private sealed class RawClient : IDisposable

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security;
 using V2VConverter.Mapping.Plan;
+using V2VConverter.Model;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Pipeline.Outputs.Libvirt.Api;
@@ -142,10 +143,10 @@ public sealed class LibvirtOutput : IConversionOutput
                     var available = pools[group.Key].Pool.Info().Available;
                     if (need > available)
                     {
-                        throw new IOException(string.Create(CultureInfo.InvariantCulture, $"libvirt: storage pool '{group.Key}' on {uri} has {ByteText(available)} free, the disks need {ByteText(need)} (--ignore-space to try anyway)"));
+                        throw new IOException($"libvirt: storage pool '{group.Key}' on {uri} has {ByteSize.Format(available)} free, the disks need {ByteSize.Format(need)} (--ignore-space to try anyway)");
                     }
 
-                    context.Log.Info(string.Create(CultureInfo.InvariantCulture, $"libvirt: pool {group.Key}: {ByteText(need)} needed, {ByteText(available)} free"));
+                    context.Log.Info($"libvirt: pool {group.Key}: {ByteSize.Format(need)} needed, {ByteSize.Format(available)} free");
                 }
             }
 
@@ -197,10 +198,6 @@ public sealed class LibvirtOutput : IConversionOutput
 
     /// <summary>Pools whose volumes are files (a qcow2 fits, holes stay holes); the others hold raw block devices or objects.</summary>
     private static bool IsFilePool(string type) => type is "dir" or "fs" or "netfs";
-
-    private static string ByteText(long bytes) => bytes >= 1L << 30
-        ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F1} GiB")
-        : string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):F1} MiB");
 
     /// <summary>Volume XML for virStorageVolCreateXML: the name, the capacity, the format; file pools start sparse.</summary>
     internal static string VolumeXml(string name, long capacity, string format, bool filePool)
