@@ -132,13 +132,13 @@ public sealed partial class OvaManifest
         var members = archive.Listing.Members;
         foreach (var cert in members.Where(m => m.Name.EndsWith(".cert", StringComparison.OrdinalIgnoreCase)))
         {
-            log.Warn($"{archive.Path}: {cert.Name}: {SignatureNotVerified}", archive.Path);
+            log.Warn($"{cert.Name}: {SignatureNotVerified}", archive.Path);
         }
 
         var manifests = members.Where(m => m.Name.EndsWith(".mf", StringComparison.OrdinalIgnoreCase)).ToList();
         if (manifests.Count == 0)
         {
-            log.Warn($"{archive.Path}: no manifest (.mf): the members' checksums cannot be verified", archive.Path);
+            log.Warn("no manifest (.mf): the members' checksums cannot be verified", archive.Path);
             return null;
         }
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Microsoft.Win32.SafeHandles;
 using V2VConverter.Formats.Disk;
 
 namespace V2VConverter.Formats.Vmdk;
@@ -10,12 +9,12 @@ internal sealed partial class SparseExtent
     /// Opens a KDMV extent. <paramref name="extentSectors"/> is the size from the descriptor's extent line
     /// (or null to use the header capacity). Takes ownership of <paramref name="file"/> on success.
     /// </summary>
-    public static SparseExtent OpenHosted(SafeFileHandle file, string path, long? extentSectors, VmdkOpenOptions options, FormatWarnings warnings, out SparseExtentHeader header)
+    public static SparseExtent OpenHosted(DiskFile file, string path, long? extentSectors, VmdkOpenOptions options, FormatWarnings warnings, out SparseExtentHeader header)
     {
         var cancellationToken = options.Cancellation;
-        var fileLength = RandomAccess.GetLength(file);
+        var fileLength = file.Length;
         Span<byte> sector = stackalloc byte[SparseHeaderLayout.Size];
-        var n = RandomAccess.Read(file, sector, 0);
+        var n = file.Read(sector, 0);
         header = SparseExtentHeader.Parse(sector[..n], path);
         header.Validate(path, fileLength, options.MaxCapacityBytes);
         if (header.UncleanShutdown != 0)
@@ -98,7 +97,7 @@ internal sealed partial class SparseExtent
     }
 
     /// <summary>True when the file is whole sectors and its last sector is an end-of-stream marker (all zeros).</summary>
-    private static bool EndsWithEndOfStream(SafeFileHandle file, string path, long fileLength)
+    private static bool EndsWithEndOfStream(DiskFile file, string path, long fileLength)
     {
         if (fileLength % VmdkLimits.SectorSize != 0 || fileLength < 2 * VmdkLimits.SectorSize)
         {
@@ -115,7 +114,7 @@ internal sealed partial class SparseExtent
     /// (<paramref name="cutReason"/> set, a grain cut, or no end-of-stream marker) is an <see cref="EndOfStreamException"/>
     /// naming the last good grain, unless <see cref="VmdkOpenOptions.AllowTruncated"/> makes it a warning.
     /// </summary>
-    private static SparseExtent Rebuilt(SafeFileHandle file, string path, long fileLength, SparseExtentHeader h, long length, string kind, VmdkOpenOptions options,
+    private static SparseExtent Rebuilt(DiskFile file, string path, long fileLength, SparseExtentHeader h, long length, string kind, VmdkOpenOptions options,
         FormatWarnings warnings, string? cutReason, CancellationToken cancellationToken)
     {
         var scan = ScanMarkers(file, path, fileLength, h, length, cancellationToken);
@@ -143,11 +142,11 @@ internal sealed partial class SparseExtent
     }
 
     /// <summary>Opens a COWD (vmfsSparse) extent. Takes ownership of <paramref name="file"/> on success.</summary>
-    public static SparseExtent OpenCowd(SafeFileHandle file, string path, long? extentSectors, VmdkOpenOptions options, FormatWarnings warnings, out CowdHeader header)
+    public static SparseExtent OpenCowd(DiskFile file, string path, long? extentSectors, VmdkOpenOptions options, FormatWarnings warnings, out CowdHeader header)
     {
-        var fileLength = RandomAccess.GetLength(file);
+        var fileLength = file.Length;
         var buf = new byte[CowdHeaderLayout.Size];
-        var n = RandomAccess.Read(file, buf, 0);
+        var n = file.Read(buf, 0);
         header = CowdHeader.Parse(buf.AsSpan(0, n), path);
         header.Validate(path, fileLength, options.MaxCapacityBytes);
         if (header.UncleanShutdown != 0)
@@ -189,7 +188,7 @@ internal sealed partial class SparseExtent
     }
 
     /// <summary>Reads <c>count</c> little-endian u32 values at a byte offset (count already bounded by the file length).</summary>
-    private static uint[] ReadU32Table(SafeFileHandle file, string path, long offset, int count, string what)
+    private static uint[] ReadU32Table(DiskFile file, string path, long offset, int count, string what)
     {
         var bytes = count * 4;
         var raw = ArrayPool<byte>.Shared.Rent(Math.Max(bytes, 1));
@@ -212,7 +211,7 @@ internal sealed partial class SparseExtent
     /// zero or out of range while the redundant entry is valid, then records every GT as metadata and
     /// checks that no two tables overlap.
     /// </summary>
-    private static uint[] LoadDirectory(SafeFileHandle file, string path, long fileLength, SparseExtentHeader h, long gdEntries, int gtSectors, bool zeroGrain,
+    private static uint[] LoadDirectory(DiskFile file, string path, long fileLength, SparseExtentHeader h, long gdEntries, int gtSectors, bool zeroGrain,
         MetadataRanges metadata, FormatWarnings warnings)
     {
         var fileSectors = fileLength / VmdkLimits.SectorSize;
@@ -286,7 +285,7 @@ internal sealed partial class SparseExtent
     }
 
     /// <summary>Reads and checks the footer marker, footer and EOS marker at the end of a VMware stream.</summary>
-    private static bool TryReadFooter(SafeFileHandle file, string path, long fileLength, VmdkOpenOptions options, out SparseExtentHeader footer)
+    private static bool TryReadFooter(DiskFile file, string path, long fileLength, VmdkOpenOptions options, out SparseExtentHeader footer)
     {
         footer = default;
         if (fileLength < MarkerLayout.TailSize + SparseHeaderLayout.Size || fileLength % VmdkLimits.SectorSize != 0)

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using Microsoft.Win32.SafeHandles;
+using V2VConverter.Formats.Disk;
 
 namespace V2VConverter.Formats.Vmdk;
 
@@ -20,7 +20,7 @@ internal sealed partial class SparseExtent : VmdkExtent
         Table,
     }
 
-    private readonly SafeFileHandle _file;
+    private readonly DiskFile _file;
     private readonly string _path;
     private readonly long _fileLength;
     private readonly long _length;
@@ -44,7 +44,7 @@ internal sealed partial class SparseExtent : VmdkExtent
     // Scan mode (stream without footer): the grain map rebuilt from the markers, as sorted parallel arrays.
     private readonly ScannedGrains? _scanned;
 
-    private SparseExtent(SafeFileHandle file, string path, long fileLength, long length, long grainSectors, int gtEntries, bool zeroGrain, bool compressed, string kind,
+    private SparseExtent(DiskFile file, string path, long fileLength, long length, long grainSectors, int gtEntries, bool zeroGrain, bool compressed, string kind,
         uint[]? gd, MetadataRanges metadata, ScannedGrains? scanned)
     {
         _file = file;
