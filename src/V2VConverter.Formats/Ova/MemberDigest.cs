@@ -23,7 +23,7 @@ namespace V2VConverter.Formats.Ova;
 public sealed class MemberDigest : IReadObserver, IDisposable
 {
     /// <summary>The largest gap before a read that is filled at once (markers and sector padding between grains).</summary>
-    public const int MaxGapFill = 64 * 1024;
+    public const int MaxGapFill = 16 * 1024;
 
     /// <summary>The most bytes of reads ahead of the frontier kept for later (bounded memory).</summary>
     public const long MaxPendingBytes = 128L * 1024 * 1024;

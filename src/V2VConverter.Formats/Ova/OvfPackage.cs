@@ -263,17 +263,15 @@ public sealed class OvfPackage : IDiskContainer, IDisposable
             throw new InvalidDataException($"{DescriptorPath}: the descriptor has the bad size {ovf.Size} bytes (bound {MaxDescriptorBytes})");
         }
 
-        if (!ovf.IsReadableInPlace)
+        // Read whole, in memory (a deflated zip member inflated on the way), bounded by the size checked above.
+        using (Stream s = ovf.IsReadableInPlace ? archive.OpenMember(ovf) : new DeflateStream(archive.OpenStored(ovf), CompressionMode.Decompress))
         {
-            var temp = TempFolderFor(_options);
-            var inflated = archive.ExtractToTemp(ovf, temp, _options.Cancellation);
-            Descriptor = InputFile.ReadAllBytes(inflated, MaxDescriptorBytes);
-        }
-        else
-        {
-            using var s = archive.OpenMember(ovf);
             Descriptor = new byte[ovf.Size];
             s.ReadExactly(Descriptor);
+            if (s.ReadByte() >= 0)
+            {
+                throw new InvalidDataException($"{DescriptorPath}: field \"uncompressed size\" says {ovf.Size} bytes but the data inflates to more");
+            }
         }
 
         LoadManifest(() => OvaManifest.Load(archive, _options.Log));
@@ -373,7 +371,7 @@ public sealed class OvfPackage : IDiskContainer, IDisposable
             }
         }
 
-        var member = _archive.Listing.Find(name) ?? throw new FileNotFoundException($"{Origin}: the {Kind} has no member \"{name}\" (named by {DescriptorName})", display);
+        var member = _archive.Listing.Find(name) ?? throw new FileNotFoundException($"{Origin}: the {Kind} has no member \"{name}\"", display);
         return _archive.Window(member, display, observer);
     }
 

@@ -76,24 +76,46 @@ internal sealed partial class SparseExtent
         {
             // A stream is read whole anyway, and its tables are tiny next to its data: check them all now, so a
             // cut stream (qemu's layout has no footer to miss) is detected here and rebuilt from its markers.
+            long lastGrain;
             try
             {
-                extent.LoadAllTables(cancellationToken);
+                lastGrain = extent.LoadAllTables(cancellationToken);
             }
             catch (InvalidDataException ex) when (ex.Data.Contains(TruncatedKey))
             {
                 return Rebuilt(file, path, fileLength, effective, length, kind, options, warnings, $"grain table entries point past the end of the file: {ex.Message}", cancellationToken);
             }
 
-            // A stream ends with an end-of-stream marker (after the footer, in VMware's layout): a cut after the last
-            // grain table entry's marker (inside a grain, or before the EOS) is found here.
-            if (!EndsWithEndOfStream(file, path, fileLength))
+            // A stream ends with an end-of-stream marker (after the footer, in VMware's layout). qemu-img's layout (the
+            // tables at the front) may end right after its last grain, with no marker (qemu 7.2 does when the disk's
+            // last grain holds data): there, the last grain whole is the end. A cut inside a grain is found here.
+            if (!EndsWithEndOfStream(file, path, fileLength) && !(header.GdOffset != SparseExtentHeader.GdAtEnd && GrainIsWhole(file, path, fileLength, lastGrain)))
             {
                 return Rebuilt(file, path, fileLength, effective, length, kind, options, warnings, "the end-of-stream marker is missing", cancellationToken);
             }
         }
 
         return extent;
+    }
+
+    /// <summary>True when the grain whose marker is at <paramref name="sector"/> lies whole in the file (none: true).</summary>
+    private static bool GrainIsWhole(DiskFile file, string path, long fileLength, long sector)
+    {
+        if (sector == 0)
+        {
+            return true;
+        }
+
+        var at = sector * VmdkLimits.SectorSize;
+        if (at + MarkerLayout.GrainHeaderSize > fileLength)
+        {
+            return false;
+        }
+
+        Span<byte> head = stackalloc byte[MarkerLayout.GrainHeaderSize];
+        ReadExactly(file, head, at, path, "grain marker");
+        var marker = StreamMarker.Parse(head);
+        return marker.IsGrain && at + MarkerLayout.GrainHeaderSize + marker.Size <= fileLength;
     }
 
     /// <summary>True when the file is whole sectors and its last sector is an end-of-stream marker (all zeros).</summary>
