@@ -251,7 +251,7 @@ public sealed class OvaArchive : IDisposable
         }
 
         var target = System.IO.Path.Combine(tempFolder, $".v2v-ova-{Guid.NewGuid():N}.tar");
-        log.Info($"{path}: {container}-compressed OVA: unpacking once to {target} (a compressed OVA cannot be read in place)");
+        log.Info($"{path}: {container}-compressed OVA: unpacking once to {target} (compressed data has no random access)");
         try
         {
             if (container == ArchiveFormat.Gzip)

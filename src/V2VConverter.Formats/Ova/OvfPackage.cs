@@ -196,13 +196,14 @@ public sealed class OvfPackage : IDiskContainer, IDisposable
             digest = Track(name, Path.Combine(Root, name)).Digest;
         }
 
-        if (digest is null)
+        var display = Path.Combine(Root, name);
+        if (digest is not null)
         {
-            return;
+            digest.Verify(cancellationToken);
+            _options.Log.Info($"{display}: {digest.Expected.Algorithm.Name} digest verified in the conversion's own pass ({digest.CatchUpBytes} bytes the conversion skipped read here)");
         }
 
-        digest.Verify(cancellationToken);
-        _options.Log.Info($"{Path.Combine(Root, name)}: {digest.Expected.Algorithm.Name} digest verified in the conversion's own pass ({digest.CatchUpBytes} bytes the conversion skipped read here)");
+        _options.Log.Info($"{display}: {TempBytes} bytes through temp files ({(TempBytes == 0 ? "read in place" : "inflated first, as the container or the file is compressed")})");
     }
 
     public void Dispose()
@@ -382,7 +383,7 @@ public sealed class OvfPackage : IDiskContainer, IDisposable
     private SafeFileHandle Inflate(string name, string display, bool gzip, MemberStorage storage, MemberDigest? digest)
     {
         var folder = TempFolderFor(_options);
-        _options.Log.Info($"{display}: stored {(gzip ? "gzip-compressed" : storage.ToString().ToLowerInvariant())}; inflating it once to a temp file in {folder} (it cannot be read in place)");
+        _options.Log.Info($"{display}: stored {(gzip ? "gzip-compressed" : storage.ToString().ToLowerInvariant())}; inflating it once to a temp file in {folder} (compressed data has no random access)");
         var temp = NativeFile.CreateUnlinkedTemp(folder);
         try
         {
