@@ -48,15 +48,11 @@ public sealed class OvaCliTests : IDisposable
 
     private static string ErrorLine(CliRunner.Result r) => Assert.Single(r.Err.Split('\n'), l => l.StartsWith("v2v: error:", StringComparison.Ordinal));
 
+    /// <summary>Every container form of point 1: tar (ustar, GNU, pax), zip (stored, deflated), .ova.gz, .ova.xz, a folder.</summary>
+    public static TheoryData<OvaForm> AllForms => [OvaForm.TarUstar, OvaForm.TarGnu, OvaForm.TarPax, OvaForm.Zip, OvaForm.ZipDeflated, OvaForm.TarGz, OvaForm.TarXz, OvaForm.Folder];
+
     [Theory]
-    [InlineData(OvaForm.TarUstar)]
-    [InlineData(OvaForm.TarGnu)]
-    [InlineData(OvaForm.TarPax)]
-    [InlineData(OvaForm.Zip)]
-    [InlineData(OvaForm.ZipDeflated)]
-    [InlineData(OvaForm.TarGz)]
-    [InlineData(OvaForm.TarXz)]
-    [InlineData(OvaForm.Folder)]
+    [MemberData(nameof(AllForms))]
     public void Every_container_form_converts_with_its_manifest_verified(OvaForm form)
     {
         var name = form switch { OvaForm.TarGz => "appliance.ova.gz", OvaForm.TarXz => "appliance.ova.xz", OvaForm.Folder => "export", _ => "appliance.ova" };

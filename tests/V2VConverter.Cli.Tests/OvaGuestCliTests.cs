@@ -63,14 +63,7 @@ public sealed class OvaGuestCliTests(OvaGuestFixture fixture) : IClassFixture<Ov
     }
 
     [Theory]
-    [InlineData(OvaForm.TarUstar)]
-    [InlineData(OvaForm.TarGnu)]
-    [InlineData(OvaForm.TarPax)]
-    [InlineData(OvaForm.Zip)]
-    [InlineData(OvaForm.ZipDeflated)]
-    [InlineData(OvaForm.TarGz)]
-    [InlineData(OvaForm.TarXz)]
-    [InlineData(OvaForm.Folder)]
+    [MemberData(nameof(OvaCliTests.AllForms), MemberType = typeof(OvaCliTests))]
     public void The_fixture_guest_in_every_container_form_converts_to_the_same_disk(OvaForm form)
     {
         var dir = RepoPaths.NewTempDir("v2v-ova-form");

@@ -34,6 +34,33 @@ public sealed class MemberDigestTests : IDisposable
         System.Convert.ToHexStringLower(algorithm == "SHA1" ? SHA1.HashData(data) : algorithm == "SHA512" ? SHA512.HashData(data) : SHA256.HashData(data)),
         1);
 
+    /// <summary>The member as the package holds it: an unobserved reader for the digest, the digest, and the window the engine reads through.</summary>
+    private sealed class Member : IDisposable
+    {
+        private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _handle;
+        private readonly DiskFile _reader;
+
+        public Member(string file, ManifestEntry entry)
+        {
+            _handle = File.OpenHandle(file);
+            _reader = DiskFile.Window(_handle, 1536, Size, "x.ova/member.bin");
+            Digest = new MemberDigest(entry, _reader, "x.ova/member.bin");
+            Window = DiskFile.Window(_handle, 1536, Size, "x.ova/member.bin", Digest);
+        }
+
+        public MemberDigest Digest { get; }
+
+        public DiskFile Window { get; }
+
+        public void Dispose()
+        {
+            Window.Dispose();
+            Digest.Dispose();
+            _reader.Dispose();
+            _handle.Dispose();
+        }
+    }
+
     /// <summary>Reads [offset, offset+length) through an observed window, as the disk engine does.</summary>
     private static void ReadThrough(DiskFile window, long offset, int length)
     {
@@ -48,10 +75,8 @@ public sealed class MemberDigestTests : IDisposable
     [InlineData("SHA512")]
     public void Reads_front_to_back_need_no_read_of_its_own(string algorithm)
     {
-        using var handle = File.OpenHandle(_file);
-        using var reader = DiskFile.Window(handle, 1536, Size, "x.ova/member.bin");
-        using var digest = new MemberDigest(Entry(_data, algorithm), reader, "x.ova/member.bin");
-        using var window = DiskFile.Window(handle, 1536, Size, "x.ova/member.bin", digest);
+        using var member = new Member(_file, Entry(_data, algorithm));
+        var (digest, window) = (member.Digest, member.Window);
         for (var at = 0; at < Size; at += 65536)
         {
             ReadThrough(window, at, 65536);
@@ -65,10 +90,8 @@ public sealed class MemberDigestTests : IDisposable
     [Fact]
     public void Parallel_reads_out_of_order_and_small_skipped_gaps_still_cost_only_the_gaps()
     {
-        using var handle = File.OpenHandle(_file);
-        using var reader = DiskFile.Window(handle, 1536, Size, "x.ova/member.bin");
-        using var digest = new MemberDigest(Entry(_data), reader, "x.ova/member.bin");
-        using var window = DiskFile.Window(handle, 1536, Size, "x.ova/member.bin", digest);
+        using var member = new Member(_file, Entry(_data));
+        var (digest, window) = (member.Digest, member.Window);
 
         // Pieces of 60 KiB every 64 KiB (a marker and padding skipped between grains), read by 4 threads in a shuffled order.
         var pieces = Enumerable.Range(0, Size / 65536).ToArray();
@@ -82,10 +105,8 @@ public sealed class MemberDigestTests : IDisposable
     [Fact]
     public void Metadata_read_first_at_the_end_is_kept_and_the_tail_nobody_read_is_read_once()
     {
-        using var handle = File.OpenHandle(_file);
-        using var reader = DiskFile.Window(handle, 1536, Size, "x.ova/member.bin");
-        using var digest = new MemberDigest(Entry(_data), reader, "x.ova/member.bin");
-        using var window = DiskFile.Window(handle, 1536, Size, "x.ova/member.bin", digest);
+        using var member = new Member(_file, Entry(_data));
+        var (digest, window) = (member.Digest, member.Window);
         ReadThrough(window, Size - 1024, 1024);    // a stream footer, read first
         ReadThrough(window, 0, 512);               // the header
         ReadThrough(window, 0, Size / 2);          // the first half of the data
@@ -96,13 +117,11 @@ public sealed class MemberDigestTests : IDisposable
     [Fact]
     public void A_wrong_digest_names_the_file_the_manifest_line_and_both_digests()
     {
-        using var handle = File.OpenHandle(_file);
-        using var reader = DiskFile.Window(handle, 1536, Size, "x.ova/member.bin");
         var good = Entry(_data);
         var bad = good with { Digest = (good.Digest[0] == '0' ? "1" : "0") + good.Digest[1..], Line = 3 };
-        using var digest = new MemberDigest(bad, reader, "x.ova/member.bin");
-        using var window = DiskFile.Window(handle, 1536, Size, "x.ova/member.bin", digest);
-        ReadThrough(window, 0, Size);
+        using var member = new Member(_file, bad);
+        var digest = member.Digest;
+        ReadThrough(member.Window, 0, Size);
         var e = Assert.Throws<InvalidDataException>(() => digest.Verify(TestContext.Current.CancellationToken));
         Assert.Contains("x.ova/member.bin", e.Message, StringComparison.Ordinal);
         Assert.Contains("line 3", e.Message, StringComparison.Ordinal);
@@ -114,10 +133,9 @@ public sealed class MemberDigestTests : IDisposable
     [Fact]
     public void Upper_case_hex_in_the_manifest_matches()
     {
-        using var handle = File.OpenHandle(_file);
-        using var reader = DiskFile.Window(handle, 1536, Size, "x.ova/member.bin");
         var entry = Entry(_data);
-        using var digest = new MemberDigest(entry with { Digest = entry.Digest.ToUpperInvariant() }, reader, "x.ova/member.bin");
+        using var member = new Member(_file, entry with { Digest = entry.Digest.ToUpperInvariant() });
+        var digest = member.Digest;
         digest.Verify(TestContext.Current.CancellationToken);
         Assert.Equal(Size, digest.CatchUpBytes); // nobody read it: the digest read it all, once
     }
