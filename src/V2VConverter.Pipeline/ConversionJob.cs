@@ -233,8 +233,14 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
     public static GuestInspection? InspectSourceGuest(VirtualMachine vm, ApplianceLaunch launch, ILogger log, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(vm);
-        var disks = vm.Disks.Where(d => d.FileState == DiskFileState.Present && d.ResolvedPath is not null)
-            .Select(d => new ApplianceDisk(d.ResolvedPath!, "vmdk", ReadOnly: true)).ToList();
+        var present = vm.Disks.Where(d => d.FileState == DiskFileState.Present && d.ResolvedPath is not null).ToList();
+        if (present.FirstOrDefault(d => !File.Exists(d.ResolvedPath)) is { } packed)
+        {
+            // A disk inside an archive (X.ova/disk1.vmdk) is read in place by the copy, but the appliance opens files.
+            throw new NotSupportedException($"inspect --guest: disk {packed.Key} ({packed.ResolvedPath}) lies inside an archive, and the appliance reads only disk files; convert the OVA (its guest is inspected then), or unpack it and inspect the .ovf");
+        }
+
+        var disks = present.Select(d => new ApplianceDisk(d.ResolvedPath!, "vmdk", ReadOnly: true)).ToList();
         if (disks.Count == 0)
         {
             throw new FileNotFoundException($"{vm.Origin}: --guest needs the VM's disk files, and none is present here");

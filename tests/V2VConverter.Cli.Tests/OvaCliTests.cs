@@ -182,6 +182,11 @@ public sealed class OvaCliTests : IDisposable
             Assert.Contains("virtual size: 64 MiB", info.Out, StringComparison.Ordinal);
         }
 
+        // The appliance opens files, not members: --guest says so before launching anything.
+        var guest = CliRunner.Run(_dir, "inspect", ova, "--guest");
+        Assert.Equal(ExitCodes.Failure, guest.ExitCode);
+        Assert.Contains("lies inside an archive", ErrorLine(guest), StringComparison.Ordinal);
+
         var missing = CliRunner.Run(_dir, "disk", "info", ova + "/nope.vmdk");
         Assert.Equal(ExitCodes.Failure, missing.ExitCode);
         Assert.Contains("no member \"nope.vmdk\"", ErrorLine(missing), StringComparison.Ordinal);

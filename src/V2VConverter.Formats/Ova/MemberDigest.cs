@@ -12,8 +12,11 @@ namespace V2VConverter.Formats.Ova;
 /// <list type="bullet">
 /// <item>bytes at the hashed frontier extend the digest;</item>
 /// <item>a small gap before a read (at most <see cref="MaxGapFill"/>: a marker, sector padding) is read here and hashed, then the read;</item>
-/// <item>a read further ahead is kept (a copy) until the frontier reaches it, up to <see cref="MaxPendingBytes"/> in all,
+/// <item>a read further ahead is kept (a copy of only the bytes no kept piece holds yet: the engine reads a grain with
+/// some bytes after it, so reads overlap) until the frontier reaches it, up to <see cref="MaxPendingBytes"/> in all,
 /// the nearest pieces first; what does not fit is dropped;</item>
+/// <item>when the kept pieces pass <see cref="StuckBytes"/>, the frontier is stuck at bytes the engine never reads (qemu's
+/// redundant grain tables sit between its tables and its grains): that gap is read here, once;</item>
 /// <item>bytes already hashed are ignored.</item>
 /// </list>
 /// <see cref="Verify"/> hashes what is left (the bytes nobody read, and any dropped piece) with one read of only those,
@@ -28,13 +31,17 @@ public sealed class MemberDigest : IReadObserver, IDisposable
     /// <summary>The most bytes of reads ahead of the frontier kept for later (bounded memory).</summary>
     public const long MaxPendingBytes = 128L * 1024 * 1024;
 
+    /// <summary>Kept bytes past which the frontier counts as stuck at bytes nobody will read, and the gap is read at once.</summary>
+    public const long StuckBytes = MaxPendingBytes / 4;
+
     private const int CatchUpChunk = 1 << 20;
 
     private readonly object _gate = new();
     private readonly IncrementalHash _hash;
     private readonly DiskFile? _file;
     private readonly string _name;
-    private readonly SortedDictionary<long, byte[]> _pending = [];
+    private readonly SortedSet<long> _starts = [];
+    private readonly Dictionary<long, byte[]> _pieces = [];
     private long _pendingBytes;
     private long _hashedTo;
     private string? _actual;
@@ -93,6 +100,14 @@ public sealed class MemberDigest : IReadObserver, IDisposable
             if (offset - _hashedTo > MaxGapFill)
             {
                 Keep(offset, bytes);
+                if (_pendingBytes > StuckBytes)
+                {
+                    // The frontier is stuck at bytes the engine never reads (qemu's redundant grain tables, say):
+                    // read them here once, and let the kept pieces through.
+                    FillTo(_starts.Min);
+                    Drain(MaxGapFill);
+                }
+
                 return;
             }
 
@@ -116,18 +131,19 @@ public sealed class MemberDigest : IReadObserver, IDisposable
                 while (_file is not null && _hashedTo < _file.Length)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    if (_pending.Count > 0 && _pending.First().Key <= _hashedTo)
+                    if (_starts.Count > 0 && _starts.Min <= _hashedTo)
                     {
                         Drain(0);
                         continue;
                     }
 
-                    var next = _pending.Count > 0 ? Math.Min(_pending.First().Key, _file.Length) : _file.Length;
+                    var next = _starts.Count > 0 ? Math.Min(_starts.Min, _file.Length) : _file.Length;
                     FillTo(Math.Min(next, _hashedTo + CatchUpChunk));
                 }
 
                 _actual = Convert.ToHexStringLower(_hash.GetHashAndReset());
-                _pending.Clear();
+                _starts.Clear();
+                _pieces.Clear();
                 _pendingBytes = 0;
             }
 
@@ -185,15 +201,15 @@ public sealed class MemberDigest : IReadObserver, IDisposable
     /// <summary>Hashes the kept pieces the frontier has reached (or nearly: within <paramref name="gap"/>).</summary>
     private void Drain(long gap)
     {
-        while (_pending.Count > 0)
+        while (_starts.Count > 0)
         {
-            var (at, piece) = _pending.First();
+            var at = _starts.Min;
             if (at - _hashedTo > gap)
             {
                 return;
             }
 
-            _pending.Remove(at);
+            var piece = Take(at);
             _pendingBytes -= piece.Length;
             var end = at + piece.Length;
             if (end <= _hashedTo)
@@ -207,38 +223,68 @@ public sealed class MemberDigest : IReadObserver, IDisposable
         }
     }
 
-    /// <summary>Keeps a copy of a read ahead of the frontier; when full, the farthest pieces give way to nearer ones.</summary>
+    /// <summary>
+    /// Keeps a copy of the bytes of a read ahead of the frontier that no kept piece holds (pieces never overlap); when
+    /// full, the farthest pieces give way to nearer ones.
+    /// </summary>
     private void Keep(long offset, ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length > MaxPendingBytes)
-        {
-            return;
-        }
+        var end = offset + bytes.Length;
 
-        if (_pending.TryGetValue(offset, out var existing))
+        // Trim the head against the piece before, and drop or trim against the pieces after.
+        if (_starts.GetViewBetween(long.MinValue, offset) is { Count: > 0 } before)
         {
-            if (existing.Length >= bytes.Length)
+            var prevEnd = before.Max + _pieces[before.Max].Length;
+            if (prevEnd >= end)
             {
                 return;
             }
 
-            _pending.Remove(offset);
-            _pendingBytes -= existing.Length;
+            if (prevEnd > offset)
+            {
+                bytes = bytes[(int)(prevEnd - offset)..];
+                offset = prevEnd;
+            }
+        }
+
+        while (_starts.GetViewBetween(offset, end - 1) is { Count: > 0 } after)
+        {
+            var next = after.Min;
+            if (next + _pieces[next].Length <= end)
+            {
+                _pendingBytes -= Take(next).Length; // inside the new piece: redundant
+                continue;
+            }
+
+            bytes = bytes[..(int)(next - offset)];
+            break;
+        }
+
+        if (bytes.IsEmpty)
+        {
+            return;
         }
 
         while (_pendingBytes + bytes.Length > MaxPendingBytes)
         {
-            var (farthest, piece) = _pending.Last();
+            var farthest = _starts.Max;
             if (farthest < offset)
             {
                 return; // everything kept is nearer: this piece is read again at the end instead
             }
 
-            _pending.Remove(farthest);
-            _pendingBytes -= piece.Length;
+            _pendingBytes -= Take(farthest).Length;
         }
 
-        _pending[offset] = bytes.ToArray();
+        _starts.Add(offset);
+        _pieces[offset] = bytes.ToArray();
         _pendingBytes += bytes.Length;
+    }
+
+    private byte[] Take(long start)
+    {
+        _starts.Remove(start);
+        _pieces.Remove(start, out var piece);
+        return piece!;
     }
 }
