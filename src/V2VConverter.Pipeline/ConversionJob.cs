@@ -321,6 +321,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
                 diskLog.Info($"copying {d.Source.Key} {source.Disks.Describe(d.Source)} -> {targets[i].Describe}");
                 using var disk = overlays?.Disk(i) ?? source.Disks.Open(d.Source, request.Vmdk with { Log = diskLog }, ct); // the format's warnings reach the log and the report
                 results[i] = targets[i].Write(disk, request.Disk, p => progress?.DiskProgress(i, p), ct);
+                source.Disks.Verify(d.Source, ct); // a digest taken in the copy's pass; before anything gets its final name
             });
         }
         catch (AggregateException e) when (e.InnerExceptions.Count >= 1)

@@ -18,7 +18,7 @@ namespace V2VConverter.Pipeline;
 public sealed class StageRegistry(IReadOnlyList<IConversionSource> sources, IReadOnlyList<IConversionOutput> outputs, IReadOnlyList<IGuestConverter> guests)
 {
     /// <summary>What the tool ships: .vmx files, unpacked .ovf exports and vSphere; -o local and -o libvirt; Linux guests.</summary>
-    public static StageRegistry Default { get; } = new([new VSphereInventorySource(), new OvfFileSource(), new VmxFileSource()], [new LocalOutput(), new LibvirtOutput()], [new LinuxGuest()]);
+    public static StageRegistry Default { get; } = new([new VSphereInventorySource(), new OvfPackageSource(), new VmxFileSource()], [new LocalOutput(), new LibvirtOutput()], [new LinuxGuest()]);
 
     public IReadOnlyList<IConversionSource> Sources { get; } = sources;
 
@@ -33,6 +33,11 @@ public sealed class StageRegistry(IReadOnlyList<IConversionSource> sources, IRea
     public IConversionSource SourceFor(SourceSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.InputKind is { } kind && !Sources.Any(s => s.Name == kind))
+        {
+            throw new UsageException($"-i {kind}: unknown input; expected {string.Join(" or ", Sources.Select(s => s.Name))}");
+        }
+
         return Sources.FirstOrDefault(s => s.Accepts(spec))
             ?? throw new UsageException(VSphereUri.LooksLikeUri(spec.Location)
                 ? $"{spec.Location}: unknown source scheme; expected a .vmx path, esx://host/ or vpx://vcenter/DC/Cluster/Host"

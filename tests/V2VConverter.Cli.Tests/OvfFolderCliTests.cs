@@ -4,7 +4,7 @@ using V2VConverter.TestSupport;
 
 namespace V2VConverter.Cli.Tests;
 
-/// <summary>An unpacked OVF export (X.ovf with its disk beside it) goes through inspect, xml and convert like a .vmx.</summary>
+/// <summary>An unpacked OVF export (X.ovf with its disk beside it) goes through inspect, xml and convert like a .vmx, its manifest verified.</summary>
 public sealed class OvfFolderCliTests : IDisposable
 {
     private readonly string _dir = RepoPaths.NewTempDir("v2v-ovf-folder");
@@ -66,20 +66,33 @@ public sealed class OvfFolderCliTests : IDisposable
         Assert.True(cmp.ExitCode == 0, cmp.All);
         XmlValidator.AssertValidDomain(File.ReadAllText(Path.Combine(outDir, "appliance.xml")), "converted OVF");
 
-        // A manifest beside it is not verified yet, and says so.
-        File.WriteAllText(Path.Combine(_dir, "appliance.mf"), "SHA256(appliance-disk1.vmdk)= 00\n");
-        var withMf = CliRunner.Run(_dir, "inspect", ovf);
-        Assert.True(withMf.ExitCode == 0, withMf.Err);
-        Assert.Contains("the manifest is not verified", withMf.Err, StringComparison.Ordinal);
+        // A manifest beside it is verified: a wrong digest fails the conversion, naming both digests, and leaves nothing.
+        var disk = Path.Combine(_dir, "appliance-disk1.vmdk");
+        var good = OvaBuilder.Digest("SHA256", disk);
+        File.WriteAllText(Path.Combine(_dir, "appliance.mf"), $"SHA256(appliance-disk1.vmdk)= {OvaBuilder.Flip(good)}\n");
+        var badOut = Path.Combine(_dir, "out-bad");
+        var bad = CliRunner.Run(_dir, "convert", ovf, "-o", "local", "-os", badOut, "--no-guest-fixups");
+        Assert.Equal(ExitCodes.Failure, bad.ExitCode);
+        var line = Assert.Single(bad.Err.Split('\n'), l => l.StartsWith("v2v: error:", StringComparison.Ordinal));
+        Assert.Contains(good, line, StringComparison.Ordinal);
+        Assert.Contains(OvaBuilder.Flip(good), line, StringComparison.Ordinal);
+        Assert.DoesNotContain(Directory.EnumerateFiles(badOut), f => !f.EndsWith(".log.json", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void A_gzip_compressed_disk_in_a_folder_is_refused_with_the_way_out()
+    public void A_gzip_compressed_disk_in_a_folder_is_inflated_once_and_converted()
     {
+        Tool.Require("qemu-img");
+        Tool.Require("gzip");
+        var disk = Path.Combine(_dir, "appliance-disk1.vmdk");
+        Tool.Check("gzip", "-k", disk);
+        File.Move(disk + ".gz", Path.Combine(_dir, "packed.gz"));
         var ovf = WriteOvf(" ovf:compression=\"gzip\"");
-        var r = CliRunner.Run(_dir, "convert", ovf, "-o", "local", "-os", Path.Combine(_dir, "out"), "--no-guest-fixups");
-        Assert.Equal(ExitCodes.Failure, r.ExitCode);
-        Assert.Contains("gzip-compressed", Assert.Single(r.Err.Split('\n'), l => l.StartsWith("v2v: error:", StringComparison.Ordinal)), StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_dir, "out")) && Directory.EnumerateFileSystemEntries(Path.Combine(_dir, "out")).Any(f => !f.EndsWith(".log.json", StringComparison.Ordinal)));
+        File.WriteAllText(ovf, File.ReadAllText(ovf).Replace("ovf:href=\"appliance-disk1.vmdk\"", "ovf:href=\"packed.gz\"", StringComparison.Ordinal));
+        var outDir = Path.Combine(_dir, "out");
+        var r = CliRunner.Run(_dir, "convert", ovf, "-o", "local", "-os", outDir, "--no-guest-fixups");
+        Assert.True(r.ExitCode == 0, r.Err);
+        var cmp = Tool.Run("qemu-img", ["compare", "-f", "vmdk", "-F", "qcow2", disk, Path.Combine(outDir, "appliance-sda.qcow2")]);
+        Assert.True(cmp.ExitCode == 0, cmp.All);
     }
 }

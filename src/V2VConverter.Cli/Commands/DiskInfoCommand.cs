@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using V2VConverter.Cli.Infrastructure;
+using V2VConverter.Formats.Ova;
 using V2VConverter.Formats.Vmdk;
 using V2VConverter.Model;
 using V2VConverter.Model.Diagnostics;
@@ -10,19 +11,20 @@ using V2VConverter.Pipeline.Documents;
 namespace V2VConverter.Cli.Commands;
 
 /// <summary>The options of <c>v2v disk info</c>, as parsed.</summary>
-internal sealed record DiskInfoCliOptions(string Disk, bool Json, VmdkOpenOptions Vmdk);
+internal sealed record DiskInfoCliOptions(string Disk, bool Json, VmdkOpenOptions Vmdk, string? Member = null);
 
 /// <summary><c>disk info X.vmdk [--json]</c>: what <c>qemu-img info</c> shows, for every VMDK layout we read.</summary>
 internal static class DiskInfoCommand
 {
     public static Command Create(CliContext context)
     {
-        var disk = new Argument<string>("DISK.vmdk") { Description = "the VMDK descriptor or sparse file" };
+        var disk = new Argument<string>("DISK.vmdk") { Description = "the VMDK descriptor or sparse file; or a disk inside an OVA, as X.ova/disk1.vmdk" };
         var json = CliOptions.Flag("--json", "the same content as JSON");
+        var member = CliOptions.Value("--member", "NAME", "DISK is an OVA: show its member NAME (the same as DISK/NAME)");
         var vmdk = new VmdkOptionSet();
-        var command = new Command("info", "Show a VMDK's format, subformat, virtual size, allocated bytes, extents, snapshot chain, adapter type and CID.") { disk, json };
+        var command = new Command("info", "Show a VMDK's format, subformat, virtual size, allocated bytes, extents, snapshot chain, adapter type and CID.") { disk, json, member };
         vmdk.AddTo(command);
-        command.SetAction(r => Run(context, new DiskInfoCliOptions(r.GetRequiredValue(disk), r.GetValue(json), vmdk.Bind(r))));
+        command.SetAction(r => Run(context, new DiskInfoCliOptions(r.GetRequiredValue(disk), r.GetValue(json), vmdk.Bind(r), r.GetValue(member))));
         return command;
     }
 
@@ -31,12 +33,14 @@ internal static class DiskInfoCommand
         var json = o.Json;
         var options = o.Vmdk;
         var path = context.ResolvePath(o.Disk);
-        if (!File.Exists(path))
+        if (o.Member is not null)
         {
-            throw new FileNotFoundException($"{path}: no such file", path);
+            path = Path.Combine(path, o.Member);
         }
 
-        using var disk = VmdkDisk.Open(path, options with { Log = context.Logger, Cancellation = context.Cancellation });
+        options = options with { Log = context.Logger, Cancellation = context.Cancellation };
+        using var package = OpenPackageOf(path, o.Member is not null);
+        using var disk = VmdkDisk.Open(path, null, package is null ? options : options with { Container = package });
         if (json)
         {
             context.Out.WriteLine(DocumentJson.Serialize(DiskInfoDocument.Create(disk)));
@@ -47,6 +51,33 @@ internal static class DiskInfoCommand
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The OVA <paramref name="path"/> lies in (X.ova/disk1.vmdk: the nearest enclosing path that is a file), opened
+    /// to read its members in place; null when <paramref name="path"/> is itself a file.
+    /// </summary>
+    private static OvfPackage? OpenPackageOf(string path, bool memberGiven)
+    {
+        if (File.Exists(path) && !memberGiven)
+        {
+            return null;
+        }
+
+        for (var archive = Path.GetDirectoryName(path); !string.IsNullOrEmpty(archive); archive = Path.GetDirectoryName(archive))
+        {
+            if (File.Exists(archive))
+            {
+                return OvfPackage.Open(archive, new OvfPackageOptions { VerifyManifest = true });
+            }
+
+            if (Directory.Exists(archive))
+            {
+                break;
+            }
+        }
+
+        throw new FileNotFoundException($"{path}: no such file", path);
     }
 
     private static string Cid(uint? cid) => cid is { } c ? DiskInfoDocument.Hex(c) : "-";

@@ -7,7 +7,8 @@ namespace V2VConverter.Cli.Commands;
 
 /// <summary>
 /// The credential and TLS options of every command taking an <c>esx://</c>/<c>vpx://</c> source, and the refusal
-/// of a password on the command line; with <c>--vm</c> for the commands whose source may also be a local .vmx.
+/// of a password on the command line; with <c>--vm</c>, <c>-i</c> and <c>--no-verify-manifest</c> for the commands
+/// whose source may also be a local file (a .vmx, an OVA, an .ovf).
 /// One instance per command.
 /// </summary>
 internal sealed class VSphereOptionSet(bool withVm)
@@ -15,6 +16,8 @@ internal sealed class VSphereOptionSet(bool withVm)
     public const string PasswordRefusal = "passwords are not accepted on the command line (they would show in ps and shell history); use --password-file FILE, the V2V_PASSWORD environment variable or ~/.netrc";
 
     private readonly Option<string>? _vm = withVm ? CliOptions.Value("--vm", "NAME", "the VM to read when the source is an esx:// or vpx:// URI") : null;
+    private readonly Option<string>? _input = withVm ? CliOptions.OneOf("-i", ["--input"], "read SOURCE as this kind whatever its name: vmx (a .vmx file), ova (an OVA: tar, zip, .ova.gz/.xz; or an .ovf folder), vsphere (default: from the scheme or extension)", "vmx", "ova", "vsphere") : null;
+    private readonly Option<bool>? _noVerifyManifest = withVm ? CliOptions.Flag("--no-verify-manifest", "OVA/OVF: do not check the manifest's (.mf) digests (a warning says so)") : null;
     private readonly Option<string> _passwordFile = CliOptions.Value("--password-file", "FILE", "read the vSphere password from FILE (else $V2V_PASSWORD, else ~/.netrc)");
     private readonly Option<string> _thumbprint = CliOptions.Value("--thumbprint", "SHA1|SHA256", "pin the server's TLS certificate by its SHA-1 or SHA-256 thumbprint");
     private readonly RefusedOption _password = new("--password", PasswordRefusal, "-p");
@@ -26,6 +29,8 @@ internal sealed class VSphereOptionSet(bool withVm)
         if (_vm is not null)
         {
             command.Options.Add(_vm);
+            command.Options.Add(_input!);
+            command.Options.Add(_noVerifyManifest!);
         }
 
         command.Options.Add(_passwordFile);
@@ -55,6 +60,16 @@ internal sealed class VSphereOptionSet(bool withVm)
     {
         var vm = _vm is null ? null : result.GetValue(_vm);
         var (file, thumbprint) = BindCredentials(result, context);
-        return new SourceSpec { Location = location, VmName = vm, PasswordFile = file, Thumbprint = thumbprint, AllowRunning = allowRunning, TimeoutSeconds = BindTimeout(result) };
+        return new SourceSpec
+        {
+            Location = location,
+            VmName = vm,
+            PasswordFile = file,
+            Thumbprint = thumbprint,
+            AllowRunning = allowRunning,
+            TimeoutSeconds = BindTimeout(result),
+            InputKind = _input is null ? null : result.GetValue(_input),
+            VerifyManifest = _noVerifyManifest is null || !result.GetValue(_noVerifyManifest),
+        };
     }
 }

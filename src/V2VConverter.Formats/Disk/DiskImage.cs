@@ -20,22 +20,29 @@ public static class DiskImage
     /// </summary>
     public static string DetectFormat(string path)
     {
-        using var handle = InputFile.Open(path, ExplicitImage);
-        if (!VmdkSniffer.IsSupported(VmdkSniffer.DetectImage(handle)))
+        using var file = DiskFile.Open(path, ExplicitImage, out _);
+        return DetectFormat(file);
+    }
+
+    /// <summary>Detected format name of an opened file (a host file or an archive member), as <see cref="DetectFormat(string)"/>.</summary>
+    public static string DetectFormat(DiskFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (!VmdkSniffer.IsSupported(VmdkSniffer.DetectImage(file)))
         {
-            return Qcow2Layout.IsMagic(ReadHead(handle)) ? "qcow2" : "raw";
+            return Qcow2Layout.IsMagic(ReadHead(file)) ? "qcow2" : "raw";
         }
 
         return "vmdk";
     }
 
-    private static byte[] ReadHead(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    private static byte[] ReadHead(DiskFile file)
     {
-        var head = new byte[(int)Math.Min(ProbeBytes, RandomAccess.GetLength(handle))];
+        var head = new byte[(int)Math.Min(ProbeBytes, file.Length)];
         var n = 0;
         while (n < head.Length)
         {
-            var r = RandomAccess.Read(handle, head.AsSpan(n), n);
+            var r = file.Read(head.AsSpan(n), n);
             if (r == 0)
             {
                 break;

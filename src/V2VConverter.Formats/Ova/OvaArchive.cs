@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.IO.Compression;
 using Microsoft.Win32.SafeHandles;
 using Serilog;
+using V2VConverter.Formats.Disk;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.IO;
 
@@ -122,6 +123,9 @@ public sealed class OvaArchive : IDisposable
                     unpacked = Unpack(path, container, tempFolder, log, cancellationToken);
                     handle.Dispose();
                     handle = InputFile.Open(unpacked, new InputFileOptions { What = "unpacked OVA" });
+
+                    // Unlinked at once, kept open: nothing is left behind, not even after a kill.
+                    TryDelete(unpacked);
                     if (Detect(handle) != ArchiveFormat.Tar)
                     {
                         throw new InvalidDataException($"{path}: the {container} stream does not hold a tar archive (field \"tar header\" of the unpacked data is not valid)");
@@ -146,11 +150,11 @@ public sealed class OvaArchive : IDisposable
                 }
                 else
                 {
-                    log.Warn($"{path}: member \"{s.Name}\" skipped: it is {s.Reason}", path);
+                    log.Warn($"member \"{s.Name}\" skipped: it is {s.Reason}", path);
                 }
             }
 
-            return new OvaArchive(path, container, handle, listing, unpacked);
+            return new OvaArchive(path, container, handle, listing, unpacked) { UnpackedBytes = unpacked is null ? 0 : RandomAccess.GetLength(handle) };
         }
         catch
         {
@@ -175,6 +179,31 @@ public sealed class OvaArchive : IDisposable
 
         return new MemberStream(_handle, member.DataOffset, member.Size);
     }
+
+    /// <summary>
+    /// A stored member as a <see cref="DiskFile"/> window of the archive, read in place (no copy); the archive keeps
+    /// the handle, so the window must not outlive it.
+    /// </summary>
+    public DiskFile Window(ArchiveMember member, string name, IReadObserver? observer = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!member.IsReadableInPlace)
+        {
+            throw new ArgumentException($"{Path}: member \"{member.Name}\" is {member.Storage}: it cannot be read in place", nameof(member));
+        }
+
+        return DiskFile.Window(_handle, member.DataOffset, member.Size, name, observer);
+    }
+
+    /// <summary>The bytes of a member as stored in the archive (deflated for a DEFLATED zip member), read in place.</summary>
+    public Stream OpenStored(ArchiveMember member)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new MemberStream(_handle, member.DataOffset, member.StoredLength);
+    }
+
+    /// <summary>Bytes of the temp tar a compressed OVA was unpacked to (0 when read in place).</summary>
+    public long UnpackedBytes { get; private set; }
 
     /// <summary>
     /// Inflates a DEFLATED member, in one pass, to a temp file in <paramref name="tempFolder"/> and returns its path
@@ -222,7 +251,7 @@ public sealed class OvaArchive : IDisposable
         }
 
         var target = System.IO.Path.Combine(tempFolder, $".v2v-ova-{Guid.NewGuid():N}.tar");
-        log.Info($"{path}: {container}-compressed OVA: unpacking once to {target} (a compressed OVA cannot be read in place)");
+        log.Info($"{path}: {container}-compressed OVA: unpacking once to {target} (compressed data has no random access)");
         try
         {
             if (container == ArchiveFormat.Gzip)

@@ -132,13 +132,13 @@ public sealed partial class OvaManifest
         var members = archive.Listing.Members;
         foreach (var cert in members.Where(m => m.Name.EndsWith(".cert", StringComparison.OrdinalIgnoreCase)))
         {
-            log.Warn($"{archive.Path}: {cert.Name}: {SignatureNotVerified}", archive.Path);
+            log.Warn($"{cert.Name}: {SignatureNotVerified}", archive.Path);
         }
 
         var manifests = members.Where(m => m.Name.EndsWith(".mf", StringComparison.OrdinalIgnoreCase)).ToList();
         if (manifests.Count == 0)
         {
-            log.Warn($"{archive.Path}: no manifest (.mf): the members' checksums cannot be verified", archive.Path);
+            log.Warn("no manifest (.mf): the members' checksums cannot be verified", archive.Path);
             return null;
         }
 
@@ -146,12 +146,8 @@ public sealed partial class OvaManifest
         var chosen = manifests.Count > 1 && ovf.Name is not null
             ? manifests.FirstOrDefault(m => string.Equals(System.IO.Path.ChangeExtension(m.Name, ".ovf"), ovf.Name, StringComparison.Ordinal), manifests[0])
             : manifests[0];
-        if (!chosen.IsReadableInPlace)
-        {
-            throw new NotSupportedException($"{archive.Path}: the manifest {chosen.Name} is compressed in the zip: extract the OVA first");
-        }
-
-        using var stream = archive.OpenMember(chosen);
+        // A deflated zip member is inflated in memory, bounded as any manifest.
+        using Stream stream = chosen.IsReadableInPlace ? archive.OpenMember(chosen) : new System.IO.Compression.DeflateStream(archive.OpenStored(chosen), System.IO.Compression.CompressionMode.Decompress);
         return Read(stream, $"{archive.Path}/{chosen.Name}", log);
     }
 

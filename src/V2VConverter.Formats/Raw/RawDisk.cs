@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using V2VConverter.Formats.Disk;
 using V2VConverter.Model.IO;
 
@@ -10,14 +9,14 @@ namespace V2VConverter.Formats.Raw;
 /// </summary>
 public sealed class RawDisk : IVirtualDisk
 {
-    private readonly SafeFileHandle _handle;
+    private readonly DiskFile _file;
     private readonly string _path;
 
-    private RawDisk(SafeFileHandle handle, string path, long length)
+    private RawDisk(DiskFile file, string path)
     {
-        _handle = handle;
+        _file = file;
         _path = path;
-        Length = length;
+        Length = file.Length;
     }
 
     public long Length { get; }
@@ -27,16 +26,14 @@ public sealed class RawDisk : IVirtualDisk
     /// <summary>Opens a raw image: a regular file or a block device (see <see cref="InputFile"/> for what is refused).</summary>
     public static RawDisk Open(string path)
     {
-        var handle = InputFile.Open(path, DiskImage.ExplicitImage);
-        try
-        {
-            return new RawDisk(handle, path, RandomAccess.GetLength(handle));
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
+        return new RawDisk(DiskFile.Open(path, DiskImage.ExplicitImage, out _), path);
+    }
+
+    /// <summary>A raw image in an opened file (an archive member read in place); takes ownership of <paramref name="file"/>.</summary>
+    public static RawDisk Open(DiskFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return new RawDisk(file, file.Name);
     }
 
     public void Read(long offset, Span<byte> buffer)
@@ -46,7 +43,7 @@ public sealed class RawDisk : IVirtualDisk
         var done = 0;
         while (done < buffer.Length)
         {
-            var n = RandomAccess.Read(_handle, buffer[done..], offset + done);
+            var n = _file.Read(buffer[done..], offset + done);
             if (n == 0)
             {
                 // The file shrank under us.
@@ -65,7 +62,7 @@ public sealed class RawDisk : IVirtualDisk
         var pos = offset;
         while (pos < end)
         {
-            var data = NativeFile.SeekDataFrom(_handle, pos);
+            var data = _file.SeekDataFrom(pos);
             if (data is null)
             {
                 // No SEEK_DATA support: everything is data.
@@ -85,7 +82,7 @@ public sealed class RawDisk : IVirtualDisk
                 pos = data.Value;
             }
 
-            var hole = NativeFile.SeekHoleFrom(_handle, pos);
+            var hole = _file.SeekHoleFrom(pos);
             var dataEnd = hole is null or < 0 ? end : Math.Min(hole.Value, end);
             if (dataEnd <= pos)
             {
@@ -97,5 +94,5 @@ public sealed class RawDisk : IVirtualDisk
         }
     }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose() => _file.Dispose();
 }

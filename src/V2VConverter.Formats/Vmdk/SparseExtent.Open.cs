@@ -1,5 +1,4 @@
 using System.Buffers;
-using Microsoft.Win32.SafeHandles;
 using V2VConverter.Formats.Disk;
 
 namespace V2VConverter.Formats.Vmdk;
@@ -10,12 +9,12 @@ internal sealed partial class SparseExtent
     /// Opens a KDMV extent. <paramref name="extentSectors"/> is the size from the descriptor's extent line
     /// (or null to use the header capacity). Takes ownership of <paramref name="file"/> on success.
     /// </summary>
-    public static SparseExtent OpenHosted(SafeFileHandle file, string path, long? extentSectors, VmdkOpenOptions options, FormatWarnings warnings, out SparseExtentHeader header)
+    public static SparseExtent OpenHosted(DiskFile file, string path, long? extentSectors, VmdkOpenOptions options, FormatWarnings warnings, out SparseExtentHeader header)
     {
         var cancellationToken = options.Cancellation;
-        var fileLength = RandomAccess.GetLength(file);
+        var fileLength = file.Length;
         Span<byte> sector = stackalloc byte[SparseHeaderLayout.Size];
-        var n = RandomAccess.Read(file, sector, 0);
+        var n = file.Read(sector, 0);
         header = SparseExtentHeader.Parse(sector[..n], path);
         header.Validate(path, fileLength, options.MaxCapacityBytes);
         if (header.UncleanShutdown != 0)
@@ -77,18 +76,20 @@ internal sealed partial class SparseExtent
         {
             // A stream is read whole anyway, and its tables are tiny next to its data: check them all now, so a
             // cut stream (qemu's layout has no footer to miss) is detected here and rebuilt from its markers.
+            long lastGrain;
             try
             {
-                extent.LoadAllTables(cancellationToken);
+                lastGrain = extent.LoadAllTables(cancellationToken);
             }
             catch (InvalidDataException ex) when (ex.Data.Contains(TruncatedKey))
             {
                 return Rebuilt(file, path, fileLength, effective, length, kind, options, warnings, $"grain table entries point past the end of the file: {ex.Message}", cancellationToken);
             }
 
-            // A stream ends with an end-of-stream marker (after the footer, in VMware's layout): a cut after the last
-            // grain table entry's marker (inside a grain, or before the EOS) is found here.
-            if (!EndsWithEndOfStream(file, path, fileLength))
+            // A stream ends with an end-of-stream marker (after the footer, in VMware's layout). qemu-img's layout (the
+            // tables at the front) may end right after its last grain, with no marker (qemu 7.2 does when the disk's
+            // last grain holds data): there, the last grain whole is the end. A cut inside a grain is found here.
+            if (!EndsWithEndOfStream(file, path, fileLength) && !(header.GdOffset != SparseExtentHeader.GdAtEnd && GrainIsWhole(file, path, fileLength, lastGrain)))
             {
                 return Rebuilt(file, path, fileLength, effective, length, kind, options, warnings, "the end-of-stream marker is missing", cancellationToken);
             }
@@ -97,8 +98,28 @@ internal sealed partial class SparseExtent
         return extent;
     }
 
+    /// <summary>True when the grain whose marker is at <paramref name="sector"/> lies whole in the file (none: true).</summary>
+    private static bool GrainIsWhole(DiskFile file, string path, long fileLength, long sector)
+    {
+        if (sector == 0)
+        {
+            return true;
+        }
+
+        var at = sector * VmdkLimits.SectorSize;
+        if (at + MarkerLayout.GrainHeaderSize > fileLength)
+        {
+            return false;
+        }
+
+        Span<byte> head = stackalloc byte[MarkerLayout.GrainHeaderSize];
+        ReadExactly(file, head, at, path, "grain marker");
+        var marker = StreamMarker.Parse(head);
+        return marker.IsGrain && at + MarkerLayout.GrainHeaderSize + marker.Size <= fileLength;
+    }
+
     /// <summary>True when the file is whole sectors and its last sector is an end-of-stream marker (all zeros).</summary>
-    private static bool EndsWithEndOfStream(SafeFileHandle file, string path, long fileLength)
+    private static bool EndsWithEndOfStream(DiskFile file, string path, long fileLength)
     {
         if (fileLength % VmdkLimits.SectorSize != 0 || fileLength < 2 * VmdkLimits.SectorSize)
         {
@@ -115,7 +136,7 @@ internal sealed partial class SparseExtent
     /// (<paramref name="cutReason"/> set, a grain cut, or no end-of-stream marker) is an <see cref="EndOfStreamException"/>
     /// naming the last good grain, unless <see cref="VmdkOpenOptions.AllowTruncated"/> makes it a warning.
     /// </summary>
-    private static SparseExtent Rebuilt(SafeFileHandle file, string path, long fileLength, SparseExtentHeader h, long length, string kind, VmdkOpenOptions options,
+    private static SparseExtent Rebuilt(DiskFile file, string path, long fileLength, SparseExtentHeader h, long length, string kind, VmdkOpenOptions options,
         FormatWarnings warnings, string? cutReason, CancellationToken cancellationToken)
     {
         var scan = ScanMarkers(file, path, fileLength, h, length, cancellationToken);
@@ -143,11 +164,11 @@ internal sealed partial class SparseExtent
     }
 
     /// <summary>Opens a COWD (vmfsSparse) extent. Takes ownership of <paramref name="file"/> on success.</summary>
-    public static SparseExtent OpenCowd(SafeFileHandle file, string path, long? extentSectors, VmdkOpenOptions options, FormatWarnings warnings, out CowdHeader header)
+    public static SparseExtent OpenCowd(DiskFile file, string path, long? extentSectors, VmdkOpenOptions options, FormatWarnings warnings, out CowdHeader header)
     {
-        var fileLength = RandomAccess.GetLength(file);
+        var fileLength = file.Length;
         var buf = new byte[CowdHeaderLayout.Size];
-        var n = RandomAccess.Read(file, buf, 0);
+        var n = file.Read(buf, 0);
         header = CowdHeader.Parse(buf.AsSpan(0, n), path);
         header.Validate(path, fileLength, options.MaxCapacityBytes);
         if (header.UncleanShutdown != 0)
@@ -189,7 +210,7 @@ internal sealed partial class SparseExtent
     }
 
     /// <summary>Reads <c>count</c> little-endian u32 values at a byte offset (count already bounded by the file length).</summary>
-    private static uint[] ReadU32Table(SafeFileHandle file, string path, long offset, int count, string what)
+    private static uint[] ReadU32Table(DiskFile file, string path, long offset, int count, string what)
     {
         var bytes = count * 4;
         var raw = ArrayPool<byte>.Shared.Rent(Math.Max(bytes, 1));
@@ -212,7 +233,7 @@ internal sealed partial class SparseExtent
     /// zero or out of range while the redundant entry is valid, then records every GT as metadata and
     /// checks that no two tables overlap.
     /// </summary>
-    private static uint[] LoadDirectory(SafeFileHandle file, string path, long fileLength, SparseExtentHeader h, long gdEntries, int gtSectors, bool zeroGrain,
+    private static uint[] LoadDirectory(DiskFile file, string path, long fileLength, SparseExtentHeader h, long gdEntries, int gtSectors, bool zeroGrain,
         MetadataRanges metadata, FormatWarnings warnings)
     {
         var fileSectors = fileLength / VmdkLimits.SectorSize;
@@ -286,7 +307,7 @@ internal sealed partial class SparseExtent
     }
 
     /// <summary>Reads and checks the footer marker, footer and EOS marker at the end of a VMware stream.</summary>
-    private static bool TryReadFooter(SafeFileHandle file, string path, long fileLength, VmdkOpenOptions options, out SparseExtentHeader footer)
+    private static bool TryReadFooter(DiskFile file, string path, long fileLength, VmdkOpenOptions options, out SparseExtentHeader footer)
     {
         footer = default;
         if (fileLength < MarkerLayout.TailSize + SparseHeaderLayout.Size || fileLength % VmdkLimits.SectorSize != 0)

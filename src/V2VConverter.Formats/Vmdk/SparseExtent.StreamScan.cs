@@ -1,4 +1,5 @@
 using System.Buffers;
+using V2VConverter.Formats.Disk;
 
 namespace V2VConverter.Formats.Vmdk;
 
@@ -11,7 +12,7 @@ internal sealed partial class SparseExtent
     /// from <c>overHead</c>: each grain is placed by its own lba, metadata is skipped, EOS ends the walk.
     /// Every iteration advances at least one sector, so the walk is bounded by the file length.
     /// </summary>
-    private static ScannedGrains ScanMarkers(Microsoft.Win32.SafeHandles.SafeFileHandle file, string path, long fileLength, SparseExtentHeader h, long length, CancellationToken cancellationToken)
+    private static ScannedGrains ScanMarkers(DiskFile file, string path, long fileLength, SparseExtentHeader h, long length, CancellationToken cancellationToken)
     {
         var map = new ScannedGrains();
         var grainBytes = (long)h.GrainSize * VmdkLimits.SectorSize;

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using Microsoft.Win32.SafeHandles;
+using V2VConverter.Formats.Disk;
 
 namespace V2VConverter.Formats.Vmdk;
 
@@ -20,7 +20,7 @@ internal sealed partial class SparseExtent : VmdkExtent
         Table,
     }
 
-    private readonly SafeFileHandle _file;
+    private readonly DiskFile _file;
     private readonly string _path;
     private readonly long _fileLength;
     private readonly long _length;
@@ -44,7 +44,7 @@ internal sealed partial class SparseExtent : VmdkExtent
     // Scan mode (stream without footer): the grain map rebuilt from the markers, as sorted parallel arrays.
     private readonly ScannedGrains? _scanned;
 
-    private SparseExtent(SafeFileHandle file, string path, long fileLength, long length, long grainSectors, int gtEntries, bool zeroGrain, bool compressed, string kind,
+    private SparseExtent(DiskFile file, string path, long fileLength, long length, long grainSectors, int gtEntries, bool zeroGrain, bool compressed, string kind,
         uint[]? gd, MetadataRanges metadata, ScannedGrains? scanned)
     {
         _file = file;
@@ -331,8 +331,10 @@ internal sealed partial class SparseExtent : VmdkExtent
     }
 
     /// <summary>Loads and validates every grain table now (used for marker streams, to detect truncation at open).</summary>
-    private void LoadAllTables(CancellationToken cancellationToken)
+    /// <returns>The sector of the grain that lies last in the file (its marker, in a stream), or 0 when there is none.</returns>
+    private long LoadAllTables(CancellationToken cancellationToken)
     {
+        long last = 0;
         for (long i = 0; i < _gd!.Length; i++)
         {
             if ((i & 0xFFF) == 0)
@@ -340,8 +342,16 @@ internal sealed partial class SparseExtent : VmdkExtent
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            _ = GetTable(i, out _);
+            if (GetTable(i, out var table) == TableState.Table)
+            {
+                foreach (var entry in table!)
+                {
+                    last = Math.Max(last, entry);
+                }
+            }
         }
+
+        return last > 1 ? last : 0;
     }
 
     /// <summary>Marks an InvalidDataException raised because a grain table entry points past the end of the file.</summary>

@@ -54,10 +54,22 @@ public sealed class VmdkDisk : IVirtualDisk
         }
 
         var full = System.IO.Path.GetFullPath(path);
-        var folder = vmFolder is null ? System.IO.Path.GetDirectoryName(full) ?? "/" : System.IO.Path.GetFullPath(vmFolder);
         var warnings = new FormatWarnings(options.Log);
         var cancellationToken = options.Cancellation;
-        var top = VmdkLayer.Open(full, new VmFolder(folder, InputFile.RealPath(folder), vmFolder is not null), options, warnings, new HashSet<string>(StringComparer.Ordinal), 1, cancellationToken);
+        VmFolder folder;
+        if (options.Container is { } container)
+        {
+            // Inside a container every file is a member: the container is the folder, and its names are real names.
+            var root = System.IO.Path.GetFullPath(container.Root);
+            folder = new VmFolder(root, root, ConfineTop: true);
+        }
+        else
+        {
+            var dir = vmFolder is null ? System.IO.Path.GetDirectoryName(full) ?? "/" : System.IO.Path.GetFullPath(vmFolder);
+            folder = new VmFolder(dir, InputFile.RealPath(dir), vmFolder is not null);
+        }
+
+        var top = VmdkLayer.Open(full, folder, options, warnings, new HashSet<string>(StringComparer.Ordinal), 1, cancellationToken);
         return new VmdkDisk(top, warnings, cancellationToken);
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using V2VConverter.Formats.Disk;
 
 namespace V2VConverter.Formats.Vmdk;
@@ -68,12 +67,12 @@ internal abstract class VmdkExtent : IDisposable
     }
 
     /// <summary>pread until the span is full; a short file is a truncation.</summary>
-    internal static void ReadExactly(SafeFileHandle file, Span<byte> buffer, long fileOffset, string source, string what)
+    internal static void ReadExactly(DiskFile file, Span<byte> buffer, long fileOffset, string source, string what)
     {
         var done = 0;
         while (done < buffer.Length)
         {
-            var n = RandomAccess.Read(file, buffer[done..], fileOffset + done);
+            var n = file.Read(buffer[done..], fileOffset + done);
             if (n <= 0)
             {
                 throw new EndOfStreamException($"{source}: {what} at byte {fileOffset} is truncated ({done} of {buffer.Length} bytes present)");
@@ -85,13 +84,13 @@ internal abstract class VmdkExtent : IDisposable
 }
 
 /// <summary>FLAT or VMFS extent: the guest range maps 1:1 onto a file at an offset.</summary>
-internal sealed class FlatExtent(SafeFileHandle file, string path, long fileOffset, long length, string kind) : VmdkExtent
+internal sealed class FlatExtent(DiskFile file, string path, long fileOffset, long length, string kind) : VmdkExtent
 {
     public override long Length => length;
 
     public override string Kind => kind;
 
-    public override long FileLength => RandomAccess.GetLength(file);
+    public override long FileLength => file.Length;
 
     /// <summary>
     /// Holes in the flat file (SEEK_DATA/SEEK_HOLE) read as zeros: a flat extent has no parent, so they
@@ -103,7 +102,7 @@ internal sealed class FlatExtent(SafeFileHandle file, string path, long fileOffs
         var end = offset + length;
         while (pos < end)
         {
-            var data = NativeFile.SeekDataFrom(file, fileOffset + pos);
+            var data = file.SeekDataFrom(fileOffset + pos);
             if (data is null)
             {
                 AddRun(runs, new ExtentRun(pos, end - pos, RunKind.Data, fileOffset + pos));
@@ -121,7 +120,7 @@ internal sealed class FlatExtent(SafeFileHandle file, string path, long fileOffs
                 }
             }
 
-            var hole = NativeFile.SeekHoleFrom(file, fileOffset + pos);
+            var hole = file.SeekHoleFrom(fileOffset + pos);
             var dataEnd = hole is null or < 0 ? end : Math.Min(end, hole.Value - fileOffset);
             if (dataEnd <= pos)
             {

@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using V2VConverter.Formats.Disk;
 using V2VConverter.Model.IO;
 
@@ -29,11 +28,11 @@ public sealed partial class VmdkLayer
         // and an extent must really lie in the VM folder, links resolved, unless --allow-absolute-extents.
         var confine = !options.AllowAbsoluteExtents && (depth > 1 || vmFolder.ConfineTop);
         var inputOptions = new InputFileOptions { ConfineTo = confine ? vmFolder.RealPath : null };
-        SafeFileHandle handle;
+        DiskFile handle;
         string real;
         try
         {
-            handle = InputFile.Open(full, inputOptions, out real);
+            handle = OpenFile(full, inputOptions, options, out real);
         }
         catch (InputOutsideFolderException ex) when (parentOf is { } p)
         {
@@ -59,7 +58,7 @@ public sealed partial class VmdkLayer
         try
         {
             Span<byte> probe = stackalloc byte[VmdkSniffer.MagicBytes];
-            var n = RandomAccess.Read(handle, probe, 0);
+            var n = handle.Read(probe, 0);
             var kind = VmdkSniffer.DetectBinary(probe[..n]);
             VmdkDescriptor? descriptor;
             string createType;
@@ -133,7 +132,19 @@ public sealed partial class VmdkLayer
         }
     }
 
-    private static VmdkDescriptor? ReadEmbeddedDescriptor(SafeFileHandle handle, string path, SparseExtentHeader header)
+    /// <summary>A host file through <see cref="InputFile"/>, or a member of <see cref="VmdkOpenOptions.Container"/>.</summary>
+    private static DiskFile OpenFile(string path, InputFileOptions inputOptions, VmdkOpenOptions options, out string real)
+    {
+        if (options.Container is { } container)
+        {
+            real = path;
+            return container.Open(path);
+        }
+
+        return DiskFile.Open(path, inputOptions, out real);
+    }
+
+    private static VmdkDescriptor? ReadEmbeddedDescriptor(DiskFile handle, string path, SparseExtentHeader header)
     {
         if (header.DescriptorOffset == 0 || header.DescriptorSize == 0)
         {
@@ -146,9 +157,9 @@ public sealed partial class VmdkLayer
         return VmdkDescriptor.Parse(bytes, path);
     }
 
-    private static VmdkDescriptor ReadTextDescriptor(SafeFileHandle handle, string path)
+    private static VmdkDescriptor ReadTextDescriptor(DiskFile handle, string path)
     {
-        var length = RandomAccess.GetLength(handle);
+        var length = handle.Length;
         if (length > VmdkLimits.MaxDescriptorBytes)
         {
             throw new InvalidDataException($"{path}: not a KDMV/COWD file, and as a text descriptor its size {length} bytes exceeds the {VmdkLimits.MaxDescriptorBytes}-byte bound (field \"descriptor size\")");
@@ -231,10 +242,10 @@ public sealed partial class VmdkLayer
         }
 
         var file = ResolvePath(line.FileName, descriptorPath, vmFolder.Path, options, where, "extent");
-        SafeFileHandle handle;
+        DiskFile handle;
         try
         {
-            handle = InputFile.Open(file, new InputFileOptions { ConfineTo = options.AllowAbsoluteExtents ? null : vmFolder.RealPath });
+            handle = OpenFile(file, new InputFileOptions { ConfineTo = options.AllowAbsoluteExtents ? null : vmFolder.RealPath }, options, out _);
         }
         catch (InputOutsideFolderException ex)
         {
@@ -254,7 +265,7 @@ public sealed partial class VmdkLayer
             if (line.Type is "FLAT" or "VMFS")
             {
                 var offset = line.OffsetSectors * VmdkLimits.SectorSize;
-                var fileLength = RandomAccess.GetLength(handle);
+                var fileLength = handle.Length;
                 if (offset + sizeBytes > fileLength)
                 {
                     throw new InvalidDataException($"{where}: field \"extent size\": the flat extent \"{line.FileName}\" needs {offset + sizeBytes} bytes but the file has {fileLength}");
@@ -270,7 +281,7 @@ public sealed partial class VmdkLayer
             }
 
             Span<byte> probe = stackalloc byte[VmdkSniffer.MagicBytes];
-            var n = RandomAccess.Read(handle, probe, 0);
+            var n = handle.Read(probe, 0);
             var magic = VmdkSniffer.DetectBinary(probe[..n]);
             SparseExtent extent;
             if (magic == VmdkFileKind.HostedSparse)

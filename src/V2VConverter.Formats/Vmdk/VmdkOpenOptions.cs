@@ -28,6 +28,12 @@ public sealed record VmdkOpenOptions
     /// <summary>The run's logger: every warning found while opening goes there (and to <see cref="VmdkDisk.Warnings"/>).</summary>
     public ILogger Log { get; init; } = LogExtensions.None;
 
+    /// <summary>
+    /// Where the disk files are: null for host files; a container (an OVA) whose members are read in place. The VM folder
+    /// is then the container: no extent or parent may leave it.
+    /// </summary>
+    public IDiskContainer? Container { get; init; }
+
     /// <summary>Stops the open (a stream scan, an extent walk) and, later, the walks of the disk's allocation map.</summary>
     public CancellationToken Cancellation { get; init; }
 }

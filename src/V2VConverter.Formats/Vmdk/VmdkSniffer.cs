@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
+using V2VConverter.Formats.Disk;
 using V2VConverter.Model.IO;
 
 namespace V2VConverter.Formats.Vmdk;
@@ -90,7 +90,7 @@ public static class VmdkSniffer
     }
 
     /// <summary>The kind of the file behind <paramref name="handle"/>, from its first <see cref="ProbeBytes"/> bytes.</summary>
-    public static VmdkFileKind Detect(SafeFileHandle handle)
+    public static VmdkFileKind Detect(DiskFile handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
         return DetectHead(handle);
@@ -103,16 +103,16 @@ public static class VmdkSniffer
     /// descriptor: reading it as one would open the files it names. qemu-img probes such an image as a VMDK; we do
     /// not, and only an explicit format (<c>-f vmdk</c>, or a .vmx naming it) reads it as one.
     /// </summary>
-    public static VmdkFileKind DetectImage(SafeFileHandle handle)
+    public static VmdkFileKind DetectImage(DiskFile handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
         var kind = DetectHead(handle);
         return kind == VmdkFileKind.Descriptor && !IsSmallTextFile(handle) ? VmdkFileKind.NotVmdk : kind;
     }
 
-    private static bool IsSmallTextFile(SafeFileHandle handle)
+    private static bool IsSmallTextFile(DiskFile handle)
     {
-        var length = RandomAccess.GetLength(handle);
+        var length = handle.Length;
         if (length > VmdkLimits.MaxDescriptorBytes)
         {
             return false;
@@ -122,7 +122,7 @@ public static class VmdkSniffer
         var n = 0;
         while (n < bytes.Length)
         {
-            var r = RandomAccess.Read(handle, bytes.AsSpan(n), n);
+            var r = handle.Read(bytes.AsSpan(n), n);
             if (r == 0)
             {
                 break;
@@ -136,13 +136,13 @@ public static class VmdkSniffer
         return nul < 0 || (text[nul..].IndexOfAnyExcept((byte)0) < 0 && n <= MaxPaddedDescriptorBytes);
     }
 
-    private static VmdkFileKind DetectHead(SafeFileHandle handle)
+    private static VmdkFileKind DetectHead(DiskFile handle)
     {
         Span<byte> head = stackalloc byte[ProbeBytes];
         var n = 0;
         while (n < head.Length)
         {
-            var r = RandomAccess.Read(handle, head[n..], n);
+            var r = handle.Read(head[n..], n);
             if (r == 0)
             {
                 break;
@@ -157,7 +157,7 @@ public static class VmdkSniffer
     /// <summary>The kind of the file at <paramref name="path"/> (opened read-only; a FIFO, a folder or a device is refused, see <see cref="InputFile"/>).</summary>
     public static VmdkFileKind Detect(string path)
     {
-        using var handle = InputFile.Open(path);
+        using var handle = DiskFile.Open(path, null, out _);
         return Detect(handle);
     }
 

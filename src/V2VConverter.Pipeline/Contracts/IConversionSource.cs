@@ -26,6 +26,12 @@ public sealed record SourceSpec
 
     /// <summary>--allow-running: convert a powered-on VM anyway (the copy may be inconsistent).</summary>
     public bool AllowRunning { get; init; }
+
+    /// <summary>-i KIND: read the location as this kind of source (a source's <see cref="IConversionSource.Name"/>), whatever its name says; null: by scheme or extension.</summary>
+    public string? InputKind { get; init; }
+
+    /// <summary>Check an OVF package's manifest digests (false: --no-verify-manifest).</summary>
+    public bool VerifyManifest { get; init; } = true;
 }
 
 /// <summary>What a source may use while it opens: the run's diagnostics, catalog, environment and cancellation.</summary>

@@ -20,6 +20,10 @@ internal sealed class NoDisks : IDiskOpener
 
     public string Describe(VirtualDisk disk) => disk?.FileName ?? "";
 
+    public void Verify(VirtualDisk disk, CancellationToken cancellationToken)
+    {
+    }
+
     public void Dispose()
     {
     }

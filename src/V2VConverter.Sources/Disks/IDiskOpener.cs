@@ -23,6 +23,12 @@ public interface IDiskOpener : IDisposable
 
     /// <summary>Where the disk is read from, for the log.</summary>
     string Describe(VirtualDisk disk);
+
+    /// <summary>
+    /// Called once the disk has been copied, before anything is put under its final name: a source that can check what
+    /// it served (an OVF manifest's digest) does it here, and throws when the bytes were not right.
+    /// </summary>
+    void Verify(VirtualDisk disk, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -67,6 +73,11 @@ public sealed class LocalDiskOpener : IDiskOpener
     }
 
     public string Describe(VirtualDisk disk) => disk.ResolvedPath ?? disk.FileName;
+
+    /// <summary>Local files have nothing to check them against.</summary>
+    public void Verify(VirtualDisk disk, CancellationToken cancellationToken)
+    {
+    }
 
     public void Dispose()
     {

@@ -236,6 +236,11 @@ public static partial class OvfSource
         }
 
         var resolved = Path.GetFullPath(Path.Combine(ctx.BaseDirectory, href));
+        if (ctx.Options.FileExists is { } exists)
+        {
+            return (resolved, exists(resolved) ? DiskFileState.Present : DiskFileState.Missing);
+        }
+
         if (!ctx.Options.ProbeLocalFiles)
         {
             return (resolved, DiskFileState.Unknown);
@@ -264,6 +269,13 @@ public static partial class OvfSource
             }
 
             var (resolved, state) = Resolve(ctx, image.Href);
+            if (!ctx.Options.MediaAttachable)
+            {
+                ctx.Log.Warn($"{item.ElementName ?? "drive"}: the image \"{image.Href}\" is inside the package, where the new VM cannot read it; the drive is left empty (extract the image and attach it afterwards)", ctx.Envelope.Origin, item.Line);
+                result.Add(new CdRom(p.Key, p.Bus, p.Controller, p.Unit, MediaKind.Empty, null, null, connected, false));
+                continue;
+            }
+
             result.Add(new CdRom(p.Key, p.Bus, p.Controller, p.Unit, MediaKind.Image, image.Href, resolved, connected, state == DiskFileState.Present));
         }
 
@@ -305,6 +317,13 @@ public static partial class OvfSource
             }
 
             var (resolved, state) = Resolve(ctx, image.Href);
+            if (!ctx.Options.MediaAttachable)
+            {
+                ctx.Log.Warn($"{item.ElementName ?? "drive"}: the image \"{image.Href}\" is inside the package, where the new VM cannot read it; the drive is left empty (extract the image and attach it afterwards)", ctx.Envelope.Origin, item.Line);
+                result.Add(new Floppy(result.Count, MediaKind.Empty, null, null, connected, false));
+                continue;
+            }
+
             result.Add(new Floppy(result.Count, MediaKind.Image, image.Href, resolved, connected, state == DiskFileState.Present));
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Serilog;
+using V2VConverter.Formats.Ova;
 using V2VConverter.Model.Catalog;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
@@ -13,6 +14,15 @@ public sealed record OvfSourceOptions
     public bool ProbeLocalFiles { get; init; } = true;
 
     public GuestOsCatalog? Catalog { get; init; }
+
+    /// <summary>Whether a referenced file is in the package (a member of an OVA); null: beside the .ovf on disk (see <see cref="ProbeLocalFiles"/>).</summary>
+    public Func<string, bool>? FileExists { get; init; }
+
+    /// <summary>
+    /// False when the package is an archive: a CD-ROM or floppy image inside it cannot be attached to the new VM (a
+    /// hypervisor reads a file, not a member), so its drive is left empty, with a warning.
+    /// </summary>
+    public bool MediaAttachable { get; init; } = true;
 }
 
 /// <summary>
@@ -39,6 +49,18 @@ public static partial class OvfSource
         var full = Path.GetFullPath(ovfPath);
         var envelope = OvfEnvelope.Load(full);
         return Build(envelope, Path.GetDirectoryName(full), log, options ?? new OvfSourceOptions());
+    }
+
+    /// <summary>
+    /// The model of an OVF package (an OVA or an unpacked folder): the descriptor parsed from the package, each
+    /// reference resolved to a file of the package (<see cref="OvfPackage.PathOf"/>), present when the package holds it.
+    /// </summary>
+    public static VirtualMachine Load(OvfPackage package, ILogger log, OvfSourceOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        var envelope = OvfEnvelope.Parse(package.Descriptor, package.DescriptorPath);
+        var inFolder = package.Kind == "folder";
+        return Build(envelope, package.Root, log, (options ?? new OvfSourceOptions()) with { ProbeLocalFiles = false, FileExists = package.Exists, MediaAttachable = inFolder });
     }
 
     public static VirtualMachine Build(OvfEnvelope envelope, string? baseDirectory, ILogger log, OvfSourceOptions options)

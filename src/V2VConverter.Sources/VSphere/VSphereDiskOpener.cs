@@ -80,6 +80,11 @@ public sealed class VSphereDiskOpener : IDiskOpener
         _ = VSphereModel.DatastorePathOf(_vm, disk);
     }
 
+    /// <summary>A datastore file has no digest to check (a streamed flat extent's length is checked as it is read).</summary>
+    public void Verify(VirtualDisk disk, CancellationToken cancellationToken)
+    {
+    }
+
     public string Describe(VirtualDisk disk)
     {
         var path = VSphereModel.DatastorePathOf(_vm, disk);

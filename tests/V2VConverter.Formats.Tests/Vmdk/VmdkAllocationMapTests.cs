@@ -49,7 +49,7 @@ public sealed class VmdkAllocationMapTests : IDisposable
         var vmdk = Path.Combine(_dir, "c.vmdk");
         Qemu("convert", "-f", "raw", "-O", "vmdk", src, vmdk);
         var warnings = new FormatWarnings(null);
-        using var extent = SparseExtent.OpenHosted(File.OpenHandle(vmdk), vmdk, null, new VmdkOpenOptions(), warnings, out _);
+        using var extent = SparseExtent.OpenHosted(DiskFile.Whole(File.OpenHandle(vmdk), vmdk), vmdk, null, new VmdkOpenOptions(), warnings, out _);
         var runs = new List<ExtentRun>();
         extent.Map(0, MiB, runs);
 

@@ -43,6 +43,33 @@ public sealed class VmdkHardeningTests : IDisposable
     }
 
     [Fact]
+    public void A_qemu_stream_that_ends_right_after_its_last_grain_is_whole()
+    {
+        // qemu-img 7.2 writes no end-of-stream marker when the disk's last grain holds data: the file ends with that
+        // grain. Its tables (at the front) and the last grain are whole, so it is not cut; qemu-img reads it too.
+        Tool.Require("qemu-img");
+        var src = Path.Combine(_dir, "tail.raw");
+        var data = new byte[4 * MiB];
+        new Random(13).NextBytes(data.AsSpan((int)(3 * MiB)));
+        File.WriteAllBytes(src, data);
+        var vmdk = Path.Combine(_dir, "tail.vmdk");
+        Qemu("convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", src, vmdk);
+        var tail = File.ReadAllBytes(vmdk)[^Sector..];
+        Assert.True(tail.AsSpan().IndexOfAnyExcept((byte)0) >= 0, "qemu-img wrote an end-of-stream marker here after all: this test no longer covers the case");
+
+        using var disk = VmdkDisk.Open(vmdk);
+        var read = new byte[disk.Length];
+        disk.Read(0, read);
+        Assert.Equal(data, read);
+        Assert.Empty(disk.Warnings);
+
+        // Cut inside that last grain, it is cut.
+        var cut = Path.Combine(_dir, "tail-cut.vmdk");
+        File.WriteAllBytes(cut, File.ReadAllBytes(vmdk)[..^1000]);
+        Assert.Throws<EndOfStreamException>(() => VmdkDisk.Open(cut).Dispose());
+    }
+
+    [Fact]
     public void A_vmware_stream_without_its_footer_and_end_of_stream_marker_is_cut()
     {
         var grains = new Dictionary<long, byte[]> { [0] = Helpers.VmdkBuilder.Random(64 * 1024, 1), [600] = Helpers.VmdkBuilder.Random(64 * 1024, 2) };

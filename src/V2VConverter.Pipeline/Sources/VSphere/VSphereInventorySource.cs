@@ -18,7 +18,7 @@ public sealed class VSphereInventorySource : IConversionSource
     public bool Accepts(SourceSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return VSphereUri.IsVSphereUri(spec.Location);
+        return VSphereUri.IsVSphereUri(spec.Location) && spec.InputKind is null or "vsphere";
     }
 
     public OpenedSource Open(SourceSpec spec, SourceContext context)

@@ -14,7 +14,7 @@ public sealed class VmxFileSource : IConversionSource
     public bool Accepts(SourceSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return !spec.Location.Contains("://", StringComparison.Ordinal);
+        return !spec.Location.Contains("://", StringComparison.Ordinal) && spec.InputKind is null or "vmx";
     }
 
     public OpenedSource Open(SourceSpec spec, SourceContext context)
