@@ -116,7 +116,7 @@ run_one() {
   spid=$!
   TMPDIR=$run/tmp VIRT_V2V_TMPDIR=$run/tmp /usr/bin/time -f '%e %M' -o "$run/time.txt" "${cmd[@]}" >"$run/stdout.log" 2>"$run/stderr.log" || rc=$?
   kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null || true
-  mkdir -p "$work/samples"; cp "$run/samples.txt" "$work/samples/$tool-$pair.txt"
+  mkdir -p "$work/samples"; { echo "# base $base"; cat "$run/samples.txt"; } >"$work/samples/$tool-$pair.txt"
   local wall rss final peak status=ok
   read -r wall rss < <(tail -n 1 "$run/time.txt")
   if [ "$rc" != 0 ]; then
@@ -125,9 +125,11 @@ run_one() {
   fi
   final=$(bytes "$run/out")
   # At each sample, temp = the scratch's use over its use before the run, less what the output folder holds
-  # then (up to the final outputs' size: an output that is larger for a while counts the excess as temp);
+  # by then (up to the final outputs' size: an output that is larger for a while counts the excess as temp);
   # visible: the same from the files seen under TMPDIR, T and the output folder only. The peak over the samples.
-  peak=$(awk -v b="$base" -v f="$final" '{o = ($4 < f ? $4 : f); t = $1 - b - o; if (t > p) p = t} END {print p + 0}' "$run/samples.txt")
+  # "By then" is the largest output seen so far: `find` can miss a file that is renamed while it reads the folder
+  # (the output's move to its final name), which would count the whole output as temp for one sample.
+  peak=$(awk -v b="$base" -v f="$final" '{if ($4 > m) m = $4; o = (m < f ? m : f); t = $1 - b - o; if (t > p) p = t} END {print p + 0}' "$run/samples.txt")
   visible=$(awk -v f="$final" '{o = $4 - f; if (o < 0) o = 0; t = $2 + $3 + o; if (t > p) p = t} END {print p + 0}' "$run/samples.txt")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -Is)" "$tool" "$pair" "$status" "$wall" "$peak" "$visible" "$rss" "$final" >>"$results"
   log "$tool pair $pair: $status, ${wall} s, peak temp $peak bytes ($visible in visible files), peak RSS ${rss} KiB, output $final bytes"
