@@ -258,11 +258,20 @@ public static class OvaBuilder
                 case OvaForm.TarGz:
                 case OvaForm.TarXz:
                     var tar = output + ".tar-tmp";
-                    Tar(tar, "ustar", stage, order);
                     var (tool, suffix, level) = form == OvaForm.TarGz ? ("gzip", ".gz", "-1") : ("xz", ".xz", "-0");
-                    Tool.Require(tool);
-                    Tool.Check(tool, level, "-f", "--", tar);
-                    File.Move(tar + suffix, output, overwrite: true);
+                    try
+                    {
+                        Tar(tar, "ustar", stage, order);
+                        Tool.Require(tool);
+                        Tool.Check(tool, level, "-f", "--", tar);
+                        File.Move(tar + suffix, output, overwrite: true);
+                    }
+                    finally
+                    {
+                        File.Delete(tar);
+                        File.Delete(tar + suffix);
+                    }
+
                     break;
                 case OvaForm.Zip:
                 case OvaForm.ZipDeflated:
