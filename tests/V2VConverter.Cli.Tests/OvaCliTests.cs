@@ -144,6 +144,31 @@ public sealed class OvaCliTests : IDisposable
     }
 
     [Fact]
+    public void Every_file_a_disk_is_made_of_is_verified_a_flat_extent_too()
+    {
+        // monolithicFlat: the OVF names the descriptor; its extent is another member with its own manifest line.
+        var flat = Path.Combine(_dir, "flat");
+        Directory.CreateDirectory(flat);
+        Tool.Check("qemu-img", "convert", "-O", "vmdk", "-o", "subformat=monolithicFlat", _disk, Path.Combine(flat, "appliance-disk1.vmdk"));
+        var extent = Path.Combine(flat, "appliance-disk1-flat.vmdk");
+        List<(string, string)> files = [("appliance-disk1-flat.vmdk", extent), ("appliance-disk1.vmdk", Path.Combine(flat, "appliance-disk1.vmdk"))];
+        var ovf = OvaBuilder.VsphereOvf("appliance", [new OvfDiskSpec("appliance-disk1.vmdk", Capacity, "monolithicFlat")]);
+
+        var good = OvaBuilder.Pack(Path.Combine(_dir, "flat-good.ova"), OvaForm.TarUstar, "appliance.ovf", ovf, files);
+        var ok = CliRunner.Run(_dir, "convert", good, "-o", "local", "-os", Path.Combine(_dir, "out-good"), "--no-guest-fixups", "-v");
+        Assert.True(ok.ExitCode == 0, ok.Err);
+        Assert.Contains("flat-good.ova/appliance-disk1-flat.vmdk: SHA256 digest verified", ok.Err, StringComparison.Ordinal);
+        Assert.Contains("flat-good.ova/appliance-disk1.vmdk: SHA256 digest verified", ok.Err, StringComparison.Ordinal);
+
+        // BadSha256 flips the digest of the first file listed: the extent.
+        var bad = OvaBuilder.Pack(Path.Combine(_dir, "flat-bad.ova"), OvaForm.TarUstar, "appliance.ovf", ovf, files, ManifestKind.BadSha256);
+        var r = CliRunner.Run(_dir, "convert", bad, "-o", "local", "-os", Path.Combine(_dir, "out-bad"), "--no-guest-fixups");
+        Assert.Equal(ExitCodes.Failure, r.ExitCode);
+        Assert.Contains("flat-bad.ova/appliance-disk1-flat.vmdk: SHA256 digest mismatch", ErrorLine(r), StringComparison.Ordinal);
+        AssertNothingLeft(Path.Combine(_dir, "out-bad"));
+    }
+
+    [Fact]
     public void A_malformed_line_or_a_missing_manifest_is_a_warning()
     {
         var malformed = Pack(OvaForm.TarUstar, ManifestKind.Malformed);

@@ -15,6 +15,8 @@ namespace V2VConverter.Sources.Ova;
 /// </summary>
 public sealed class OvfDiskOpener(OvfPackage package) : IDiskOpener
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<string>> _files = new(StringComparer.Ordinal);
+
     public OvfPackage Package { get; } = package ?? throw new ArgumentNullException(nameof(package));
 
     public int MaxParallelDisks => 1;
@@ -41,17 +43,34 @@ public sealed class OvfDiskOpener(OvfPackage package) : IDiskOpener
             format = DiskImage.DetectFormat(probe);
         }
 
-        return format switch
+        switch (format)
         {
-            "vmdk" => VmdkDisk.Open(path, null, options with { Container = Package, Cancellation = cancellationToken }),
-            "raw" => RawDisk.Open(Package.Open(path)),
-            _ => throw new NotSupportedException($"disk {disk.Key}: {path} is a {format} image; inside an OVF package only VMDK and raw disks are read (convert it with qemu-img first)"),
-        };
+            case "vmdk":
+                var vmdk = VmdkDisk.Open(path, null, options with { Container = Package, Cancellation = cancellationToken });
+
+                // Every file the disk is made of (its extents, a snapshot chain's layers) has its own manifest line.
+                _files[disk.Key] = vmdk.Chain.SelectMany(l => l.Extents.Select(e => e.ResolvedPath).Prepend(l.Path))
+                    .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+                return vmdk;
+            case "raw":
+                _files[disk.Key] = [path];
+                return RawDisk.Open(Package.Open(path));
+            default:
+                throw new NotSupportedException($"disk {disk.Key}: {path} is a {format} image; inside an OVF package only VMDK and raw disks are read (convert it with qemu-img first)");
+        }
     }
 
     public string Describe(VirtualDisk disk) => $"{PathOf(disk)} ({Package.Kind}{(Package.TempBytes == 0 && disk.Compression is null ? ", read in place" : "")})";
 
-    public void Verify(VirtualDisk disk, CancellationToken cancellationToken) => Package.Verify(PathOf(disk), cancellationToken);
+    /// <summary>Checks the manifest digest of every file the disk was read from (see <see cref="OvfPackage.Verify"/>).</summary>
+    public void Verify(VirtualDisk disk, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(disk);
+        foreach (var file in _files.GetValueOrDefault(disk.Key) ?? [PathOf(disk)])
+        {
+            Package.Verify(file, cancellationToken);
+        }
+    }
 
     public void Dispose() => Package.Dispose();
 
