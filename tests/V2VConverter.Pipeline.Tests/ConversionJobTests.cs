@@ -35,7 +35,7 @@ public sealed class ConversionJobTests
         // Stage order: output options, source (with no staging: the toy output offers none), checks (the source's disks,
         // then the output's), copy, finalize.
         Assert.Equal(
-            ["output:configure", "source:open toy:little-vm staging=none", "source:check scsi0:0", "output:prepare xml=True", "source:read scsi0:0", "output:write 0", "output:finalize", "source:close"],
+            ["output:configure", "source:open toy:little-vm staging=none", "source:check scsi0:0", "output:prepare xml=True", "source:read scsi0:0", "output:write 0", "source:verify scsi0:0", "output:finalize", "source:close"],
             events);
         Assert.Equal(ToySource.Expected(), output.Disks[0]);
         Assert.Equal(["toy:little-vm"], result.Documents);
@@ -59,6 +59,21 @@ public sealed class ConversionJobTests
         Assert.True(output.Aborted);
         Assert.Null(output.Final);
         Assert.Equal(["output:write 0", "output:abort", "source:close"], events.Skip(events.IndexOf("output:write 0")));
+    }
+
+    [Fact]
+    public void A_source_check_failing_after_the_copy_aborts_the_output_before_anything_is_final()
+    {
+        var events = new List<string>();
+        var output = new ToyOutput(events);
+        var registry = StageRegistry.Default.With(sources: [new ToySource(events)], outputs: [output]);
+
+        var ex = Assert.Throws<InvalidDataException>(() => new ConversionJob(registry, Context(new TestLog())).Run(ToyRequest() with { Source = new SourceSpec { Location = "toy:bad-digest" } }));
+
+        Assert.Contains("digest mismatch", ex.Message, StringComparison.Ordinal);
+        Assert.True(output.Aborted);
+        Assert.Null(output.Final);
+        Assert.Equal(["output:write 0", "source:verify scsi0:0", "output:abort", "source:close"], events.Skip(events.IndexOf("output:write 0")));
     }
 
     [Fact]

@@ -39,6 +39,10 @@ public sealed class ParallelDiskCopyTests
 
         public string Describe(VirtualDisk disk) => disk.FileName;
 
+        public void Verify(VirtualDisk disk, CancellationToken cancellationToken)
+        {
+        }
+
         public void Dispose() => _both.Dispose();
     }
 
@@ -139,6 +143,10 @@ public sealed class ParallelDiskCopyTests
         }
 
         public string Describe(VirtualDisk disk) => disk.FileName;
+
+        public void Verify(VirtualDisk disk, CancellationToken cancellationToken)
+        {
+        }
 
         public void Dispose() => _aStarted.Dispose();
     }

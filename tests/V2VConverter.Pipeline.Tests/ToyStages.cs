@@ -25,7 +25,7 @@ internal sealed class ToySource(List<string> events) : IConversionSource
     {
         events.Add($"source:open {spec.Location} staging={(context.StagingDirectory is null ? "none" : "set")}");
         var name = spec.Location["toy:".Length..];
-        var file = Path.Combine(RepoPaths.NewTempDir("v2v-toy-src"), "disk.raw");
+        var file = Path.Combine(RepoPaths.NewTempDir("v2v-toy-src"), $"{name}-disk.raw");
         var bytes = new byte[DiskBytes];
         for (var i = 1024 * 1024; i < 2 * 1024 * 1024; i++)
         {
@@ -70,6 +70,16 @@ internal sealed class ToySource(List<string> events) : IConversionSource
         }
 
         public string Describe(VirtualDisk disk) => disk.ResolvedPath!;
+
+        /// <summary>A toy named "bad-digest" fails its check after the copy, as a wrong OVF manifest digest does.</summary>
+        public void Verify(VirtualDisk disk, CancellationToken cancellationToken)
+        {
+            events.Add($"source:verify {disk.Key}");
+            if (disk.ResolvedPath!.Contains("bad-digest", StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"{disk.ResolvedPath}: SHA256 digest mismatch");
+            }
+        }
 
         public void Dispose()
         {
