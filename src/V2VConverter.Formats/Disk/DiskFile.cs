@@ -82,17 +82,10 @@ public sealed class DiskFile : IDisposable
     /// </summary>
     public int Read(Span<byte> buffer, long offset)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        if (offset >= Length)
-        {
-            return 0;
-        }
-
-        var span = buffer.Length > Length - offset ? buffer[..(int)(Length - offset)] : buffer;
-        var n = RandomAccess.Read(_handle, span, _start + offset);
+        var n = ReadUnobserved(buffer, offset);
         if (n > 0)
         {
-            _observer?.Observed(offset, span[..n]);
+            _observer?.Observed(offset, buffer[..n]);
         }
 
         return n;
