@@ -298,7 +298,7 @@ public sealed class OvaBuilderTests : IDisposable
     [Fact]
     public void Virt_v2v_reads_the_vsphere_ova_it_packs_and_its_manifests()
     {
-        // virt-v2v is not among the test packages: it is the benchmark's contender (bench/ova/run.sh installs it).
+        // virt-v2v is among the test packages (tests/deps/apt-packages.txt); the skip is for a run without tests/run.sh.
         Assert.SkipUnless(Tool.Exists("virt-v2v"), "virt-v2v is not installed (bench/ova/run.sh installs it); the check that it reads OvaBuilder's OVAs is skipped");
         var env = new Dictionary<string, string> { ["LIBGUESTFS_BACKEND"] = "direct", ["VIRT_V2V_TMPDIR"] = _dir };
 
