@@ -39,7 +39,7 @@ internal static class DiskInfoCommand
         }
 
         options = options with { Log = context.Logger, Cancellation = context.Cancellation };
-        using var package = OpenPackageOf(path, o.Member is not null);
+        using var package = OvfPackage.OpenEnclosing(path, o.Member is not null);
         using var disk = VmdkDisk.Open(path, null, package is null ? options : options with { Container = package });
         if (json)
         {
@@ -51,33 +51,6 @@ internal static class DiskInfoCommand
         }
 
         return ExitCodes.Success;
-    }
-
-    /// <summary>
-    /// The OVA <paramref name="path"/> lies in (X.ova/disk1.vmdk: the nearest enclosing path that is a file), opened
-    /// to read its members in place; null when <paramref name="path"/> is itself a file.
-    /// </summary>
-    private static OvfPackage? OpenPackageOf(string path, bool memberGiven)
-    {
-        if (File.Exists(path) && !memberGiven)
-        {
-            return null;
-        }
-
-        for (var archive = Path.GetDirectoryName(path); !string.IsNullOrEmpty(archive); archive = Path.GetDirectoryName(archive))
-        {
-            if (File.Exists(archive))
-            {
-                return OvfPackage.Open(archive, new OvfPackageOptions { VerifyManifest = true });
-            }
-
-            if (Directory.Exists(archive))
-            {
-                break;
-            }
-        }
-
-        throw new FileNotFoundException($"{path}: no such file", path);
     }
 
     private static string Cid(uint? cid) => cid is { } c ? DiskInfoDocument.Hex(c) : "-";

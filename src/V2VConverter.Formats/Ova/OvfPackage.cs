@@ -129,6 +129,34 @@ public sealed class OvfPackage : IDiskContainer, IDisposable
     }
 
     /// <summary>
+    /// The OVA a member path lies in (<c>X.ova/disk1.vmdk</c>: the nearest enclosing path that is a file), opened to read
+    /// its members in place; null when <paramref name="path"/> is itself a file and no member was named.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Neither the path nor any enclosing path is a file.</exception>
+    public static OvfPackage? OpenEnclosing(string path, bool memberGiven)
+    {
+        if (File.Exists(path) && !memberGiven)
+        {
+            return null;
+        }
+
+        for (var archive = Path.GetDirectoryName(path); !string.IsNullOrEmpty(archive); archive = Path.GetDirectoryName(archive))
+        {
+            if (File.Exists(archive))
+            {
+                return Open(archive);
+            }
+
+            if (Directory.Exists(archive))
+            {
+                break;
+            }
+        }
+
+        throw new FileNotFoundException($"{path}: no such file", path);
+    }
+
+    /// <summary>
     /// The path of a descriptor reference (an ovf:href) in the package. The descriptor's parser has already refused an
     /// absolute href, a URL and a <c>../</c>; this refuses them again, so no caller can leave the package.
     /// </summary>
