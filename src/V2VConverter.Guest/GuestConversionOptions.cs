@@ -32,6 +32,26 @@ public sealed record GuestConversionOptions
     /// <summary>Fixups to skip, by name ("fstab", "bootloader", "initramfs", "vmware-tools", "network").</summary>
     public IReadOnlySet<string> Skip { get; init; } = new HashSet<string>();
 
+    /// <summary>
+    /// Windows: where the virtio-win drivers are (<c>--virtio-win</c>: a directory or an ISO); null looks at <c>$VIRTIO_WIN</c>,
+    /// then /usr/share/virtio-win (<see cref="Windows.VirtioWinLocation"/>).
+    /// </summary>
+    public string? VirtioWin { get; init; }
+
+    /// <summary>Windows: the boot disk driver made boot-critical (<c>--block-driver virtio-blk|virtio-scsi</c>).</summary>
+    public WindowsBlockDriver BlockDriver { get; init; } = WindowsBlockDriver.VirtioBlk;
+
+    /// <summary>Convert even when inspection found blockers (hibernation, BitLocker, a pending reboot, dynamic disks): <c>--force</c>.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>Parses the CLI value of <c>--block-driver</c>.</summary>
+    public static WindowsBlockDriver ParseBlockDriver(string value) => value switch
+    {
+        "virtio-blk" => WindowsBlockDriver.VirtioBlk,
+        "virtio-scsi" => WindowsBlockDriver.VirtioScsi,
+        _ => throw new V2VConverter.Model.Diagnostics.UsageException($"--block-driver must be virtio-blk or virtio-scsi, not '{value}'"),
+    };
+
     /// <summary>Parses the CLI value of <c>--fstab-style</c>.</summary>
     public static DeviceNamingStyle ParseDeviceNaming(string value) => value switch
     {
@@ -39,4 +59,11 @@ public sealed record GuestConversionOptions
         "vd" => DeviceNamingStyle.VirtioName,
         _ => throw new V2VConverter.Model.Diagnostics.UsageException($"--fstab-style must be vd or uuid, not '{value}'"),
     };
+}
+
+/// <summary>The Windows boot disk driver: viostor (virtio-blk) or vioscsi (virtio-scsi).</summary>
+public enum WindowsBlockDriver
+{
+    VirtioBlk,
+    VirtioScsi,
 }

@@ -24,6 +24,26 @@ public sealed record GuestStageOptions
 
     /// <summary>--kvm-launch-timeout: how long a KVM appliance launch may take before it is retried with TCG.</summary>
     public TimeSpan KvmLaunchDeadline { get; init; } = ApplianceLaunch.DefaultKvmDeadline;
+
+    /// <summary>--virtio-win DIR|ISO (Windows guests); null: $VIRTIO_WIN, then /usr/share/virtio-win.</summary>
+    public string? VirtioWin { get; init; }
+
+    /// <summary>--block-driver virtio-blk|virtio-scsi (Windows guests).</summary>
+    public WindowsBlockDriver BlockDriver { get; init; } = WindowsBlockDriver.VirtioBlk;
+
+    /// <summary>--force: convert a guest with blockers (hibernation, BitLocker...).</summary>
+    public bool Force { get; init; }
+
+    /// <summary>The guest options these stage options give.</summary>
+    public GuestConversionOptions GuestOptions => new()
+    {
+        DeviceNaming = DeviceNaming,
+        Accelerator = Accelerator,
+        KvmLaunchDeadline = KvmLaunchDeadline,
+        VirtioWin = VirtioWin,
+        BlockDriver = BlockDriver,
+        Force = Force,
+    };
 }
 
 /// <summary>
@@ -53,7 +73,14 @@ public static class GuestStage
         // A Linux guest on VMware sees its disks as sda, sdb... in the order the plan lists them.
         var deviceMap = plan.Disks.Select((d, i) => ("sd" + Planner.DriveLetters(i), d.TargetDev)).ToList();
         var nics = plan.Nics.Select(n => NicInfo.FromModel(n.Source, n.Source.PciSlotNumber)).OfType<NicInfo>().ToList();
-        var guestOptions = new GuestConversionOptions { DeviceNaming = options.DeviceNaming, Accelerator = options.Accelerator, KvmLaunchDeadline = options.KvmLaunchDeadline };
+        var guestOptions = options.GuestOptions;
+
+        // A virtio-win ISO is read inside the appliance: attached read-only after the guest's disks (no loop mount on the host).
+        if (V2VConverter.Guest.Windows.VirtioWinLocation.Resolve(options.VirtioWin) is { IsIso: true } iso)
+        {
+            disks = [.. disks, new ApplianceDisk(iso.Path, "raw", ReadOnly: true)];
+            log.Info($"guest: {iso} attached read-only for Windows drivers");
+        }
 
         GuestConversionOutcome outcome;
         GuestfsSession session;
@@ -74,6 +101,10 @@ public static class GuestStage
             try
             {
                 os = GuestInspector.Identify(session, readOnly: false, log);
+            }
+            catch (GuestfsException e) when (Hibernated(e))
+            {
+                throw new GuestBlockedException($"Windows is hibernated (or was shut down with Fast Startup on), so its C: cannot be changed safely ({e.Message}). Nothing was converted; boot it on VMware, run powercfg /h off and shut it down fully, then convert");
             }
             catch (GuestfsException e)
             {
@@ -104,6 +135,10 @@ public static class GuestStage
             return outcome;
         }
     }
+
+    /// <summary>ntfs-3g refuses a read-write mount of a hibernated NTFS volume with this message.</summary>
+    private static bool Hibernated(GuestfsException e) =>
+        e.Message.Contains("hibernat", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("unclean file system", StringComparison.OrdinalIgnoreCase);
 
     private static GuestConversionOutcome NotConverted(string reason, ILogger log, Stopwatch total, GuestfsSession? session = null)
     {

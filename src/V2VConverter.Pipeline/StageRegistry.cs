@@ -1,6 +1,7 @@
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Pipeline.Guests.Linux;
+using V2VConverter.Pipeline.Guests.Windows;
 using V2VConverter.Pipeline.Outputs.Libvirt;
 using V2VConverter.Pipeline.Outputs.Local;
 using V2VConverter.Pipeline.Sources.Ovf;
@@ -17,8 +18,8 @@ namespace V2VConverter.Pipeline;
 /// </summary>
 public sealed class StageRegistry(IReadOnlyList<IConversionSource> sources, IReadOnlyList<IConversionOutput> outputs, IReadOnlyList<IGuestConverter> guests)
 {
-    /// <summary>What the tool ships: .vmx files, unpacked .ovf exports and vSphere; -o local and -o libvirt; Linux guests.</summary>
-    public static StageRegistry Default { get; } = new([new VSphereInventorySource(), new OvfPackageSource(), new VmxFileSource()], [new LocalOutput(), new LibvirtOutput()], [new LinuxGuest()]);
+    /// <summary>What the tool ships: .vmx files, unpacked .ovf exports and vSphere; -o local and -o libvirt; Linux and Windows guests.</summary>
+    public static StageRegistry Default { get; } = new([new VSphereInventorySource(), new OvfPackageSource(), new VmxFileSource()], [new LocalOutput(), new LibvirtOutput()], [new LinuxGuest(), new WindowsGuest()]);
 
     public IReadOnlyList<IConversionSource> Sources { get; } = sources;
 

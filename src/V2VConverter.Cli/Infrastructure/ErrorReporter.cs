@@ -40,6 +40,7 @@ public static class ErrorReporter
         return ex switch
         {
             UsageException => (ExitCodes.Usage, OneLine(ex.Message)),
+            GuestBlockedException => (ExitCodes.Blocked, OneLine(ex.Message)),
             _ when V2VConverter.Guest.Access.GuestAccessError.IsGuestAccessFailure(ex) => (ExitCodes.Failure, V2VConverter.Guest.Access.GuestAccessError.Describe(ex)),
             // A timeout (HttpClient's reads as a TaskCanceledException over a TimeoutException) is a failure, not a Ctrl+C.
             TaskCanceledException { InnerException: TimeoutException timeout } => (ExitCodes.Failure, OneLine(timeout.Message)),

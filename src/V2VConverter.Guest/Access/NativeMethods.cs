@@ -195,6 +195,54 @@ internal static partial class NativeMethods
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr guestfs_sh(GuestfsHandle g, string command);
 
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_download(GuestfsHandle g, string remotefilename, string filename);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_upload(GuestfsHandle g, string filename, string remotefilename);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_tar_in(GuestfsHandle g, string tarfile, string directory);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_cp(GuestfsHandle g, string src, string dest);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_rmdir(GuestfsHandle g, string path);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_case_sensitive_path(GuestfsHandle g, string path);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial long guestfs_filesize(GuestfsHandle g, string file);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_windows_systemroot(GuestfsHandle g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_windows_current_control_set(GuestfsHandle g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_product_variant(GuestfsHandle g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_inspect_get_drive_mappings(GuestfsHandle g, string root);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_part_get_parttype(GuestfsHandle g, string device);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_part_get_mbr_id(GuestfsHandle g, string device, int partnum);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_part_get_gpt_type(GuestfsHandle g, string device, int partnum);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr guestfs_part_to_dev(GuestfsHandle g, string partition);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_part_to_partnum(GuestfsHandle g, string partition);
+
     [LibraryImport(LibC, EntryPoint = "free")]
     internal static partial void Free(IntPtr p);
 

@@ -37,7 +37,11 @@ public sealed record FixupResult(
     IReadOnlyList<FileChange> Files,
     IReadOnlyList<string> Actions,
     IReadOnlyList<string> Verification,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings)
+{
+    /// <summary>The registry edits of a Windows fixup, each with its value before and after (empty for Linux fixups).</summary>
+    public IReadOnlyList<V2VConverter.Guest.Windows.Registry.RegistryEdit> Registry { get; init; } = [];
+}
 
 /// <summary>Everything a fixup may use: the guest, what inspection found, the device maps, the NICs and the log.</summary>
 public sealed class GuestFixupContext

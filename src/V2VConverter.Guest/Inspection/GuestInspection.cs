@@ -64,6 +64,9 @@ public sealed record GuestInspection
 
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary>A Windows guest's own facts (registry, NICs with static IPs, VMware Tools, blockers); null for other guests.</summary>
+    public V2VConverter.Guest.Windows.Inspection.WindowsInspection? Windows { get; init; }
+
     /// <summary>"major.minor" of <see cref="Os"/>.</summary>
     public string Version => $"{Os.MajorVersion}.{Os.MinorVersion}";
 }

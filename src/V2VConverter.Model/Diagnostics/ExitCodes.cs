@@ -14,6 +14,9 @@ public static class ExitCodes
     /// <summary>Usage error: unknown command or option, missing argument.</summary>
     public const int Usage = 2;
 
+    /// <summary>The guest has a blocker (hibernation, BitLocker, a pending reboot, dynamic disks): nothing was converted; fix it in the guest or use --force.</summary>
+    public const int Blocked = 3;
+
     /// <summary>Interrupted by the user (Ctrl+C); nothing is left under a final name.</summary>
     public const int Interrupted = 130;
 

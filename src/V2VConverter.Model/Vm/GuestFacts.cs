@@ -18,6 +18,15 @@ public sealed record GuestFacts
     /// <summary>The guest was left as it was: plan compatibility devices (SATA disks, e1000 NICs).</summary>
     public bool CompatibilityMode => !VirtioDriversInstalled;
 
+    /// <summary>
+    /// The virtio devices the guest has drivers for, when it is not all of them (Windows: what was injected): "block" or
+    /// "scsi", "net", "balloon", "serial", "rng". Null: every virtio device (a Linux guest's kernel has them all).
+    /// </summary>
+    public IReadOnlySet<string>? VirtioDevices { get; init; }
+
+    /// <summary>The QEMU guest agent is (or will be, at first boot) installed: plan its channel.</summary>
+    public bool? GuestAgent { get; init; }
+
     /// <summary>Why, in one line (for the decision log and the report).</summary>
     public required string Reason { get; init; }
 }
