@@ -5,6 +5,8 @@ using V2VConverter.Formats.Vmdk;
 using V2VConverter.Guest;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Inspection;
+using V2VConverter.Guest.Network;
+using V2VConverter.Guest.Windows;
 using V2VConverter.Mapping.Plan;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Model.Vm;
@@ -246,7 +248,20 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
             throw new FileNotFoundException($"{vm.Origin}: --guest needs the VM's disk files, and none is present here");
         }
 
-        return LinuxGuestConverter.Inspect(disks, launch, log, ct);
+        using var session = GuestfsSession.Launch(disks, launch, log, ct);
+        var id = GuestInspector.Identify(session, readOnly: true, log);
+        if (id is null)
+        {
+            return null;
+        }
+
+        if (WindowsGuestConverter.Handles(id))
+        {
+            var nics = vm.Nics.Select(n => NicInfo.FromModel(n, n.PciSlotNumber)).OfType<NicInfo>().ToList();
+            return WindowsGuestConverter.Inspect(session, id, nics, log);
+        }
+
+        return GuestInspector.Inspect(session, id, log);
     }
 
     /// <summary>--templates DIR must exist, and every template must parse: checked before anything is opened.</summary>

@@ -10,7 +10,10 @@ using V2VConverter.Pipeline.Contracts;
 namespace V2VConverter.Cli.Commands;
 
 /// <summary>The options of <c>v2v convert</c>, as parsed.</summary>
-internal sealed record ConvertCliOptions(SourceSpec Source, string OutputMode, CopyArgs Copy, bool NoGuestFixups, string? FstabStyle, PlanCliOptions Plan, int? KvmLaunchTimeout = null, LibvirtCliOptions? Libvirt = null);
+internal sealed record ConvertCliOptions(SourceSpec Source, string OutputMode, CopyArgs Copy, bool NoGuestFixups, string? FstabStyle, PlanCliOptions Plan, int? KvmLaunchTimeout = null, LibvirtCliOptions? Libvirt = null, WindowsCliOptions? Windows = null);
+
+/// <summary>The Windows guest options of <c>convert</c>: --virtio-win DIR|ISO, --block-driver virtio-blk|virtio-scsi, --force.</summary>
+internal sealed record WindowsCliOptions(string? VirtioWin, string? BlockDriver, bool Force);
 
 /// <summary>The -o libvirt options of <c>convert</c>: -oc URI, --start or --define-only, --ignore-space.</summary>
 internal sealed record LibvirtCliOptions(string? Connection, bool Start, bool DefineOnly, bool IgnoreSpace);
@@ -31,6 +34,9 @@ internal static class ConvertCommand
         var ignoreSpace = CliOptions.Flag("--ignore-space", "-o libvirt: do not refuse a storage pool that seems to lack room for the disks");
         var noGuestFixups = CliOptions.Flag("--no-guest-fixups", "copy only: a compatibility copy (SATA disks, e1000 NICs) without converting the guest");
         var fstabStyle = CliOptions.OneOf("--fstab-style", [], "how fstab/crypttab and the bootloader name devices (default uuid)", "uuid", "vd");
+        var virtioWin = CliOptions.Value("--virtio-win", "DIR|ISO", "Windows guests: the virtio-win drivers, a directory or an ISO image (default: $VIRTIO_WIN, then /usr/share/virtio-win)");
+        var blockDriver = CliOptions.OneOf("--block-driver", [], "Windows guests: the boot disk driver made boot-critical (default virtio-blk)", "virtio-blk", "virtio-scsi");
+        var force = CliOptions.Flag("--force", "convert a guest that has blockers (hibernated, BitLocker, a pending reboot, dynamic disks)");
         var allowRunning = CliOptions.Flag("--allow-running", "convert a powered-on vSphere VM (the copy may be inconsistent)");
         var kvmLaunchTimeout = CommandTable.KvmLaunchTimeout();
         var copy = new CopyOptionSet();
@@ -44,6 +50,9 @@ internal static class ConvertCommand
         command.Options.Add(noGuestFixups);
         command.Options.Add(fstabStyle);
         command.Options.Add(allowRunning);
+        command.Options.Add(virtioWin);
+        command.Options.Add(blockDriver);
+        command.Options.Add(force);
         command.Options.Add(kvmLaunchTimeout);
         command.Options.Add(connection);
         command.Options.Add(start);
@@ -59,7 +68,8 @@ internal static class ConvertCommand
             r.GetValue(fstabStyle),
             plan.Bind(r),
             r.GetValue(kvmLaunchTimeout),
-            new LibvirtCliOptions(r.GetValue(connection), r.GetValue(start), r.GetValue(defineOnly), r.GetValue(ignoreSpace)))));
+            new LibvirtCliOptions(r.GetValue(connection), r.GetValue(start), r.GetValue(defineOnly), r.GetValue(ignoreSpace)),
+            new WindowsCliOptions(r.GetValue(virtioWin), r.GetValue(blockDriver), r.GetValue(force)))));
         return command;
     }
 
@@ -80,7 +90,15 @@ internal static class ConvertCommand
             Output = OutputArgs.Spec(outputKind, o.Plan.OutputStorage, context, o.Libvirt),
             Disk = new DiskConvertOptions { Compress = compress, Fsync = fsync },
             Vmdk = vmdk,
-            Guest = new GuestStageOptions { Skip = noGuestFixups, DeviceNaming = naming, KvmLaunchDeadline = CommandTable.KvmLaunchDeadline(o.KvmLaunchTimeout) },
+            Guest = new GuestStageOptions
+            {
+                Skip = noGuestFixups,
+                DeviceNaming = naming,
+                KvmLaunchDeadline = CommandTable.KvmLaunchDeadline(o.KvmLaunchTimeout),
+                VirtioWin = o.Windows?.VirtioWin,
+                BlockDriver = o.Windows?.BlockDriver is { } bd ? GuestConversionOptions.ParseBlockDriver(bd) : WindowsBlockDriver.VirtioBlk,
+                Force = o.Windows?.Force ?? false,
+            },
         };
         // -o local keeps the log beside the disks; -o libvirt has no local folder, so only --log-dir keeps one.
         context.StartLog(RunLogFile.ForConversion(context, source, request.Output.Kind == "local" ? request.Output.Storage : null, o.Plan.LogDir));

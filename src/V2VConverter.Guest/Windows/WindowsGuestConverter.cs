@@ -4,6 +4,7 @@ using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Fixups;
 using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Network;
+using V2VConverter.Guest.Transforms;
 using V2VConverter.Guest.Windows.Fixups;
 using V2VConverter.Guest.Windows.Inspection;
 using V2VConverter.Guest.Windows.Registry;

@@ -99,6 +99,21 @@ public sealed record ConversionPlan
 
     public bool GuestAgent { get; init; }
 
+    /// <summary>A virtio memory balloon (the guest has its driver).</summary>
+    public bool Balloon { get; init; }
+
+    /// <summary>A virtio RNG (the guest has its driver).</summary>
+    public bool Rng { get; init; }
+
+    /// <summary>A TPM 2.0 (the source had a vTPM).</summary>
+    public bool Tpm { get; init; }
+
+    /// <summary>Hyper-V enlightenments and the hypervclock timer (Windows on KVM).</summary>
+    public bool HyperV { get; init; }
+
+    /// <summary>True when a disk is on the virtio-scsi bus (one virtio-scsi controller is added).</summary>
+    public bool VirtioScsi => Disks.Any(d => d.Bus == "scsi");
+
     public required TuningPlan Tuning { get; init; }
 
     public IReadOnlyList<Decision> Decisions { get; init; } = [];

@@ -68,11 +68,31 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
             throw new InvalidDataException($"output format \"{outputFormat}\" is not qcow2 or raw");
         }
 
+        // A guest converter may have installed drivers for only some virtio devices (Windows: what virtio-win had for it).
+        var only = options.GuestFacts?.VirtioDevices;
+        bool Has(params string[] devices) => only is null ? guest.HasVirtioDrivers : devices.Any(only.Contains);
+        var diskFacts = facts with { Guest = guest with { HasVirtioDrivers = Has("block", "scsi") } };
+        var nicFacts = facts with { Guest = guest with { HasVirtioDrivers = Has("net") } };
         var letters = new Dictionary<string, int>(StringComparer.Ordinal);
-        var disks = PlanDisks(vm, facts, options, outputFormat, letters, tuning);
+        var disks = PlanDisks(vm, diskFacts, options, outputFormat, letters, tuning);
+        if (only is not null && only.Contains("scsi") && !only.Contains("block") && disks.Any(d => d.Bus == "virtio"))
+        {
+            letters.Remove("vd");
+            disks = disks.Select(d => d.Bus != "virtio" ? d : d with { Bus = "scsi", TargetDev = NextTarget(letters, "scsi") }).ToList();
+            Decide("disks", "virtio-blk", "virtio-scsi (one virtio-scsi controller)", $"guest converter {options.GuestFacts!.Converter}: vioscsi is the boot driver (--block-driver virtio-scsi)");
+        }
+
         var cdroms = PlanCdRoms(vm, facts, letters, options);
         var floppies = PlanFloppies(vm, options);
-        var nics = PlanNics(vm, facts);
+        var nics = PlanNics(vm, nicFacts);
+        var anyVirtio = disks.Any(d => d.Bus == "virtio" || d.Bus == "scsi") || nics.Any(n => n.Model == "virtio");
+        var balloon = only is null ? anyVirtio : only.Contains("balloon");
+        var rng = only is null ? anyVirtio : only.Contains("rng");
+        if (only is not null)
+        {
+            Decide("memballoon", "(none)", balloon ? "virtio" : "none", $"guest converter {options.GuestFacts!.Converter}: {(balloon ? "balloon driver staged" : "no balloon driver")}");
+            Decide("rng", "(none)", rng ? "virtio" : "none", $"guest converter {options.GuestFacts!.Converter}: {(rng ? "viorng driver staged" : "no viorng driver")}");
+        }
         AssignBootOrder(vm, ref disks, ref cdroms, ref floppies, ref nics);
         var video = PlanVideo(vm, facts);
         (string? Value, string? Rule) sound = vm.Sound is null ? (null, null) : Optional("devices:sound", facts with { Source = vm.Sound.VirtualDev }, "model");
@@ -94,9 +114,26 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
 
         var agent = Optional("devices:guestAgent", facts, "enabled");
         var guestAgent = !string.Equals(agent.Value, "false", StringComparison.OrdinalIgnoreCase);
-        if (guestAgent)
+        if (guestAgent && options.GuestFacts?.GuestAgent == false)
+        {
+            guestAgent = false;
+            Decide("channel", "(none)", "(none)", $"guest converter {options.GuestFacts.Converter}: no guest agent or virtio-serial driver installed");
+        }
+        else if (guestAgent)
         {
             Decide("channel", "(none)", "qemu-guest-agent virtio-serial channel", agent.Rule ?? "default");
+        }
+
+        if (vm.Tpm)
+        {
+            Decide("tpm", "vTPM", "TPM 2.0 (swtpm emulator, CRB)", "the source VM has a vTPM");
+        }
+
+        var windows = vm.Guest.Family == GuestFamily.Windows;
+        var hyperv = windows && hypervisor.Value == "kvm";
+        if (windows)
+        {
+            Decide("features", "(VMware)", hyperv ? "Hyper-V enlightenments, hypervclock" : "no Hyper-V enlightenments (TCG)", hyperv ? "libvirt's defaults for Windows" : "rule devices.domain gives qemu (TCG)");
         }
 
         var storageDir = options.OutputDirectory ?? rules["storage:default:directory"] ?? "/var/lib/libvirt/images";
@@ -126,6 +163,10 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
             SoundModel = sound.Value,
             UsbModels = usb,
             GuestAgent = guestAgent,
+            Balloon = balloon,
+            Rng = rng,
+            Tpm = vm.Tpm,
+            HyperV = hyperv,
             Tuning = tuning,
             Decisions = _decisions.ToList(),
             RuleFiles = ruleFiles ?? [],

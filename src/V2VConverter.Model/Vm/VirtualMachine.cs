@@ -24,6 +24,9 @@ public sealed record VirtualMachine
 
     public bool SecureBoot { get; init; }
 
+    /// <summary>The VM has a virtual TPM (<c>vtpm.present</c>): the domain gets an emulated TPM 2.0.</summary>
+    public bool Tpm { get; init; }
+
     /// <summary>VMware virtual hardware version (<c>virtualHW.version</c>), 0 if unknown.</summary>
     public int HardwareVersion { get; init; }
 

@@ -45,7 +45,7 @@ public sealed class DomainXmlBuilder(TemplateSet? templates = null)
             ["nvramTemplate"] = plan.Firmware.NvramTemplate,
             ["nvram"] = plan.Firmware.NvramPath,
             ["secureBoot"] = plan.Firmware.SecureBoot ? "true" : null,
-            ["windows"] = vm.Guest.Family == GuestFamily.Windows ? "true" : null,
+            ["hyperv"] = plan.HyperV ? "true" : null,
             ["clockOffset"] = plan.ClockOffset,
         };
 
@@ -71,7 +71,11 @@ public sealed class DomainXmlBuilder(TemplateSet? templates = null)
 
     private IEnumerable<XElement> Devices(ConversionPlan plan)
     {
-        var virtio = plan.Nics.Any(n => n.Model == "virtio") || plan.Disks.Any(d => d.Bus == "virtio");
+        if (plan.VirtioScsi)
+        {
+            yield return Render("devices/controller-virtio-scsi.xml", []);
+        }
+
         foreach (var d in plan.Disks)
         {
             var io = d.IoTune;
@@ -178,8 +182,13 @@ public sealed class DomainXmlBuilder(TemplateSet? templates = null)
             ["vram"] = plan.Video.Model is "vga" or "qxl" or "vmvga" or "cirrus" ? Num(plan.Video.VramKiB) : null,
             ["heads"] = Num(plan.Video.Heads),
         });
-        yield return Render("devices/memballoon.xml", new() { ["model"] = virtio ? "virtio" : "none" });
-        if (virtio)
+        if (plan.Tpm)
+        {
+            yield return Render("devices/tpm.xml", []);
+        }
+
+        yield return Render("devices/memballoon.xml", new() { ["model"] = plan.Balloon ? "virtio" : "none" });
+        if (plan.Rng)
         {
             yield return Render("devices/rng.xml", []);
         }

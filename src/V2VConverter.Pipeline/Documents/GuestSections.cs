@@ -2,6 +2,8 @@ using V2VConverter.Guest;
 using V2VConverter.Guest.Fixups;
 using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Network;
+using V2VConverter.Guest.Windows.Inspection;
+using V2VConverter.Guest.Windows.Registry;
 
 namespace V2VConverter.Pipeline.Documents;
 
@@ -53,6 +55,9 @@ public sealed record GuestInspectionSection
     /// <summary>MAJOR.MINOR.</summary>
     public required string Version { get; init; }
 
+    /// <summary>A Windows guest's facts: version and build, client or server, system root, control set, drive letters, VMware Tools and services, NICs with static IPs, concerns.</summary>
+    public GuestWindowsSection? Windows { get; init; }
+
     public static GuestInspectionSection Of(GuestInspection i)
     {
         ArgumentNullException.ThrowIfNull(i);
@@ -81,7 +86,63 @@ public sealed record GuestInspectionSection
             HasSystemd = i.HasSystemd,
             Warnings = i.Warnings,
             Version = i.Version,
+            Windows = i.Windows is null ? null : GuestWindowsSection.Of(i.Windows),
         };
+    }
+}
+
+/// <summary><c>windows</c> in the guest inspection: what the registry and the disks say about a Windows guest.</summary>
+public sealed record GuestWindowsSection(
+    string ProductName,
+    string Version,
+    int Build,
+    string Variant,
+    string? EditionId,
+    string Arch,
+    string SystemRoot,
+    string ControlSet,
+    IReadOnlyList<GuestDriveLetterRow> DriveLetters,
+    IReadOnlyList<VmwareToolsInstall> VmwareTools,
+    IReadOnlyList<WindowsService> VmwareServices,
+    IReadOnlyList<WindowsNic> Nics,
+    bool DriverDatabase,
+    string? EfiSystemPartition,
+    IReadOnlyList<GuestConcernRow> Concerns)
+{
+    public static GuestWindowsSection Of(WindowsInspection w)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        return new GuestWindowsSection(
+            w.ProductName,
+            $"{w.Major}.{w.Minor}",
+            w.Build,
+            w.Variant,
+            w.EditionId,
+            w.Arch,
+            w.SystemRootWindows,
+            w.ControlSet,
+            w.DriveLetters.Select(d => new GuestDriveLetterRow(d.Letter, d.Device)).ToList(),
+            w.VmwareTools,
+            w.VmwareServices,
+            w.Nics,
+            w.HasDriverDatabase,
+            w.EspDevice,
+            w.Concerns.Select(c => new GuestConcernRow(c.Kind, DocumentNames.Of(c.Severity), c.Message, c.Fix)).ToList());
+    }
+}
+
+public sealed record GuestDriveLetterRow(string Letter, string Device);
+
+/// <summary>A finding with its severity (info, warning, blocker) and a one-line fix.</summary>
+public sealed record GuestConcernRow(string Kind, string Severity, string Message, string Fix);
+
+/// <summary>One registry edit: hive, key, value (null for a key), action, before and after (hivexregedit's notation), and why.</summary>
+public sealed record GuestRegistryEditRow(string Hive, string Key, string? Value, string Action, string? Before, string? After, string Why)
+{
+    public static GuestRegistryEditRow Of(RegistryEdit e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new GuestRegistryEditRow(e.Hive, e.Key, e.Value, DocumentNames.Of(e.Action), e.Before, e.After, e.Why);
     }
 }
 
@@ -171,7 +232,7 @@ public sealed record GuestNicPinRow(int NicIndex, string MacAddress, string Inte
 }
 
 /// <summary>One fixup: its status (applied, not-needed, failed), the files it changed line by line, what it ran and checked, its warnings.</summary>
-public sealed record GuestFixupRow(string Name, string Status, IReadOnlyList<GuestFileChangeRow> Files, IReadOnlyList<string> Actions, IReadOnlyList<string> Verification, IReadOnlyList<string> Warnings)
+public sealed record GuestFixupRow(string Name, string Status, IReadOnlyList<GuestFileChangeRow> Files, IReadOnlyList<string> Actions, IReadOnlyList<string> Verification, IReadOnlyList<string> Warnings, IReadOnlyList<GuestRegistryEditRow> Registry)
 {
     public static GuestFixupRow Of(FixupResult f)
     {
@@ -182,7 +243,8 @@ public sealed record GuestFixupRow(string Name, string Status, IReadOnlyList<Gue
             f.Files.Select(c => new GuestFileChangeRow(c.Path, c.Lines.Select(l => new GuestLineChangeRow(l.Line, l.Before, l.After)).ToList(), c.Created, c.Deleted)).ToList(),
             f.Actions,
             f.Verification,
-            f.Warnings);
+            f.Warnings,
+            f.Registry.Select(GuestRegistryEditRow.Of).ToList());
     }
 }
 

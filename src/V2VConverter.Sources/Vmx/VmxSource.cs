@@ -110,6 +110,7 @@ public static partial class VmxSource
             Cpu = new CpuTopology(vcpus, coresPerSocket),
             Firmware = firmware,
             SecureBoot = firmware == Firmware.Efi && doc.GetBool("uefi.secureBoot.enabled", false),
+            Tpm = doc.GetBool("vtpm.present", false),
             HardwareVersion = doc.GetInt32("virtualHW.version", 0, 0, 1000),
             Controllers = controllers,
             Disks = disks,

@@ -1,3 +1,4 @@
+using V2VConverter.Guest.Fixups;
 using System.Text;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Windows.FirstBoot;
@@ -50,7 +51,7 @@ public sealed class FirstBootFixup : IWindowsFixup
             statics,
             ReadIni(c.Session, gp + "/Machine/Scripts/scripts.ini"),
             ReadIni(c.Session, gp + "/gpt.ini"),
-            FirstBootPlanner.ExistingStartupScripts(c.Software.Hive, c.Inspection.Release));
+            c.Software.Hive.SubkeyNames(GpoStartupRegistry.Roots(c.Inspection.Release)[0] + @"\0").Count);
         var plan = FirstBootPlanner.Build(request);
         foreach (var f in plan.Files)
         {

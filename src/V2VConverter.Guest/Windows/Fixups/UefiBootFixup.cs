@@ -1,3 +1,4 @@
+using V2VConverter.Guest.Fixups;
 using System.Security.Cryptography;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Windows.Registry;

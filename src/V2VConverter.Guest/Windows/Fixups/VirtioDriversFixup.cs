@@ -1,3 +1,4 @@
+using V2VConverter.Guest.Fixups;
 using System.Formats.Tar;
 using System.Security.Cryptography;
 using V2VConverter.Guest.Access;

@@ -1,4 +1,4 @@
-using V2VConverter.Guest.Windows.Inspection;
+using V2VConverter.Guest.Fixups;
 using V2VConverter.Guest.Windows.Registry;
 
 namespace V2VConverter.Guest.Windows.Fixups;

@@ -1,4 +1,7 @@
+using V2VConverter.Guest.Transforms;
+using V2VConverter.Guest.Fixups;
 using Serilog;
+using V2VConverter.Model.Diagnostics;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Network;
 using V2VConverter.Guest.Windows.Drivers;
