@@ -99,4 +99,18 @@ public sealed class HiveEditorTests
         Assert.Equal(@"registry: about to SYSTEM\Select: key deleted (test) (it had 4 values, 0 subkeys)", log.Infos[0].Message);
         Assert.Equal("4 values, 0 subkeys", editor.Edits.Single().Before);
     }
+
+    [Fact]
+    public void Deleting_the_root_is_refused_before_anything_is_logged()
+    {
+        var log = new TestLog();
+        using var hive = Hive.Open(SystemHive(), writable: true);
+        var editor = new HiveEditor(hive, "SYSTEM", log.Logger);
+
+        Assert.Throws<ArgumentException>(() => editor.DeleteKey("", "no"));
+
+        Assert.Empty(log.Events);
+        Assert.Empty(editor.Edits);
+        Assert.True(hive.KeyExists("Select"));
+    }
 }
