@@ -197,7 +197,8 @@ public sealed class Hive : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    private static string[] Split(string keyPath)
+    /// <summary>The names along a key path; empty for the root ("" or "\\").</summary>
+    internal static string[] Split(string keyPath)
     {
         ArgumentNullException.ThrowIfNull(keyPath);
         return keyPath.Split('\\', StringSplitOptions.RemoveEmptyEntries);

@@ -64,6 +64,11 @@ public sealed class HiveEditor
     /// <summary>Deletes a key and its whole subtree; false (and nothing recorded) when it does not exist.</summary>
     public bool DeleteKey(string keyPath, string why)
     {
+        if (Hive.Split(keyPath).Length == 0)
+        {
+            throw new ArgumentException($"{Hive.Path}: the root key of {_hiveName} cannot be deleted", nameof(keyPath));
+        }
+
         if (!Hive.KeyExists(keyPath))
         {
             return false;
@@ -78,9 +83,8 @@ public sealed class HiveEditor
     /// <summary>Creates a key and its missing parents, one recorded edit for each key created.</summary>
     public void CreateKey(string keyPath, string why)
     {
-        ArgumentNullException.ThrowIfNull(keyPath);
         var path = "";
-        foreach (var part in keyPath.Split('\\', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var part in Hive.Split(keyPath))
         {
             path = path.Length == 0 ? part : path + "\\" + part;
             if (!Hive.KeyExists(path))
