@@ -23,7 +23,7 @@ public enum RegKind
 
 /// <summary>
 /// One registry value as stored in a hive: its type and its raw bytes (strings are UTF-16LE with a terminating NUL,
-/// REG_MULTI_SZ ends with an empty string). <see cref="Render"/> writes it the way <c>hivexregedit --export</c> does.
+/// REG_MULTI_SZ ends with an empty string). <see cref="Render"/> writes it as <c>hivexregedit --export --unsafe-printable-strings</c> does (readable strings, hex for the rest).
 /// </summary>
 public readonly record struct RegValue(RegKind Kind, byte[] Data)
 {
@@ -90,7 +90,7 @@ public readonly record struct RegValue(RegKind Kind, byte[] Data)
         return text.Split('\0').Where(s => s.Length > 0).ToList();
     }
 
-    /// <summary>The value as <c>hivexregedit --export</c> writes it: <c>str(1):"x"</c>, <c>dword:0000000a</c>, <c>hex(7):..</c>.</summary>
+    /// <summary>The value in .reg notation (<c>hivexregedit --unsafe-printable-strings</c>): <c>str(1):"x"</c>, <c>dword:0000000a</c>, <c>hex(7):..</c>.</summary>
     public string Render() => Kind switch
     {
         RegKind.Sz or RegKind.ExpandSz when IsCleanString() => $"str({(int)Kind}):\"{Escape(AsString()!)}\"",
