@@ -69,12 +69,9 @@ public sealed class VirtioWinCatalogTests
     [MemberData(nameof(Releases))]
     public void Iso_list_gives_the_release_its_folder_drivers_and_agent(string key, string? folder)
     {
-        var release = Release(key);
-        var set = VirtioWinCatalog.Select(IsoList(), release, out var reason);
-
+        var set = SelectExpecting(IsoList(), key, folder, out var release, out var reason);
         if (folder is null)
         {
-            Assert.Null(set);
             Assert.Contains($"NT {release.Major}.{release.Minor}", reason, StringComparison.Ordinal);
             return;
         }
@@ -89,12 +86,9 @@ public sealed class VirtioWinCatalogTests
     [MemberData(nameof(Releases))]
     public void Rpm_list_uses_its_by_driver_tree(string key, string? folder)
     {
-        var release = Release(key);
-        var set = VirtioWinCatalog.Select(RpmList(), release, out _);
-
+        var set = SelectExpecting(RpmList(), key, folder, out var release, out _);
         if (folder is null)
         {
-            Assert.Null(set);
             return;
         }
 
@@ -108,12 +102,9 @@ public sealed class VirtioWinCatalogTests
     [MemberData(nameof(Releases))]
     public void Rpm_by_os_tree_alone_names_drivers_by_file_stem(string key, string? folder)
     {
-        var release = Release(key);
-        var set = VirtioWinCatalog.Select(RpmList("drivers/by-os/"), release, out _);
-
+        var set = SelectExpecting(RpmList("drivers/by-os/"), key, folder, out var release, out _);
         if (folder is null)
         {
-            Assert.Null(set);
             return;
         }
 
@@ -127,13 +118,10 @@ public sealed class VirtioWinCatalogTests
     [MemberData(nameof(Releases))]
     public void Rpm_legacy_win_folders_alone_are_read_with_their_names(string key, string? folder)
     {
-        var release = Release(key);
         var legacy = RpmList().Where(p => p.StartsWith("drivers/amd64/", StringComparison.Ordinal) || p.StartsWith("drivers/i386/", StringComparison.Ordinal));
-        var set = VirtioWinCatalog.Select(legacy, release, out _);
-
+        var set = SelectExpecting(legacy, key, folder, out var release, out _);
         if (folder is null)
         {
-            Assert.Null(set);
             return;
         }
 
@@ -145,6 +133,19 @@ public sealed class VirtioWinCatalogTests
             _ => "Win" + folder[1..],
         };
         AssertSet(set, release, rpmName, release.Is64Bit ? "amd64" : "i386", 3, 2, ["viostor", "vioscsi", "netkvm"]);
+    }
+
+    /// <summary>Selects for the release <paramref name="key"/> names; asserts null when no folder is expected.</summary>
+    private static VirtioDriverSet? SelectExpecting(IEnumerable<string> tree, string key, string? folder, out WindowsRelease release, out string reason)
+    {
+        release = Release(key);
+        var set = VirtioWinCatalog.Select(tree, release, out reason);
+        if (folder is null)
+        {
+            Assert.Null(set);
+        }
+
+        return set;
     }
 
     private static void AssertSet(VirtioDriverSet? set, WindowsRelease release, string folder, string archDir, int archIndexFromEnd, int osIndexFromEnd, string[] drivers)
