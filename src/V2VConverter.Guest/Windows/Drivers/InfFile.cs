@@ -103,6 +103,28 @@ public sealed class InfFile
         return ids;
     }
 
+    /// <summary>Bound on an INF file's size.</summary>
+    public const int MaxBytes = InfText.MaxBytes;
+
+    /// <summary>The install section (DDInstall) a model line for <paramref name="arch"/> gives <paramref name="hardwareId"/>: the configuration Windows records for the device; null when no model line names it.</summary>
+    public string? InstallSection(string hardwareId, string arch)
+    {
+        var platform = arch == "x86_64" ? "NTamd64" : "NTx86";
+        foreach (var entry in Lines("Manufacturer") ?? [])
+        {
+            var models = Substitute(entry.Fields[0]);
+            var decorations = entry.Fields.Skip(1).Select(Substitute).Where(d => d.Length > 0 && MatchesPlatform(d, platform)).ToList();
+            var sections = decorations.Count > 0 ? decorations.Select(d => $"{models}.{d}").ToList() : [models];
+            var line = sections.SelectMany(s => Lines(s) ?? []).FirstOrDefault(l => l.Fields.Count >= 2 && string.Equals(Substitute(l.Fields[1]), hardwareId, StringComparison.OrdinalIgnoreCase));
+            if (line is not null)
+            {
+                return Substitute(line.Fields[0]);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The first value of <paramref name="key"/> in section <paramref name="name"/> (both case-insensitive): its fields, unquoted, trimmed, %substituted% and joined by commas; null when absent.</summary>
     public string? Section(string name, string key)
     {
