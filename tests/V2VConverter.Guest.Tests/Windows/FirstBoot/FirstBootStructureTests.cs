@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using V2VConverter.Guest.Windows.FirstBoot;
 using V2VConverter.Guest.Windows.Registry;
+using V2VConverter.TestSupport;
 
 namespace V2VConverter.Guest.Tests.Windows.FirstBoot;
 
@@ -229,6 +230,23 @@ public sealed partial class FirstBootStructureTests
         Assert.Throws<ArgumentException>(() => FirstBootPlanner.Build(ok with { ExistingStartupScripts = -1 }));
         var bad = Assert.Throws<InvalidDataException>(() => FirstBootPlanner.Build(ok with { ExistingGptIni = "[General]\r\nVersion=abc\r\n" }));
         Assert.Contains("Version \"abc\"", bad.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decisions_are_logged_and_a_numbering_mismatch_warned()
+    {
+        var log = new TestLog();
+        FirstBootPlanner.Build(FirstBootSamples.WinXpRequest, log.Logger);
+        Assert.Empty(log.Warnings);
+        Assert.Contains(log.Infos, e => e.Message.Contains("no driver step on NT 5.1", StringComparison.Ordinal));
+        Assert.Contains(log.Infos, e => e.Message.Contains("VBScript", StringComparison.Ordinal));
+        Assert.Contains(log.Infos, e => e.Message.Contains(@"C:\WINDOWS\V2V\Firstboot\firstboot.cmd registered as local Group Policy startup script 0", StringComparison.Ordinal));
+
+        // scripts.ini says one script exists, the registry says none: the plan goes on and says so.
+        var mismatch = new TestLog();
+        FirstBootPlanner.Build(FirstBootSamples.Win10WithExistingScript with { ExistingStartupScripts = 0 }, mismatch.Logger);
+        var warning = Assert.Single(mismatch.Warnings);
+        Assert.Contains("number 1 but the registry as 0", warning.Message, StringComparison.Ordinal);
     }
 
     [GeneratedRegex(@"(?<!\r)\n|\r(?!\n)")]
