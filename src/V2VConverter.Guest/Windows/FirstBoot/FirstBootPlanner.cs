@@ -1,4 +1,6 @@
 using System.Text;
+using Serilog;
+using V2VConverter.Model.Diagnostics;
 
 namespace V2VConverter.Guest.Windows.FirstBoot;
 
@@ -16,8 +18,12 @@ public static class FirstBootPlanner
     /// <summary>Builds the plan. Throws <see cref="ArgumentException"/> for unusable request values,
     /// <see cref="InvalidDataException"/> for malformed existing scripts.ini / gpt.ini text, and
     /// <see cref="NotSupportedException"/> for a SystemRoot off C: or a non-ASCII gpt.ini.</summary>
-    public static FirstBootPlan Build(FirstBootRequest request)
+    public static FirstBootPlan Build(FirstBootRequest request) => Build(request, LogExtensions.None);
+
+    /// <summary>Builds the plan as <see cref="Build(FirstBootRequest)"/> does and logs each decision to <paramref name="log"/>.</summary>
+    public static FirstBootPlan Build(FirstBootRequest request, ILogger log)
     {
+        ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Release);
         var release = request.Release;
@@ -29,9 +35,16 @@ public static class FirstBootPlanner
         }
 
         var steps = new List<FirstBootStep>();
-        if (request.DriverFolder is not null && StepScripts.Drivers(release, layout, ScriptText.CheckPath(request.DriverFolder, nameof(request.DriverFolder))) is { } drivers)
+        if (request.DriverFolder is not null)
         {
-            steps.Add(drivers);
+            if (StepScripts.Drivers(release, layout, ScriptText.CheckPath(request.DriverFolder, nameof(request.DriverFolder))) is { } drivers)
+            {
+                steps.Add(drivers);
+            }
+            else
+            {
+                log.Info($"first boot: no driver step on NT {release.Major}.{release.Minor} (no pnputil; Windows binds the staged drivers itself)");
+            }
         }
 
         if (request.GuestAgentMsi is not null)
@@ -48,6 +61,7 @@ public static class FirstBootPlanner
         {
             var powershell = release.Major > 6 || (release.Major == 6 && release.Minor >= 1);
             steps.Add(StaticIpScripts.Build(powershell, ips));
+            log.Info($"first boot: {ips.Count} static IP configuration(s) restored by {(powershell ? "PowerShell" : "VBScript (no PowerShell before NT 6.1)")}");
         }
 
         var keys = GpoStartupRegistry.CleanupKeys(release, index, request.ExistingStartupScripts);
@@ -60,7 +74,14 @@ public static class FirstBootPlanner
         }
 
         files.Add(new(layout.ToGuest(layout.Runner), RunnerScripts.Runner(layout, steps).ToAscii()));
-        var (scriptsIni, _) = GpoIniFiles.AddStartupScript(request.ExistingScriptsIni, layout.Runner, string.Empty);
+        var (scriptsIni, iniIndex) = GpoIniFiles.AddStartupScript(request.ExistingScriptsIni, layout.Runner, string.Empty);
+        if (iniIndex != index)
+        {
+            // The Scripts extension rebuilds the registry from scripts.ini when gpt.ini's version moves; the cleanup
+            // then finds our entry by its Script value only if the numbers agree.
+            log.Warn($"first boot: scripts.ini has our startup script as number {iniIndex} but the registry as {index}; if Group Policy renumbers it, the cleanup leaves our registry entry until Group Policy rebuilds it from the restored scripts.ini at the next boot");
+        }
+
         var gptIni = GpoIniFiles.RegisterScripts(request.ExistingGptIni);
         if (request.ExistingScriptsIni is not null)
         {
@@ -75,6 +96,7 @@ public static class FirstBootPlanner
         files.Add(new(layout.ToGuest(layout.ScriptsIni), Utf16WithBom(scriptsIni)));
         files.Add(new(layout.ToGuest(layout.GptIni), Ascii(gptIni)));
 
+        log.Info($"first boot: {layout.Runner} registered as local Group Policy startup script {index}, steps: {string.Join(", ", steps.Select(st => st.FileName))}; log {layout.LogPath}");
         return new FirstBootPlan(
             files,
             GpoStartupRegistry.Writes(release, layout, layout.Runner, index),
