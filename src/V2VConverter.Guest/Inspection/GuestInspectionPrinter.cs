@@ -9,9 +9,9 @@ public static class GuestInspectionPrinter
     public static string ToText(GuestInspection i)
     {
         ArgumentNullException.ThrowIfNull(i);
-        if (i.Windows is { } w)
+        if (i.Windows is { } windows)
         {
-            return WindowsText(i, w);
+            return WindowsText(i, windows);
         }
 
         var sb = new StringBuilder();

@@ -3,7 +3,6 @@ using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 using V2VConverter.Mapping.Plan;
-using V2VConverter.Model.Vm;
 using V2VConverter.Output.Templates;
 
 namespace V2VConverter.Output.Libvirt;

@@ -1,4 +1,3 @@
-using V2VConverter.Guest;
 using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Windows;
 using V2VConverter.Model.Vm;
