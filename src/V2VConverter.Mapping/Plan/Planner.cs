@@ -130,10 +130,11 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
         }
 
         var windows = vm.Guest.Family == GuestFamily.Windows;
-        var hyperv = windows && hypervisor.Value == "kvm";
+        // Windows Vista / Server 2008 and later use the Hyper-V enlightenments; XP and 2003 predate them; TCG does not offer them.
+        var hyperv = windows && !guest.Legacy && hypervisor.Value == "kvm";
         if (windows)
         {
-            Decide("features", "(VMware)", hyperv ? "Hyper-V enlightenments, hypervclock" : "no Hyper-V enlightenments (TCG)", hyperv ? "libvirt's defaults for Windows" : "rule devices.domain gives qemu (TCG)");
+            Decide("features", "(VMware)", hyperv ? "Hyper-V enlightenments, hypervclock" : "no Hyper-V enlightenments", hyperv ? "libvirt's defaults for Windows" : guest.Legacy ? "XP/2003-era Windows predates them" : "rule devices.domain gives qemu (TCG)");
         }
 
         var storageDir = options.OutputDirectory ?? rules["storage:default:directory"] ?? "/var/lib/libvirt/images";
