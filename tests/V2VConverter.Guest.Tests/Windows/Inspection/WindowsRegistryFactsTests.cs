@@ -81,7 +81,7 @@ public sealed class WindowsRegistryFactsTests
     [Fact]
     public void A_static_interface_is_matched_to_the_source_NIC_in_the_same_PCI_slot()
     {
-        using var system = Hive.Open(HiveFiles.NewHive(SystemReg), writable: false);
+        using var system = Hive.Open(HiveFiles.NewHive(WithParents(SystemReg)), writable: false);
 
         var nics = WindowsRegistryFacts.Nics(system, "ControlSet001", SourceNics);
 
@@ -100,7 +100,7 @@ public sealed class WindowsRegistryFactsTests
     [Fact]
     public void A_removed_adapter_gets_no_MAC_and_an_overridden_one_keeps_its_NetworkAddress()
     {
-        using var system = Hive.Open(HiveFiles.NewHive(SystemReg), writable: false);
+        using var system = Hive.Open(HiveFiles.NewHive(WithParents(SystemReg)), writable: false);
 
         var nics = WindowsRegistryFacts.Nics(system, "ControlSet001", SourceNics);
 
@@ -117,11 +117,11 @@ public sealed class WindowsRegistryFactsTests
     [Fact]
     public void VMware_services_are_found_by_name_and_by_install_folder_and_Microsoft_drivers_are_not()
     {
-        using var system = Hive.Open(HiveFiles.NewHive(SystemReg), writable: false);
+        using var system = Hive.Open(HiveFiles.NewHive(WithParents(SystemReg)), writable: false);
 
         var services = WindowsRegistryFacts.VmwareServices(system, "ControlSet001").Select(s => s.Name).Order(StringComparer.Ordinal).ToList();
 
-        Assert.Equal(["VendorAgent", "VGAuthService", "vmmouse"], services);
+        Assert.Equal(["VGAuthService", "VendorAgent", "vmmouse"], services);
         Assert.Equal(1u, WindowsRegistryFacts.HiberbootEnabled(system, "ControlSet001"));
     }
 
@@ -143,7 +143,7 @@ public sealed class WindowsRegistryFactsTests
             [HKEY_LOCAL_MACHINE\SYSTEM\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired]
 
             """;
-        using var hive = Hive.Open(HiveFiles.NewHive(software), writable: false);
+        using var hive = Hive.Open(HiveFiles.NewHive(WithParents(software)), writable: false);
 
         var tools = WindowsRegistryFacts.VmwareTools(hive);
 
@@ -152,6 +152,35 @@ public sealed class WindowsRegistryFactsTests
         Assert.Equal("12.3.5.22544099", tools[0].Version);
         Assert.Equal("{11111111-2222-3333-4444-555555555555}", tools[1].ProductCode);
         Assert.Equal(@"SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired", WindowsRegistryFacts.PendingReboot(hive));
+    }
+
+    /// <summary>hivexregedit --merge creates a key only under an existing parent: list every ancestor first.</summary>
+    private static string WithParents(string reg)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { @"HKEY_LOCAL_MACHINE\SYSTEM" };
+        var sb = new System.Text.StringBuilder();
+        foreach (var line in reg.Split('\n'))
+        {
+            if (line.StartsWith('[') && line.EndsWith(']'))
+            {
+                var path = line[1..^1];
+                var parts = path.Split('\\');
+                for (var n = 3; n < parts.Length; n++)
+                {
+                    var parent = string.Join('\\', parts.Take(n));
+                    if (seen.Add(parent))
+                    {
+                        sb.Append('[').Append(parent).Append("]\n\n");
+                    }
+                }
+
+                seen.Add(path);
+            }
+
+            sb.Append(line).Append('\n');
+        }
+
+        return sb.ToString();
     }
 
     private static string MultiSz(params string[] items) =>
