@@ -26,6 +26,23 @@ public sealed partial class GuestfsSession
     /// Components that do not exist yet keep the case given.</summary>
     public string CaseSensitivePath(string path) => TakeString(NativeMethods.guestfs_case_sensitive_path(Handle, path), $"case_sensitive_path {path}");
 
+    /// <summary>
+    /// <see cref="CaseSensitivePath"/> for a path whose last components may not exist yet (a folder about to be created):
+    /// the existing part spelt as on disk, the rest as given.
+    /// </summary>
+    public string ResolveCase(string path)
+    {
+        try
+        {
+            return CaseSensitivePath(path);
+        }
+        catch (GuestfsException) when (path.LastIndexOf('/') > 0)
+        {
+            var cut = path.LastIndexOf('/');
+            return ResolveCase(path[..cut]) + path[cut..];
+        }
+    }
+
     public long FileSize(string path)
     {
         var n = NativeMethods.guestfs_filesize(Handle, path);

@@ -41,7 +41,7 @@ public sealed class FirstBootFixup : IWindowsFixup
             return r.Finish(FixupStatus.NotNeeded);
         }
 
-        var gp = c.Session.CaseSensitivePath(c.Inspection.SystemRoot + "/System32/GroupPolicy");
+        var gp = c.Session.ResolveCase(c.Inspection.SystemRoot + "/System32/GroupPolicy");
         var request = new FirstBootRequest(
             c.Inspection.Release,
             c.Inspection.SystemRootWindows,
@@ -55,7 +55,7 @@ public sealed class FirstBootFixup : IWindowsFixup
         var plan = FirstBootPlanner.Build(request);
         foreach (var f in plan.Files)
         {
-            var path = c.Session.CaseSensitivePath(f.GuestPath);
+            var path = c.Session.ResolveCase(f.GuestPath);
             var dir = path[..path.LastIndexOf('/')];
             c.Session.MakeDirectories(dir);
             var existed = c.Session.Exists(path);

@@ -58,14 +58,14 @@ public sealed class UefiBootFixup : IWindowsFixup
     private static void Fallback(WindowsFixupContext c, WindowsFixupRecorder r, string esp)
     {
         var s = c.Session;
-        var bootmgfw = s.CaseSensitivePath(EspMountPoint + "/EFI/Microsoft/Boot/bootmgfw.efi");
+        var bootmgfw = s.ResolveCase(EspMountPoint + "/EFI/Microsoft/Boot/bootmgfw.efi");
         if (!s.IsFile(bootmgfw))
         {
             r.Warn($"{esp}: no EFI\\Microsoft\\Boot\\bootmgfw.efi; the fallback loader is left as it is and the guest may not boot");
             return;
         }
 
-        var fallback = s.CaseSensitivePath(EspMountPoint + "/EFI/Boot/bootx64.efi");
+        var fallback = s.ResolveCase(EspMountPoint + "/EFI/Boot/bootx64.efi");
         var manager = Digest(s, bootmgfw);
         if (s.IsFile(fallback) && Digest(s, fallback).SequenceEqual(manager))
         {
@@ -83,7 +83,7 @@ public sealed class UefiBootFixup : IWindowsFixup
     private static void Bcd(WindowsFixupContext c, WindowsFixupRecorder r, string esp)
     {
         var s = c.Session;
-        var bcd = s.CaseSensitivePath(EspMountPoint + "/EFI/Microsoft/Boot/BCD");
+        var bcd = s.ResolveCase(EspMountPoint + "/EFI/Microsoft/Boot/BCD");
         if (!s.IsFile(bcd))
         {
             r.Warn($"{esp}: no EFI\\Microsoft\\Boot\\BCD store");

@@ -117,7 +117,7 @@ public sealed class VirtioDriversFixup : IWindowsFixup
     /// <summary>Copies the set flat into %SystemRoot%\Drivers\VirtIO: one tar for a directory, copies inside the appliance for an ISO.</summary>
     private static void Stage(WindowsFixupContext c, WindowsFixupRecorder r, VirtioDriverSet set, string? iso)
     {
-        var dest = c.Session.CaseSensitivePath(c.Inspection.SystemRoot + "/Drivers") + "/VirtIO";
+        var dest = c.Session.ResolveCase(c.Inspection.SystemRoot + "/Drivers") + "/VirtIO";
         c.Session.MakeDirectories(dest);
         var files = set.Files.Select(f => (f.RelativePath, f.FileName)).ToList();
         if (set.GuestAgentMsi is { } msi)
@@ -195,7 +195,7 @@ public sealed class VirtioDriversFixup : IWindowsFixup
     {
         var infFile = set.Files.FirstOrDefault(f => f.Driver.Equals(driver, StringComparison.OrdinalIgnoreCase) && f.FileName.Equals(driver + ".inf", StringComparison.OrdinalIgnoreCase))
             ?? throw new InvalidDataException($"{c.VirtioWin!.Path}: the {set.OsFolder} set has no {driver}.inf");
-        var staged = c.Session.CaseSensitivePath(c.Inspection.SystemRoot + "/Drivers") + "/VirtIO";
+        var staged = c.Session.ResolveCase(c.Inspection.SystemRoot + "/Drivers") + "/VirtIO";
         var infBytes = ReadGuestFile(c.Session, $"{staged}/{infFile.FileName}");
         var inf = InfFile.Parse(infBytes, $"{c.VirtioWin!.Path}/{infFile.RelativePath}");
         var arch = c.Inspection.Arch;
@@ -210,7 +210,7 @@ public sealed class VirtioDriversFixup : IWindowsFixup
         var classGuid = inf.ClassGuid ?? ScsiAdapterClassGuid;
 
         // The .sys where the boot loader looks for boot drivers.
-        var drivers = c.Session.CaseSensitivePath(c.Inspection.SystemRoot + "/System32/drivers");
+        var drivers = c.Session.ResolveCase(c.Inspection.SystemRoot + "/System32/drivers");
         var sys = $"{drivers}/{driver}.sys";
         var existed = c.Session.Exists(sys);
         c.Session.Copy($"{staged}/{driver}.sys", sys);
@@ -251,11 +251,11 @@ public sealed class VirtioDriversFixup : IWindowsFixup
     {
         var archTag = c.Inspection.Arch == "x86_64" ? "amd64" : "x86";
         var package = $"{driver}.inf_{archTag}_{Convert.ToHexStringLower(SHA256.HashData(infBytes))[..16]}";
-        var infDir = c.Session.CaseSensitivePath(c.Inspection.SystemRoot + "/INF");
+        var infDir = c.Session.ResolveCase(c.Inspection.SystemRoot + "/INF");
         var oem = NextOemInf(c.Session, infDir);
         c.Session.Copy($"{staged}/{infFile.FileName}", $"{infDir}/{oem}");
         r.File($"{infDir}/{oem}", created: true, $"{infFile.FileName} published as {oem}");
-        var repo = c.Session.CaseSensitivePath(c.Inspection.SystemRoot + "/System32/DriverStore/FileRepository") + "/" + package;
+        var repo = c.Session.ResolveCase(c.Inspection.SystemRoot + "/System32/DriverStore/FileRepository") + "/" + package;
         c.Session.MakeDirectories(repo);
         foreach (var f in set.Files.Where(f => f.Driver.Equals(driver, StringComparison.OrdinalIgnoreCase)))
         {

@@ -38,8 +38,8 @@ public sealed class WindowsHives : IDisposable
         Hive? system = null;
         try
         {
-            var systemPath = session.CaseSensitivePath(systemRoot + "/System32/config/SYSTEM");
-            var softwarePath = session.CaseSensitivePath(systemRoot + "/System32/config/SOFTWARE");
+            var systemPath = session.ResolveCase(systemRoot + "/System32/config/SYSTEM");
+            var softwarePath = session.ResolveCase(systemRoot + "/System32/config/SOFTWARE");
             var localSystem = Path.Combine(dir.FullName, "SYSTEM");
             var localSoftware = Path.Combine(dir.FullName, "SOFTWARE");
             session.Download(systemPath, localSystem);

@@ -131,7 +131,7 @@ public static class WindowsInspector
     private static void Hibernation(GuestfsSession s, WindowsHives hives, string controlSet, List<WindowsConcern> concerns)
     {
         var hiberboot = WindowsRegistryFacts.HiberbootEnabled(hives.System, controlSet);
-        var path = Try(() => s.CaseSensitivePath("/hiberfil.sys"));
+        var path = Try(() => s.ResolveCase("/hiberfil.sys"));
         var exists = path is not null && (Try(() => (bool?)s.IsFile(path)) ?? false);
         var signature = exists ? Try(() => Encoding.ASCII.GetString(s.ReadBytes(path!, 4, 0))) : null;
         if (signature is not null && HibernatedSignatures.Contains(signature, StringComparer.Ordinal))
