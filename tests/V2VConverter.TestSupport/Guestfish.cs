@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace V2VConverter.TestSupport;
 
 /// <summary>
@@ -15,15 +17,44 @@ internal sealed class Guestfish : IDisposable
     /// <summary>Starts the server on one disk image, read-only (the appliance starts at the first "run").</summary>
     public static Guestfish Listen(string diskPath, string format)
     {
-        var r = Tool.Run("guestfish", ["--listen", "--ro", "--format=" + format, "-a", diskPath], env: Environment());
-        // Prints "GUESTFISH_PID=1234; export GUESTFISH_PID".
-        var line = r.StdOut.Split('\n').FirstOrDefault(l => l.StartsWith("GUESTFISH_PID=", StringComparison.Ordinal));
-        if (r.ExitCode != 0 || line is null)
+        // The server forks and keeps the descriptors it was given: send them to files, not to pipes that
+        // Tool.Run would read to their end (which the server never closes).
+        var dir = RepoPaths.NewTempDir("v2v-guestfish");
+        try
         {
-            throw new InvalidOperationException($"guestfish --listen on {diskPath} failed (exit {r.ExitCode}): {r.All}");
-        }
+            var psi = new ProcessStartInfo("bash") { UseShellExecute = false };
+            foreach (var a in new[] { "-c", "exec guestfish --listen --ro --format=\"$1\" -a \"$2\" >\"$3/out\" 2>\"$3/err\" </dev/null", "listen", format, diskPath, dir })
+            {
+                psi.ArgumentList.Add(a);
+            }
 
-        return new Guestfish(line["GUESTFISH_PID=".Length..].Split(';')[0].Trim());
+            foreach (var (k, v) in Environment())
+            {
+                psi.Environment[k] = v;
+            }
+
+            using (var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start guestfish --listen"))
+            {
+                if (!p.WaitForExit(120_000))
+                {
+                    p.Kill(entireProcessTree: true);
+                    throw new TimeoutException($"guestfish --listen on {diskPath} did not answer in 120 s");
+                }
+            }
+
+            // It prints "GUESTFISH_PID=1234; export GUESTFISH_PID".
+            var line = File.ReadAllLines(Path.Combine(dir, "out")).FirstOrDefault(l => l.StartsWith("GUESTFISH_PID=", StringComparison.Ordinal));
+            if (line is null)
+            {
+                throw new InvalidOperationException($"guestfish --listen on {diskPath} failed: {File.ReadAllText(Path.Combine(dir, "err"))}");
+            }
+
+            return new Guestfish(line["GUESTFISH_PID=".Length..].Split(';')[0].Trim());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     /// <summary>Runs one command; throws with guestfish's message when it fails.</summary>
