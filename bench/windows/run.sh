@@ -22,13 +22,10 @@ export LIBGUESTFS_CACHEDIR=${LIBGUESTFS_CACHEDIR:-/var/tmp}
 
 log() { printf 'bench-windows: %s\n' "$*" >&2; }
 
-for p in virt-v2v nbdkit libnbd-bin time; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="${missing:-} $p"
+# virt-v2v, nbdkit, libnbd-bin, ovmf (a UEFI guest) and time are in tests/deps/apt-packages.txt.
+for c in virt-v2v nbdkit nbdcopy /usr/bin/time /usr/share/OVMF/OVMF_CODE.fd; do
+  [ -e "$c" ] || command -v "$c" >/dev/null || { log "$c is missing: install tests/deps/apt-packages.txt (tests/run.sh does)"; exit 1; }
 done
-if [ -n "${missing:-}" ]; then
-  log "installing$missing"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
 
 # ---- fixture ---------------------------------------------------------------------------------------------------
 fx=$(bash "$root/tests/deps/setup.d/windows-fixture.sh" path | tail -n 1)
