@@ -51,7 +51,7 @@ public sealed class RegExport
         _keys.Keys.Where(k => k.StartsWith(key + "\\", StringComparison.OrdinalIgnoreCase) && !k[(key.Length + 1)..].Contains('\\', StringComparison.Ordinal))
             .Select(k => k[(key.Length + 1)..]).Order(StringComparer.OrdinalIgnoreCase).ToList();
 
-    private static (string Name, string Rest) Name(string line)
+    private static (string Name, string Data) Name(string line)
     {
         if (line.StartsWith('@'))
         {

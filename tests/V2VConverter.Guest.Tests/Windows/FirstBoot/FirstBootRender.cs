@@ -1,6 +1,7 @@
 using System.Text;
 using V2VConverter.Guest.Windows.FirstBoot;
 using V2VConverter.TestSupport;
+using GuestFile = V2VConverter.Guest.Windows.FirstBoot.GuestFile;
 
 namespace V2VConverter.Guest.Tests.Windows.FirstBoot;
 
