@@ -72,10 +72,9 @@ public sealed class GuestSnapshot
             {
                 foreach (var field in InspectFields)
                 {
-                    var r = fish.TryRun("inspect-get-" + field, root);
-                    if (r is not null)
+                    if (fish.Query("inspect-get-" + field, root) is { } r)
                     {
-                        inspection[field] = r.Trim();
+                        inspection[field] = r;
                     }
                 }
 
@@ -86,7 +85,7 @@ public sealed class GuestSnapshot
                     .OrderBy(p => p[0].Length);
                 foreach (var m in mounts)
                 {
-                    fish.TryRun("mount-ro", m[1], m[0]);
+                    fish.Attempt("mount-ro", m[1], m[0]);
                 }
             }
 
@@ -95,12 +94,14 @@ public sealed class GuestSnapshot
             foreach (var (guestPath, prefix) in hives)
             {
                 var local = Path.Combine(temp, $"hive{n++}");
-                var real = fish.TryRun("case-sensitive-path", guestPath)?.Trim();
-                if (real is null || fish.TryRun("download", real, local) is null)
+                var real = Existing(fish, guestPath, "is-file");
+                if (real is null)
                 {
                     snap._hives[guestPath] = null;
                     continue;
                 }
+
+                fish.Run("download", real, local);
 
                 var export = Tool.Run("hivexregedit", ["--export", "--prefix", prefix, local, "\\"]);
                 if (export.ExitCode != 0)
@@ -113,15 +114,15 @@ public sealed class GuestSnapshot
 
             foreach (var dir in dirs)
             {
-                var real = fish.TryRun("case-sensitive-path", dir)?.Trim();
-                var listing = real is null ? null : fish.TryRun("ls", real);
+                var real = Existing(fish, dir, "is-dir");
+                var listing = real is null ? null : fish.Run("ls", real);
                 snap._dirs[dir] = listing is null ? null : Lines(listing);
             }
 
             foreach (var file in files)
             {
-                var real = fish.TryRun("case-sensitive-path", file)?.Trim();
-                var size = real is null ? null : fish.TryRun("filesize", real);
+                var real = Existing(fish, file, "is-file");
+                var size = real is null ? null : fish.Run("filesize", real);
                 if (real is null || size is null)
                 {
                     snap._files[file] = null;
@@ -141,6 +142,13 @@ public sealed class GuestSnapshot
         {
             Directory.Delete(temp, recursive: true);
         }
+    }
+
+    /// <summary>The path as the guest spells it when it exists and is a file (is-file) or a folder (is-dir); null otherwise, without ending the server.</summary>
+    private static string? Existing(Guestfish fish, string path, string test)
+    {
+        var real = fish.Query("case-sensitive-path", path);
+        return real is not null && fish.Query(test, real) == "true" ? real : null;
     }
 
     private static List<string> Lines(string text) =>

@@ -61,13 +61,28 @@ internal sealed class Guestfish : IDisposable
     public string Run(params string[] command) =>
         TryRun(command) ?? throw new InvalidOperationException($"guestfish {string.Join(' ', command)} failed: {_lastError}");
 
-    /// <summary>Runs one command; null when it fails (a missing file, a failed inspection call).</summary>
-    public string? TryRun(params string[] command)
+    /// <summary>Runs one command; null when it fails. A failed command ends a guestfish server, so only use this when a failure ends the snapshot anyway.</summary>
+    private string? TryRun(params string[] command)
     {
         var r = Tool.Run("guestfish", ["--remote=" + _pid, "--", .. command], env: Environment(), timeoutMs: 900_000);
         _lastError = r.StdErr.Trim();
         return r.ExitCode == 0 ? r.StdOut : null;
     }
+
+    /// <summary>
+    /// Runs a command that prints its answer, with guestfish's "-" prefix so that a failure (a missing path, an inspection
+    /// field the guest lacks) does not end the server; null when it printed nothing (the error goes to the server's log).
+    /// </summary>
+    public string? Query(params string[] command)
+    {
+        var r = Tool.Run("guestfish", ["--remote=" + _pid, "--", "-" + command[0], .. command[1..]], env: Environment(), timeoutMs: 900_000);
+        var answer = r.StdOut.Trim();
+        return r.ExitCode == 0 && answer.Length > 0 ? answer : null;
+    }
+
+    /// <summary>Runs a command whose failure is not an error (a mount that may not work), without ending the server.</summary>
+    public void Attempt(params string[] command) =>
+        Tool.Run("guestfish", ["--remote=" + _pid, "--", "-" + command[0], .. command[1..]], env: Environment(), timeoutMs: 900_000);
 
     private string _lastError = "";
 

@@ -61,7 +61,7 @@ public sealed class WindowsCliTests(WindowsConversions conversions) : IClassFixt
         Assert.Equal(RegValue.Sz("SCSI miniport"), sys.Get(service, "Group"));
         Assert.Equal(RegValue.ExpandSz($@"system32\drivers\{driver}.sys"), sys.Get(service, "ImagePath"));
         var sysFile = run.Snapshot!.Files.Single(f => f.Key.EndsWith($"/drivers/{driver}.sys", StringComparison.Ordinal)).Value;
-        Assert.NotNull(sysFile);
+        Assert.True(sysFile is not null, $"no {driver}.sys in the output's drivers folder: {string.Join(", ", run.Snapshot.Dirs.Last().Value ?? [])}");
         Assert.Equal("MZ", Encoding.ASCII.GetString(sysFile.Head, 0, 2));
 
         if (variant == "win7-32")
@@ -300,7 +300,7 @@ public sealed class WindowsCliTests(WindowsConversions conversions) : IClassFixt
         WindowsConversions.Vmx(variant);
         var run = conversions.Run(variant, snapshot: false, "--virtio-win", WindowsFixture.VirtioWinTree);
         Assert.Equal(3, run.Result.ExitCode);
-        var last = run.Result.Err.TrimEnd().Split('\n')[^1];
+        var last = Assert.Single(run.Result.Err.Split('\n'), l => l.StartsWith("v2v: error:", StringComparison.Ordinal));
         Assert.Contains(word, last, StringComparison.Ordinal);
         Assert.Contains("--force", last, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.Result.Err, StringComparison.Ordinal);

@@ -54,7 +54,7 @@ public sealed class WindowsConversions : IDisposable
         var vmx = Vmx(variant);
         var outDir = Path.Combine(Directory, $"{variant}-{_runs.Count}");
         var env = new Dictionary<string, string?> { ["VIRTIO_WIN"] = null };
-        var r = CliRunner.Run(Directory, env, ["convert", vmx, "-o", "local", "-os", outDir, "-v", .. args]);
+        var r = CliRunner.Run(Directory, env, ["convert", vmx, "-o", "local", "-os", outDir, .. (snapshot ? new[] { "-v" } : []), .. args]);
         var xmlPath = Path.Combine(outDir, $"{variant}-phony.xml");
         var reportPath = Path.Combine(outDir, $"{variant}-phony.report.json");
         var run = new WindowsRun(
