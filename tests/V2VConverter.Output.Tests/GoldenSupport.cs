@@ -24,12 +24,12 @@ public static class GoldenSupport
     }
 
     /// <summary>Plans a source model with the same fixed settings; the source file's folder becomes <paramref name="dirToken"/>.</summary>
-    public static (string Xml, ConversionPlan Plan) Plan(V2VConverter.Model.Vm.VirtualMachine vm, string sourcePath, string dirToken, IReadOnlyDictionary<string, string?>? commandLine, bool useOutputDir, bool keepHostDevices, Serilog.ILogger diags)
+    public static (string Xml, ConversionPlan Plan) Plan(V2VConverter.Model.Vm.VirtualMachine vm, string sourcePath, string dirToken, IReadOnlyDictionary<string, string?>? commandLine, bool useOutputDir, bool keepHostDevices, Serilog.ILogger diags, V2VConverter.Model.Vm.GuestFacts? guestFacts = null)
     {
         var request = new PlanRequest
         {
             Mapping = new MappingSources { Environment = new Dictionary<string, string?>(), CommandLine = commandLine ?? new Dictionary<string, string?>() },
-            Options = new PlanOptions { OutputDirectory = useOutputDir ? OutputDir : null, KeepHostDevices = keepHostDevices },
+            Options = new PlanOptions { OutputDirectory = useOutputDir ? OutputDir : null, KeepHostDevices = keepHostDevices, GuestFacts = guestFacts },
         };
         var plan = ConversionPlanner.Plan(vm, request, diags);
         var xml = new DomainXmlBuilder().BuildString(plan);
