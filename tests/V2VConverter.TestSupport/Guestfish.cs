@@ -15,17 +15,28 @@ internal sealed class Guestfish : IDisposable
     private Guestfish(string pid) => _pid = pid;
 
     /// <summary>Starts the server on one disk image, read-only (the appliance starts at the first "run").</summary>
-    public static Guestfish Listen(string diskPath, string format)
+    public static Guestfish Listen(string diskPath, string format) => Listen([diskPath], format);
+
+    /// <summary>The server on several disk images (all in <paramref name="format"/>), read-only: one appliance for all of them.</summary>
+    public static Guestfish Listen(IReadOnlyList<string> diskPaths, string format)
     {
+        var diskPath = string.Join(" ", diskPaths);
         // The server forks and keeps the descriptors it was given: send them to files, not to pipes that
         // Tool.Run would read to their end (which the server never closes).
         var dir = RepoPaths.NewTempDir("v2v-guestfish");
         try
         {
             var psi = new ProcessStartInfo("bash") { UseShellExecute = false };
-            foreach (var a in new[] { "-c", "exec guestfish --listen --ro --format=\"$1\" -a \"$2\" >\"$3/out\" 2>\"$3/err\" </dev/null", "listen", format, diskPath, dir })
+            // bash -c 'exec guestfish ... -a "$3" -a "$4" ...' listen FORMAT DIR DISK...
+            var adds = string.Join(" ", diskPaths.Select((_, i) => $"-a \"${i + 3}\""));
+            foreach (var a in new[] { "-c", $"exec guestfish --listen --ro --format=\"$1\" {adds} >\"$2/out\" 2>\"$2/err\" </dev/null", "listen", format, dir })
             {
                 psi.ArgumentList.Add(a);
+            }
+
+            foreach (var d in diskPaths)
+            {
+                psi.ArgumentList.Add(d);
             }
 
             foreach (var (k, v) in Environment())

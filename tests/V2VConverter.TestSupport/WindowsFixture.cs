@@ -88,6 +88,11 @@ public static class WindowsFixture
         IReadOnlyList<string> dirs, IReadOnlyList<string> files) =>
         GuestSnapshot.Take(diskPath, format, hives, dirs, files);
 
+    /// <summary><see cref="Snapshot"/> of several disk images in ONE appliance launch, in their order.</summary>
+    public static IReadOnlyList<GuestSnapshot> SnapshotMany(IReadOnlyList<string> diskPaths, string format, IReadOnlyList<(string GuestPath, string Prefix)> hives,
+        IReadOnlyList<string> dirs, IReadOnlyList<string> files) =>
+        GuestSnapshot.TakeMany(diskPaths, format, hives, dirs, files);
+
     private static (string? Dir, string? Reason) Build()
     {
         if (RepoPaths.Shared is null)

@@ -57,7 +57,7 @@ public static class WindowsGuestConverter
                 throw new GuestBlockedException($"{inspection.ProductName} cannot be converted as it is: {text}. Nothing was converted; --force converts anyway");
             }
 
-            log.Info($"WARNING: --force: converting despite: {text}");
+            log.Warn($"--force: converting despite: {text}");
         }
 
         var system = new HiveEditor(hives.System, "SYSTEM", log);

@@ -21,19 +21,12 @@ public sealed class WindowsCliTests(WindowsConversions conversions) : IClassFixt
     private const string VirtioScsiLegacy = @"PCI\VEN_1AF4&DEV_1004&SUBSYS_00081AF4&REV_00";
     private const string VirtioScsiModern = @"PCI\VEN_1AF4&DEV_1048&SUBSYS_11001AF4&REV_01";
 
-    /// <summary>The four variants and how each is converted: win10 from the ISO, win2k22 with virtio-scsi, the others from the directory.</summary>
+    /// <summary>The four variants (<see cref="WindowsConversions.ArgsFor"/> says how each is converted).</summary>
     public static TheoryData<string> Variants => new() { "win10", "win2k22", "win7-32", "winxp-32" };
 
     private WindowsRun Converted(string variant)
     {
-        WindowsConversions.Vmx(variant); // skips without the fixtures
-        string[] args = variant switch
-        {
-            "win10" => ["--virtio-win", WindowsFixture.VirtioWinIso],
-            "win2k22" => ["--virtio-win", WindowsFixture.VirtioWinTree, "--block-driver", "virtio-scsi"],
-            _ => ["--virtio-win", WindowsFixture.VirtioWinTree],
-        };
-        var run = conversions.Run(variant, snapshot: true, args);
+        var run = conversions.Converted(variant);
         Assert.True(run.Result.ExitCode == 0, run.Result.Err);
         Assert.NotNull(run.System);
         Assert.NotNull(run.Software);
@@ -283,7 +276,7 @@ public sealed class WindowsCliTests(WindowsConversions conversions) : IClassFixt
     public void Without_virtio_win_a_guest_gets_compatibility_devices_and_a_warning()
     {
         WindowsConversions.Vmx("win10-bitlocker");
-        var run = conversions.Run("win10-bitlocker", snapshot: false, "--force");
+        var run = conversions.Run("win10-bitlocker", "--force");
         Assert.True(run.Result.ExitCode == 0, run.Result.Err);
         Assert.Contains("no virtio-win drivers (give --virtio-win DIR|ISO", run.Result.Err, StringComparison.Ordinal);
         var devices = XElement.Parse(run.Xml!).Element("devices")!;
@@ -298,7 +291,7 @@ public sealed class WindowsCliTests(WindowsConversions conversions) : IClassFixt
     public void A_blocked_guest_stops_with_a_clear_message_and_leaves_nothing(string variant, string word)
     {
         WindowsConversions.Vmx(variant);
-        var run = conversions.Run(variant, snapshot: false, "--virtio-win", WindowsFixture.VirtioWinTree);
+        var run = conversions.Run(variant, "--virtio-win", WindowsFixture.VirtioWinTree);
         Assert.Equal(3, run.Result.ExitCode);
         var last = Assert.Single(run.Result.Err.Split('\n'), l => l.StartsWith("v2v: error:", StringComparison.Ordinal));
         Assert.Contains(word, last, StringComparison.Ordinal);

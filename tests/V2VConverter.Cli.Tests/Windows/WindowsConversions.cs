@@ -20,10 +20,13 @@ public sealed class WindowsConversions : IDisposable
     public const string SoftwarePrefix = @"HKEY_LOCAL_MACHINE\SOFTWARE";
 
     private readonly ConcurrentDictionary<string, Lazy<WindowsRun>> _runs = new(StringComparer.Ordinal);
+    private readonly Lazy<IReadOnlyDictionary<string, WindowsRun>> _converted;
+    private int _count;
 
     public WindowsConversions()
     {
         Directory = RepoPaths.NewTempDir("v2v-windows");
+        _converted = new Lazy<IReadOnlyDictionary<string, WindowsRun>>(ConvertAll);
     }
 
     public string Directory { get; }
@@ -40,24 +43,74 @@ public sealed class WindowsConversions : IDisposable
     }
 
     /// <summary>
-    /// The conversion of <paramref name="variant"/> with <paramref name="args"/>, made once per (variant, args). With
-    /// <paramref name="snapshot"/> the output's hives, driver and first-boot folders and files are read back.
+    /// The four base variants converted with the fake virtio-win tree (win10 from the ISO, win2k22 with virtio-scsi, the
+    /// others from the directory), then their output disks read back in ONE appliance launch. Made once, when a test first asks.
     /// </summary>
-    public WindowsRun Run(string variant, bool snapshot, params string[] args)
+    public WindowsRun Converted(string variant)
     {
-        var id = variant + " " + string.Join(' ', args);
-        return _runs.GetOrAdd(id, _ => new Lazy<WindowsRun>(() => Convert(variant, snapshot, args))).Value;
+        Vmx(variant);
+        return _converted.Value[variant];
     }
 
-    private WindowsRun Convert(string variant, bool snapshot, string[] args)
+    /// <summary>How each base variant is converted.</summary>
+    public static string[] ArgsFor(string variant) => variant switch
+    {
+        "win10" => ["--virtio-win", WindowsFixture.VirtioWinIso],
+        "win2k22" => ["--virtio-win", WindowsFixture.VirtioWinTree, "--block-driver", "virtio-scsi"],
+        _ => ["--virtio-win", WindowsFixture.VirtioWinTree],
+    };
+
+    /// <summary>One more conversion of <paramref name="variant"/> with <paramref name="args"/> (not read back), made once per (variant, args).</summary>
+    public WindowsRun Run(string variant, params string[] args)
+    {
+        var id = variant + " " + string.Join(' ', args);
+        return _runs.GetOrAdd(id, _ => new Lazy<WindowsRun>(() => Convert(variant, args, verbose: false))).Value;
+    }
+
+    private IReadOnlyDictionary<string, WindowsRun> ConvertAll()
+    {
+        var runs = WindowsFixture.BaseVariants.ToDictionary(v => v, v => Convert(v, ArgsFor(v), verbose: true), StringComparer.Ordinal);
+        var done = runs.Values.Where(r => r.Result.ExitCode == 0).ToList();
+        if (done.Count == 0)
+        {
+            return runs;
+        }
+
+        // The system root is /Windows or /WINDOWS: the snapshot matches paths case-insensitively, so one list serves every guest.
+        const string root = "/Windows";
+        var shots = WindowsFixture.SnapshotMany(
+            done.Select(r => r.Disk).ToList(),
+            "qcow2",
+            [($"{root}/System32/config/SYSTEM", SystemPrefix), ($"{root}/System32/config/SOFTWARE", SoftwarePrefix)],
+            [$"{root}/Drivers/VirtIO", $"{root}/V2V/Firstboot", $"{root}/System32/GroupPolicy/Machine/Scripts", $"{root}/System32/drivers"],
+            [
+                $"{root}/System32/GroupPolicy/Machine/Scripts/scripts.ini", $"{root}/System32/GroupPolicy/gpt.ini", $"{root}/V2V/Firstboot/firstboot.cmd",
+                $"{root}/V2V/Firstboot/04-static-ip.ps1", $"{root}/V2V/Firstboot/04-static-ip.vbs", $"{root}/V2V/Firstboot/01-install-drivers.cmd",
+                $"{root}/V2V/Firstboot/99-cleanup.cmd", $"{root}/System32/drivers/viostor.sys", $"{root}/System32/drivers/vioscsi.sys",
+            ]);
+        for (var i = 0; i < done.Count; i++)
+        {
+            var shot = shots[i];
+            runs[done[i].Variant] = done[i] with
+            {
+                Snapshot = shot,
+                System = shot.Hives[$"{root}/System32/config/SYSTEM"] is { } sys ? RegExport.Parse(sys, SystemPrefix) : null,
+                Software = shot.Hives[$"{root}/System32/config/SOFTWARE"] is { } sw ? RegExport.Parse(sw, SoftwarePrefix) : null,
+            };
+        }
+
+        return runs;
+    }
+
+    private WindowsRun Convert(string variant, string[] args, bool verbose)
     {
         var vmx = Vmx(variant);
-        var outDir = Path.Combine(Directory, $"{variant}-{_runs.Count}");
+        var outDir = Path.Combine(Directory, $"{variant}-{Interlocked.Increment(ref _count)}");
         var env = new Dictionary<string, string?> { ["VIRTIO_WIN"] = null };
-        var r = CliRunner.Run(Directory, env, ["convert", vmx, "-o", "local", "-os", outDir, .. (snapshot ? new[] { "-v" } : []), .. args]);
+        var r = CliRunner.Run(Directory, env, ["convert", vmx, "-o", "local", "-os", outDir, .. (verbose ? new[] { "-v" } : []), .. args]);
         var xmlPath = Path.Combine(outDir, $"{variant}-phony.xml");
         var reportPath = Path.Combine(outDir, $"{variant}-phony.report.json");
-        var run = new WindowsRun(
+        return new WindowsRun(
             variant,
             outDir,
             r,
@@ -66,35 +119,13 @@ public sealed class WindowsConversions : IDisposable
             null,
             null,
             null);
-        if (!snapshot || r.ExitCode != 0)
-        {
-            return run;
-        }
-
-        var root = WindowsFixture.Manifest(variant).GetProperty("sysroot").GetString()!;
-        var shot = WindowsFixture.Snapshot(
-            run.Disk,
-            "qcow2",
-            [($"/{root}/System32/config/SYSTEM", SystemPrefix), ($"/{root}/System32/config/SOFTWARE", SoftwarePrefix)],
-            [$"/{root}/Drivers/VirtIO", $"/{root}/V2V/Firstboot", $"/{root}/System32/GroupPolicy/Machine/Scripts", $"/{root}/System32/drivers"],
-            [
-                $"/{root}/System32/GroupPolicy/Machine/Scripts/scripts.ini", $"/{root}/System32/GroupPolicy/gpt.ini", $"/{root}/V2V/Firstboot/firstboot.cmd",
-                $"/{root}/V2V/Firstboot/04-static-ip.ps1", $"/{root}/V2V/Firstboot/04-static-ip.vbs", $"/{root}/V2V/Firstboot/01-install-drivers.cmd",
-                $"/{root}/V2V/Firstboot/99-cleanup.cmd", $"/{root}/System32/drivers/viostor.sys", $"/{root}/System32/drivers/vioscsi.sys",
-            ]);
-        return run with
-        {
-            Snapshot = shot,
-            System = shot.Hives[$"/{root}/System32/config/SYSTEM"] is { } sys ? RegExport.Parse(sys, SystemPrefix) : null,
-            Software = shot.Hives[$"/{root}/System32/config/SOFTWARE"] is { } sw ? RegExport.Parse(sw, SoftwarePrefix) : null,
-        };
     }
 
     public void Dispose()
     {
-        foreach (var r in _runs.Values.Where(l => l.IsValueCreated))
+        foreach (var r in _runs.Values.Where(l => l.IsValueCreated).Select(l => l.Value).Concat(_converted.IsValueCreated ? _converted.Value.Values : []))
         {
-            r.Value.Report?.Dispose();
+            r.Report?.Dispose();
         }
 
         System.IO.Directory.Delete(Directory, recursive: true);
