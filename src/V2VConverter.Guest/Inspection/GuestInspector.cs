@@ -33,6 +33,20 @@ public static partial class GuestInspector
             quick = null;
         }
 
+        if (quick is null)
+        {
+            try
+            {
+                quick = V2VConverter.Guest.Windows.Inspection.WindowsQuickIdentify.TryIdentify(s, readOnly, log);
+            }
+            catch (Exception e) when (e is GuestfsException or InvalidDataException)
+            {
+                log.Info($"inspection: quick Windows path failed ({e.Message}); using libguestfs inspect_os");
+                s.UnmountAll();
+                quick = null;
+            }
+        }
+
         var id = quick ?? IdentifyWithLibguestfs(s, readOnly, log);
         if (id is not null)
         {

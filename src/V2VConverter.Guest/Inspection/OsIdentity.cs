@@ -56,6 +56,9 @@ public sealed record OsIdentity
     /// <summary>API device → the appliance kernel's name for it (blkid's DEVNAME), when the quick path saw it; empty otherwise.</summary>
     public IReadOnlyDictionary<string, string> KernelDevices { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Windows: %SystemRoot% as a guest path ("/Windows"), when the quick path found it (libguestfs's inspection knows it otherwise).</summary>
+    public string? WindowsSystemRoot { get; init; }
+
     /// <summary>Notes for the report (a second OS found, a mount that failed).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }

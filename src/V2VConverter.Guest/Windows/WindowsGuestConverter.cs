@@ -33,7 +33,7 @@ public static class WindowsGuestConverter
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(id);
-        var systemRoot = session.InspectWindowsSystemRoot(id.Root);
+        var systemRoot = WindowsInspector.SystemRoot(session, id);
         using var hives = WindowsHives.Download(session, systemRoot, writable: false, log);
         return AsGuestInspection(id, WindowsInspector.Inspect(session, id, hives, nics, log));
     }
@@ -45,7 +45,7 @@ public static class WindowsGuestConverter
         ArgumentNullException.ThrowIfNull(options);
         var total = Stopwatch.StartNew();
         var virtioWin = VirtioWinLocation.Resolve(options.VirtioWin);
-        var systemRoot = session.InspectWindowsSystemRoot(id.Root);
+        var systemRoot = WindowsInspector.SystemRoot(session, id);
         using var hives = WindowsHives.Download(session, systemRoot, writable: true, log);
         var inspection = WindowsInspector.Inspect(session, id, hives, nics, log);
         var blockers = inspection.Blockers.ToList();

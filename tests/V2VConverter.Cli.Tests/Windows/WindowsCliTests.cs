@@ -53,6 +53,10 @@ public sealed class WindowsCliTests(WindowsConversions conversions) : IClassFixt
         Assert.Equal(RegValue.Dword(1), sys.Get(service, "Type"));
         Assert.Equal(RegValue.Sz("SCSI miniport"), sys.Get(service, "Group"));
         Assert.Equal(RegValue.ExpandSz($@"system32\drivers\{driver}.sys"), sys.Get(service, "ImagePath"));
+        // Before and after, as the report lists them: the service did not exist on VMware.
+        var startEdit = Assert.Single(Fixup(run, "virtio-drivers").GetProperty("registry").EnumerateArray(), e => e.GetProperty("key").GetString() == service && e.GetProperty("value").GetString() == "Start");
+        Assert.Equal(JsonValueKind.Null, startEdit.GetProperty("before").ValueKind);
+        Assert.Equal("dword:00000000", startEdit.GetProperty("after").GetString());
         var sysFile = run.Snapshot!.Files.Single(f => f.Key.EndsWith($"/drivers/{driver}.sys", StringComparison.Ordinal)).Value;
         Assert.True(sysFile is not null, $"no {driver}.sys in the output's drivers folder: {string.Join(", ", run.Snapshot.Dirs.Last().Value ?? [])}");
         Assert.Equal("MZ", Encoding.ASCII.GetString(sysFile.Head, 0, 2));

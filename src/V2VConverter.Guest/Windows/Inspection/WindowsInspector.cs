@@ -34,10 +34,10 @@ public static class WindowsInspector
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(hives);
-        var systemRoot = s.InspectWindowsSystemRoot(id.Root);
-        var controlSet = s.InspectWindowsCurrentControlSet(id.Root);
+        var systemRoot = SystemRoot(s, id);
+        var controlSet = WindowsQuickIdentify.ControlSet(hives.System);
         var concerns = new List<WindowsConcern>();
-        var (esp, disks) = Partitions(s, concerns, log);
+        var (esp, disks, tags) = Partitions(s, concerns, log);
         Hibernation(s, hives, controlSet, concerns);
         if (WindowsRegistryFacts.PendingReboot(hives.Software) is { } pending)
         {
@@ -51,12 +51,12 @@ public static class WindowsInspector
             Major = id.MajorVersion,
             Minor = id.MinorVersion,
             Build = WindowsRegistryFacts.Build(hives.Software),
-            Variant = Try(() => s.InspectProductVariant(id.Root)) ?? "unknown",
+            Variant = WindowsRegistryFacts.Variant(hives.Software),
             EditionId = WindowsRegistryFacts.EditionId(hives.Software),
             Arch = id.Arch == "x86_64" ? "x86_64" : "i386",
             SystemRoot = systemRoot,
             ControlSet = controlSet,
-            DriveLetters = Try(() => s.InspectDriveMappings(id.Root)) ?? [],
+            DriveLetters = DriveLetters(WindowsRegistryFacts.MountedDevices(hives.System), tags),
             VmwareTools = WindowsRegistryFacts.VmwareTools(hives.Software),
             VmwareServices = WindowsRegistryFacts.VmwareServices(hives.System, controlSet),
             Nics = WindowsRegistryFacts.Nics(hives.System, controlSet, nics),
@@ -78,20 +78,53 @@ public static class WindowsInspector
         return inspection;
     }
 
+    /// <summary>%SystemRoot% as a guest path: what the quick path found, else libguestfs's inspection.</summary>
+    public static string SystemRoot(GuestfsSession s, OsIdentity id)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(id);
+        return id.WindowsSystemRoot ?? s.InspectWindowsSystemRoot(id.Root);
+    }
+
+    /// <summary>Drive letters to appliance devices: an MBR entry by the disk's signature (blkid PTUUID) and the partition's byte offset, a GPT entry by the partition GUID.</summary>
+    public static IReadOnlyList<(string Letter, string Device)> DriveLetters(IReadOnlyList<WindowsRegistryFacts.MountedVolume> volumes, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> tags)
+    {
+        ArgumentNullException.ThrowIfNull(volumes);
+        ArgumentNullException.ThrowIfNull(tags);
+        var result = new List<(string, string)>();
+        foreach (var v in volumes)
+        {
+            var device = tags.FirstOrDefault(t =>
+                v.GptPartition is { } guid
+                    ? Guid.TryParse(t.Value.GetValueOrDefault("PART_ENTRY_UUID"), out var g) && g == guid
+                    : t.Value.GetValueOrDefault("PTUUID") is { } pt && uint.TryParse(pt, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var sig) && sig == v.MbrSignature
+                      && ulong.TryParse(t.Value.GetValueOrDefault("PART_ENTRY_OFFSET"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sectors) && sectors * 512 == v.Offset).Key;
+            if (device is not null)
+            {
+                result.Add((v.Letter, device));
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>
     /// Partition checks: BitLocker volumes and dynamic disks are blockers; the ESP is remembered. Cheap daemon calls per
     /// partition (blkid, partition type): no filesystem probe of every device.
     /// </summary>
-    private static (string? Esp, List<string> Disks) Partitions(GuestfsSession s, List<WindowsConcern> concerns, ILogger log)
+    private static (string? Esp, List<string> Disks, Dictionary<string, IReadOnlyDictionary<string, string>> Tags) Partitions(GuestfsSession s, List<WindowsConcern> concerns, ILogger log)
     {
         string? esp = null;
         var disks = new List<string>();
         var types = new Dictionary<string, string>(StringComparer.Ordinal);
+        var diskTags = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        var partTags = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
         foreach (var disk in s.ListDevices())
         {
             var type = Try(() => s.PartitionTableType(disk)) ?? "none";
             types[disk] = type;
             disks.Add($"{disk} {type}");
+            diskTags[disk] = Try(() => s.Blkid(disk)) ?? new Dictionary<string, string>();
         }
 
         foreach (var part in s.ListPartitions())
@@ -115,6 +148,18 @@ public static class WindowsInspector
             }
 
             var tags = Try(() => s.Blkid(part));
+            if (tags is not null)
+            {
+                // The disk's signature (PTUUID) beside the partition's tags, for the MBR drive letters.
+                var merged = new Dictionary<string, string>(tags, StringComparer.Ordinal);
+                if (diskTags.GetValueOrDefault(disk)?.GetValueOrDefault("PTUUID") is { } pt)
+                {
+                    merged["PTUUID"] = pt;
+                }
+
+                partTags[part] = merged;
+            }
+
             if (tags is not null && tags.TryGetValue("TYPE", out var fs) && string.Equals(fs, "BitLocker", StringComparison.OrdinalIgnoreCase))
             {
                 concerns.Add(new WindowsConcern("bitlocker", WindowsConcernSeverity.Blocker, $"{part} is a BitLocker volume: it cannot be read or fixed offline, and the new virtual hardware would ask for the recovery key", "suspend or turn off BitLocker in the guest (manage-bde -off C:) and wait for decryption, then convert (or --force)"));
@@ -122,7 +167,7 @@ public static class WindowsInspector
         }
 
         log.Info($"inspection: partitions checked for BitLocker and dynamic disks{(esp is null ? "" : $"; EFI system partition {esp}")}");
-        return (esp, disks);
+        return (esp, disks, partTags);
     }
 
     private static WindowsConcern DynamicDisk(string part) =>

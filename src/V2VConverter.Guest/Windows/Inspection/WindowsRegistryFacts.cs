@@ -185,6 +185,48 @@ public static class WindowsRegistryFacts
 
     public static bool HasDriverDatabase(Hive system) => system.KeyExists("DriverDatabase");
 
+    /// <summary>"Client" or "Server": InstallationType (Windows 7 and later: "Client", "Server", "Server Core"), else the product name.</summary>
+    public static string Variant(Hive software)
+    {
+        var type = software.GetValue(CurrentVersionKey, "InstallationType")?.AsString();
+        if (type is not null)
+        {
+            return type.StartsWith("Server", StringComparison.OrdinalIgnoreCase) ? "Server" : "Client";
+        }
+
+        return (ProductName(software) ?? "").Contains("Server", StringComparison.OrdinalIgnoreCase) ? "Server" : "Client";
+    }
+
+    /// <summary>Where a drive letter of <c>SYSTEM\MountedDevices</c> points: an MBR disk signature and byte offset, or a GPT partition GUID.</summary>
+    public sealed record MountedVolume(string Letter, uint? MbrSignature, ulong? Offset, Guid? GptPartition);
+
+    /// <summary>The drive letters (\DosDevices\C: ...) whose data is a basic-disk volume: 12 bytes (MBR) or "DMIO:ID:" and a GUID (GPT).</summary>
+    public static IReadOnlyList<MountedVolume> MountedDevices(Hive system)
+    {
+        var result = new List<MountedVolume>();
+        foreach (var (name, value) in system.Values("MountedDevices"))
+        {
+            const string prefix = @"\DosDevices\";
+            if (!name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || name.Length != prefix.Length + 2 || name[^1] != ':')
+            {
+                continue;
+            }
+
+            var letter = name[prefix.Length..(prefix.Length + 1)].ToUpperInvariant();
+            var data = value.Data;
+            if (data.Length == 12)
+            {
+                result.Add(new MountedVolume(letter, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(data), System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(4)), null));
+            }
+            else if (data.Length == 24 && System.Text.Encoding.ASCII.GetString(data, 0, 8) == "DMIO:ID:")
+            {
+                result.Add(new MountedVolume(letter, null, null, new Guid(data.AsSpan(8, 16))));
+            }
+        }
+
+        return result.OrderBy(v => v.Letter, StringComparer.Ordinal).ToList();
+    }
+
     private sealed record Adapter(string ClassKey, string? Description, string? NetworkAddress, string? PnpInstance, int? Slot);
 
     /// <summary>Network adapters by NetCfgInstanceId (upper-case), with their PnP device when one points at their class key.</summary>
