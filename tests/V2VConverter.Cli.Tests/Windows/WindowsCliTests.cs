@@ -100,7 +100,7 @@ public sealed class WindowsCliTests(WindowsConversions conversions) : IClassFixt
     {
         var run = Converted(variant);
         var root = WindowsFixture.Manifest(variant).GetProperty("sysroot").GetString()!;
-        var staged = run.Snapshot!.Dirs[$"/{root}/Drivers/VirtIO"];
+        var staged = run.Snapshot!.Dirs[$"{WindowsConversions.Root}/Drivers/VirtIO"];
         var devicePath = run.Software!.Get(@"Microsoft\Windows\CurrentVersion", "DevicePath")!.Value.AsString()!;
         if (variant == "winxp-32")
         {
@@ -157,11 +157,11 @@ public sealed class WindowsCliTests(WindowsConversions conversions) : IClassFixt
         var nic = manifest.GetProperty("nic");
         var shot = run.Snapshot!;
 
-        var scriptsIni = shot.Files[$"/{root}/System32/GroupPolicy/Machine/Scripts/scripts.ini"]!;
+        var scriptsIni = shot.Files[$"{WindowsConversions.Root}/System32/GroupPolicy/Machine/Scripts/scripts.ini"]!;
         Assert.Equal([0xFF, 0xFE], scriptsIni.Head[..2]);
         var ini = Encoding.Unicode.GetString(scriptsIni.Head, 2, scriptsIni.Head.Length - 2);
         Assert.Contains($@"0CmdLine=C:\{root}\V2V\Firstboot\firstboot.cmd", ini, StringComparison.Ordinal);
-        var gpt = Encoding.ASCII.GetString(shot.Files[$"/{root}/System32/GroupPolicy/gpt.ini"]!.Head);
+        var gpt = Encoding.ASCII.GetString(shot.Files[$"{WindowsConversions.Root}/System32/GroupPolicy/gpt.ini"]!.Head);
         Assert.Contains("{42B5FAAE-6536-11D2-AE5A-0000F87571E3}{40B6664F-4972-11D1-A7CA-0000F87571E3}", gpt, StringComparison.Ordinal);
 
         var scriptKey = variant == "winxp-32"
@@ -170,18 +170,18 @@ public sealed class WindowsCliTests(WindowsConversions conversions) : IClassFixt
         Assert.Equal(RegValue.Sz($@"C:\{root}\V2V\Firstboot\firstboot.cmd"), run.Software!.Get(scriptKey, "Script"));
 
         // Every script is CRLF-only ASCII; the runner runs each step once and the last step removes it all.
-        foreach (var name in shot.Dirs[$"/{root}/V2V/Firstboot"]!)
+        foreach (var name in shot.Dirs[$"{WindowsConversions.Root}/V2V/Firstboot"]!)
         {
             Assert.True(name.EndsWith(".cmd", StringComparison.Ordinal) || name.EndsWith(".ps1", StringComparison.Ordinal) || name.EndsWith(".vbs", StringComparison.Ordinal) || !name.Contains('.', StringComparison.Ordinal), name);
         }
 
-        var runner = Text(shot.Files[$"/{root}/V2V/Firstboot/firstboot.cmd"]!);
-        var cleanup = Text(shot.Files[$"/{root}/V2V/Firstboot/99-cleanup.cmd"]!);
+        var runner = Text(shot.Files[$"{WindowsConversions.Root}/V2V/Firstboot/firstboot.cmd"]!);
+        var cleanup = Text(shot.Files[$"{WindowsConversions.Root}/V2V/Firstboot/99-cleanup.cmd"]!);
         Assert.Contains(@"\V2V\firstboot.log", runner, StringComparison.Ordinal);
         Assert.Contains("rd /s /q", cleanup, StringComparison.Ordinal);
         Assert.Contains("reg delete", cleanup, StringComparison.Ordinal);
 
-        var ipScript = shot.Files[$"/{root}/V2V/Firstboot/04-static-ip.{(variant == "winxp-32" ? "vbs" : "ps1")}"];
+        var ipScript = shot.Files[$"{WindowsConversions.Root}/V2V/Firstboot/04-static-ip.{(variant == "winxp-32" ? "vbs" : "ps1")}"];
         Assert.NotNull(ipScript);
         var ip = Text(ipScript);
         var mac = nic.GetProperty("mac").GetString()!;
@@ -194,7 +194,7 @@ public sealed class WindowsCliTests(WindowsConversions conversions) : IClassFixt
         Assert.Contains("192.168.50.1", ip, StringComparison.Ordinal);
         Assert.Contains("192.168.50.2", ip, StringComparison.Ordinal);
 
-        var drivers = shot.Files[$"/{root}/V2V/Firstboot/01-install-drivers.cmd"];
+        var drivers = shot.Files[$"{WindowsConversions.Root}/V2V/Firstboot/01-install-drivers.cmd"];
         if (variant == "winxp-32")
         {
             Assert.Null(drivers);

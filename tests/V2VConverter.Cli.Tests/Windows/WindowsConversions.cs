@@ -19,6 +19,9 @@ public sealed class WindowsConversions : IDisposable
     public const string SystemPrefix = @"HKEY_LOCAL_MACHINE\SYSTEM";
     public const string SoftwarePrefix = @"HKEY_LOCAL_MACHINE\SOFTWARE";
 
+    /// <summary>The system root in snapshot paths: /Windows or /WINDOWS, the snapshot matches paths case-insensitively, so one list serves every guest.</summary>
+    public const string Root = "/Windows";
+
     private readonly ConcurrentDictionary<string, Lazy<WindowsRun>> _runs = new(StringComparer.Ordinal);
     private readonly Lazy<IReadOnlyDictionary<string, WindowsRun>> _converted;
     private int _count;
@@ -76,8 +79,7 @@ public sealed class WindowsConversions : IDisposable
             return runs;
         }
 
-        // The system root is /Windows or /WINDOWS: the snapshot matches paths case-insensitively, so one list serves every guest.
-        const string root = "/Windows";
+        const string root = Root;
         var shots = WindowsFixture.SnapshotMany(
             done.Select(r => r.Disk).ToList(),
             "qcow2",

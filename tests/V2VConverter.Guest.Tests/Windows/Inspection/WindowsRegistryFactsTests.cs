@@ -154,6 +154,62 @@ public sealed class WindowsRegistryFactsTests
         Assert.Equal(@"SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired", WindowsRegistryFacts.PendingReboot(hive));
     }
 
+    [Fact]
+    public void Drive_letters_decode_MBR_and_GPT_entries_and_match_partitions_by_blkid_tags()
+    {
+        const string mounted = """
+            [HKEY_LOCAL_MACHINE\SYSTEM\MountedDevices]
+            "\\DosDevices\\C:"=hex(3):d2,04,00,00,00,00,50,06,00,00,00,00
+            "\\DosDevices\\D:"=hex(3):44,4d,49,4f,3a,49,44,3a,5e,7a,8f,8c,2d,1b,3e,4c,9f,40,5a,6b,7c,8d,9e,01
+            "\\??\\Volume{11111111-2222-3333-4444-555555555555}"=hex(3):d2,04,00,00,00,00,10,00,00,00,00,00
+
+            [HKEY_LOCAL_MACHINE\SYSTEM\Select]
+            "Current"=dword:00000002
+
+            """;
+        using var system = Hive.Open(HiveFiles.NewHive(WithParents(mounted)), writable: false);
+
+        var volumes = WindowsRegistryFacts.MountedDevices(system);
+        var tags = new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            ["/dev/sda1"] = new Dictionary<string, string> { ["PTUUID"] = "000004d2", ["PART_ENTRY_OFFSET"] = "2048" },
+            ["/dev/sda2"] = new Dictionary<string, string> { ["PTUUID"] = "000004d2", ["PART_ENTRY_OFFSET"] = "206848" },
+            ["/dev/sdb3"] = new Dictionary<string, string> { ["PART_ENTRY_UUID"] = "8c8f7a5e-1b2d-4c3e-9f40-5a6b7c8d9e01" },
+        };
+
+        Assert.Equal(2, volumes.Count); // the \??\Volume{...} entry is not a drive letter
+        Assert.Equal(("C", (uint?)0x4d2, (ulong?)(206848UL * 512)), (volumes[0].Letter, volumes[0].MbrSignature, volumes[0].Offset));
+        Assert.Equal(Guid.Parse("8C8F7A5E-1B2D-4C3E-9F40-5A6B7C8D9E01"), volumes[1].GptPartition);
+        Assert.Equal([("C", "/dev/sda2"), ("D", "/dev/sdb3")], WindowsInspector.DriveLetters(volumes, tags));
+        Assert.Equal("ControlSet002", WindowsQuickIdentify.ControlSet(system));
+    }
+
+    [Fact]
+    public void The_NT_version_comes_from_the_major_and_minor_numbers_or_from_CurrentVersion()
+    {
+        const string win10 = """
+            [HKEY_LOCAL_MACHINE\SYSTEM\Microsoft\Windows NT\CurrentVersion]
+            "CurrentVersion"=str(1):"6.3"
+            "CurrentMajorVersionNumber"=dword:0000000a
+            "CurrentMinorVersionNumber"=dword:00000000
+            "InstallationType"=str(1):"Server Core"
+
+            """;
+        const string win7 = """
+            [HKEY_LOCAL_MACHINE\SYSTEM\Microsoft\Windows NT\CurrentVersion]
+            "CurrentVersion"=str(1):"6.1"
+            "ProductName"=str(1):"Windows 7 Professional"
+
+            """;
+        using var ten = Hive.Open(HiveFiles.NewHive(WithParents(win10)), writable: false);
+        using var seven = Hive.Open(HiveFiles.NewHive(WithParents(win7)), writable: false);
+
+        Assert.Equal((10, 0), WindowsQuickIdentify.Version(ten));
+        Assert.Equal("Server", WindowsRegistryFacts.Variant(ten));
+        Assert.Equal((6, 1), WindowsQuickIdentify.Version(seven));
+        Assert.Equal("Client", WindowsRegistryFacts.Variant(seven));
+    }
+
     /// <summary>hivexregedit --merge creates a key only under an existing parent: list every ancestor first.</summary>
     private static string WithParents(string reg)
     {

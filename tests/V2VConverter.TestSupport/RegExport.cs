@@ -1,10 +1,15 @@
 using System.Globalization;
 using System.Text;
 using V2VConverter.Guest.Windows.Registry;
+using Xunit;
 
-namespace V2VConverter.Cli.Tests.Windows;
+namespace V2VConverter.TestSupport;
 
-/// <summary>A <c>hivexregedit --export</c> text read back into keys and typed values, so tests compare values, not notations.</summary>
+/// <summary>
+/// A <c>hivexregedit --export</c> text read back into keys and typed <see cref="RegValue"/>s (the export writes strings as
+/// hex(1)), so tests compare values, not notations. Keys and value names are case-insensitive; keys below
+/// <c>prefix</c> lose it (an empty prefix keeps full paths).
+/// </summary>
 public sealed class RegExport
 {
     private readonly Dictionary<string, Dictionary<string, RegValue>> _keys = new(StringComparer.OrdinalIgnoreCase);
@@ -26,7 +31,7 @@ public sealed class RegExport
             if (line.StartsWith('[') && line.EndsWith(']'))
             {
                 var key = line[1..^1];
-                key = key.Length > prefix.Length && key.StartsWith(prefix + "\\", StringComparison.OrdinalIgnoreCase) ? key[(prefix.Length + 1)..] : key.Equals(prefix, StringComparison.OrdinalIgnoreCase) ? "" : key;
+                key = prefix.Length > 0 && key.Length > prefix.Length && key.StartsWith(prefix + "\\", StringComparison.OrdinalIgnoreCase) ? key[(prefix.Length + 1)..] : prefix.Length > 0 && key.Equals(prefix, StringComparison.OrdinalIgnoreCase) ? "" : key;
                 current = r._keys[key] = new Dictionary<string, RegValue>(StringComparer.OrdinalIgnoreCase);
                 continue;
             }
@@ -46,6 +51,14 @@ public sealed class RegExport
     public bool HasKey(string key) => _keys.ContainsKey(key);
 
     public RegValue? Get(string key, string name) => _keys.TryGetValue(key, out var values) && values.TryGetValue(name, out var v) ? v : null;
+
+    /// <summary>The value, or an assertion failure naming what is missing.</summary>
+    public RegValue Require(string key, string name)
+    {
+        Assert.True(_keys.TryGetValue(key, out var values), $"key {key} is not in the export");
+        Assert.True(values!.TryGetValue(name, out var v), $"value {name} is not under {key}; it has: {string.Join(", ", values.Keys)}");
+        return v;
+    }
 
     public IReadOnlyList<string> SubkeysOf(string key) =>
         _keys.Keys.Where(k => k.StartsWith(key + "\\", StringComparison.OrdinalIgnoreCase) && !k[(key.Length + 1)..].Contains('\\', StringComparison.Ordinal))
