@@ -47,17 +47,40 @@ public sealed partial class GuestfsSession
     public IReadOnlyList<string> ListPartitions() => TakeList(NativeMethods.ListPartitions(Handle), "list_partitions");
 
     /// <summary>blkid's tags for one device (TYPE, UUID, LABEL, PART_ENTRY_UUID, ...): one call for what vfs_type/uuid/label take three.</summary>
+    /// <remarks>
+    /// Remembered per device for the session: blkid is a program the appliance runs (a few hundred ms under TCG), the
+    /// inspection paths ask the same devices, and nothing the converter does changes a filesystem's type, UUID, label or
+    /// partition entry. A device blkid fails on fails again with the same error.
+    /// </remarks>
     public IReadOnlyDictionary<string, string> Blkid(string device)
     {
-        var flat = TakeList(NativeMethods.guestfs_blkid(Handle, device), $"blkid {device}");
+        if (_blkid.TryGetValue(device, out var known))
+        {
+            return known.Tags ?? throw new GuestfsException(known.Error!);
+        }
+
+        List<string> flat;
+        try
+        {
+            flat = TakeList(NativeMethods.guestfs_blkid(Handle, device), $"blkid {device}");
+        }
+        catch (GuestfsException e)
+        {
+            _blkid[device] = (null, e.Message);
+            throw;
+        }
+
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (k, v) in Pairs(flat))
         {
             tags[k] = v;
         }
 
+        _blkid[device] = (tags, null);
         return tags;
     }
+
+    private readonly Dictionary<string, (IReadOnlyDictionary<string, string>? Tags, string? Error)> _blkid = new(StringComparer.Ordinal);
 
     /// <summary>The architecture of a guest binary (x86_64, i386, aarch64, ...), as inspection reports it.</summary>
     public string FileArchitecture(string path) => TakeString(NativeMethods.guestfs_file_architecture(Handle, path), $"file_architecture {path}");

@@ -472,7 +472,7 @@ public static class QuickInspection
 
     private static OsIdentity? GiveUp(string reason, ILogger log)
     {
-        log.Info($"inspection: quick path not used ({reason}); using libguestfs inspect_os");
+        log.Info($"inspection: quick Linux path not used ({reason})");
         return null;
     }
 }

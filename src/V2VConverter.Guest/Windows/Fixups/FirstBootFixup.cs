@@ -1,4 +1,5 @@
 using V2VConverter.Guest.Fixups;
+using System.Formats.Tar;
 using System.Text;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Windows.FirstBoot;
@@ -53,24 +54,29 @@ public sealed class FirstBootFixup : IWindowsFixup
             ReadIni(c.Session, gp + "/gpt.ini"),
             c.Software.Hive.SubkeyNames(GpoStartupRegistry.Roots(c.Inspection.Release)[0] + @"\0").Count);
         var plan = FirstBootPlanner.Build(request);
-        foreach (var f in plan.Files)
+        // One tar for every file (a single transfer; an upload per file costs a round trip each under TCG). The folders that
+        // exist are named as the guest spells them, so that nothing is created twice on a case-sensitive NTFS mount.
+        var tar = Path.Combine(Path.GetTempPath(), $"v2v-firstboot-{Guid.NewGuid():N}.tar");
+        try
         {
-            var path = c.Session.ResolveCase(f.GuestPath);
-            var dir = path[..path.LastIndexOf('/')];
-            c.Session.MakeDirectories(dir);
-            var existed = c.Session.Exists(path);
-            var tmp = Path.GetTempFileName();
-            try
+            using (var stream = File.Create(tar))
+            using (var writer = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: false))
             {
-                File.WriteAllBytes(tmp, f.Content);
-                c.Session.Upload(tmp, path);
-            }
-            finally
-            {
-                File.Delete(tmp);
+                foreach (var f in plan.Files)
+                {
+                    var path = c.Session.ResolveCase(f.GuestPath);
+                    var existed = c.Session.Exists(path);
+                    var entry = new PaxTarEntry(TarEntryType.RegularFile, path.TrimStart('/')) { DataStream = new MemoryStream(f.Content), Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead };
+                    writer.WriteEntry(entry);
+                    r.File(path, !existed, $"{f.Content.Length} bytes");
+                }
             }
 
-            r.File(path, !existed, $"{f.Content.Length} bytes");
+            c.Session.TarIn(tar, "/");
+        }
+        finally
+        {
+            File.Delete(tar);
         }
 
         foreach (var w in plan.Registry)

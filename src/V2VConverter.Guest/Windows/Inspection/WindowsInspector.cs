@@ -86,7 +86,14 @@ public static class WindowsInspector
         return id.WindowsSystemRoot ?? s.InspectWindowsSystemRoot(id.Root);
     }
 
-    /// <summary>Drive letters to appliance devices: an MBR entry by the disk's signature (blkid PTUUID) and the partition's byte offset, a GPT entry by the partition GUID.</summary>
+    /// <summary>The MBR disk signature of a partition: blkid's PTUUID when given, else the first half of its PART_ENTRY_UUID ("000004d2-02").</summary>
+    private static uint? MbrSignature(IReadOnlyDictionary<string, string> tags)
+    {
+        var text = tags.GetValueOrDefault("PTUUID") ?? (tags.GetValueOrDefault("PART_ENTRY_SCHEME") == "dos" ? tags.GetValueOrDefault("PART_ENTRY_UUID")?.Split('-')[0] : null);
+        return text is not null && uint.TryParse(text, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var sig) ? sig : null;
+    }
+
+    /// <summary>Drive letters to appliance devices: an MBR entry by the disk's signature and the partition's byte offset, a GPT entry by the partition GUID.</summary>
     public static IReadOnlyList<(string Letter, string Device)> DriveLetters(IReadOnlyList<WindowsRegistryFacts.MountedVolume> volumes, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> tags)
     {
         ArgumentNullException.ThrowIfNull(volumes);
@@ -97,7 +104,7 @@ public static class WindowsInspector
             var device = tags.FirstOrDefault(t =>
                 v.GptPartition is { } guid
                     ? Guid.TryParse(t.Value.GetValueOrDefault("PART_ENTRY_UUID"), out var g) && g == guid
-                    : t.Value.GetValueOrDefault("PTUUID") is { } pt && uint.TryParse(pt, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var sig) && sig == v.MbrSignature
+                    : MbrSignature(t.Value) is { } sig && sig == v.MbrSignature
                       && ulong.TryParse(t.Value.GetValueOrDefault("PART_ENTRY_OFFSET"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sectors) && sectors * 512 == v.Offset).Key;
             if (device is not null)
             {
@@ -109,63 +116,42 @@ public static class WindowsInspector
     }
 
     /// <summary>
-    /// Partition checks: BitLocker volumes and dynamic disks are blockers; the ESP is remembered. Cheap daemon calls per
-    /// partition (blkid, partition type): no filesystem probe of every device.
+    /// Partition checks: BitLocker volumes and dynamic disks are blockers; the ESP is remembered. Everything comes from each
+    /// partition's blkid tags (TYPE, PART_ENTRY_SCHEME and PART_ENTRY_TYPE: the GPT type GUID or the MBR id), which the
+    /// identification already asked for: no partition-table program runs again.
     /// </summary>
     private static (string? Esp, List<string> Disks, Dictionary<string, IReadOnlyDictionary<string, string>> Tags) Partitions(GuestfsSession s, List<WindowsConcern> concerns, ILogger log)
     {
         string? esp = null;
-        var disks = new List<string>();
-        var types = new Dictionary<string, string>(StringComparer.Ordinal);
-        var diskTags = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
         var partTags = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
-        foreach (var disk in s.ListDevices())
-        {
-            var type = Try(() => s.PartitionTableType(disk)) ?? "none";
-            types[disk] = type;
-            disks.Add($"{disk} {type}");
-            diskTags[disk] = Try(() => s.Blkid(disk)) ?? new Dictionary<string, string>();
-        }
-
         foreach (var part in s.ListPartitions())
         {
-            var (disk, number) = s.PartitionOf(part);
-            var type = types.GetValueOrDefault(disk, "none");
-            if (type == "msdos" && Try(() => (int?)s.PartitionMbrId(disk, number)) == LdmMbrId)
+            var tags = Try(() => s.Blkid(part));
+            if (tags is null)
+            {
+                continue;
+            }
+
+            partTags[part] = tags;
+            var scheme = tags.GetValueOrDefault("PART_ENTRY_SCHEME");
+            var type = tags.GetValueOrDefault("PART_ENTRY_TYPE") ?? "";
+            if ((scheme == "dos" && int.TryParse(type.StartsWith("0x", StringComparison.Ordinal) ? type[2..] : type, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var id) && id == LdmMbrId)
+                || (scheme == "gpt" && LdmGptTypes.Contains(type)))
             {
                 concerns.Add(DynamicDisk(part));
             }
-            else if (type == "gpt" && Try(() => s.PartitionGptType(disk, number)) is { } gpt)
+            else if (scheme == "gpt" && string.Equals(type, EspGptType, StringComparison.OrdinalIgnoreCase))
             {
-                if (LdmGptTypes.Contains(gpt))
-                {
-                    concerns.Add(DynamicDisk(part));
-                }
-                else if (string.Equals(gpt, EspGptType, StringComparison.OrdinalIgnoreCase))
-                {
-                    esp ??= part;
-                }
+                esp ??= part;
             }
 
-            var tags = Try(() => s.Blkid(part));
-            if (tags is not null)
-            {
-                // The disk's signature (PTUUID) beside the partition's tags, for the MBR drive letters.
-                var merged = new Dictionary<string, string>(tags, StringComparer.Ordinal);
-                if (diskTags.GetValueOrDefault(disk)?.GetValueOrDefault("PTUUID") is { } pt)
-                {
-                    merged["PTUUID"] = pt;
-                }
-
-                partTags[part] = merged;
-            }
-
-            if (tags is not null && tags.TryGetValue("TYPE", out var fs) && string.Equals(fs, "BitLocker", StringComparison.OrdinalIgnoreCase))
+            if (tags.TryGetValue("TYPE", out var fs) && string.Equals(fs, "BitLocker", StringComparison.OrdinalIgnoreCase))
             {
                 concerns.Add(new WindowsConcern("bitlocker", WindowsConcernSeverity.Blocker, $"{part} is a BitLocker volume: it cannot be read or fixed offline, and the new virtual hardware would ask for the recovery key", "suspend or turn off BitLocker in the guest (manage-bde -off C:) and wait for decryption, then convert (or --force)"));
             }
         }
 
+        var disks = partTags.GroupBy(t => t.Key.TrimEnd("0123456789".ToCharArray())).Select(g => $"{g.Key} {g.First().Value.GetValueOrDefault("PART_ENTRY_SCHEME") ?? "?"}").ToList();
         log.Info($"inspection: partitions checked for BitLocker and dynamic disks{(esp is null ? "" : $"; EFI system partition {esp}")}");
         return (esp, disks, partTags);
     }
