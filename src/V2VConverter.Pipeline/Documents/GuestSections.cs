@@ -55,7 +55,8 @@ public sealed record GuestInspectionSection
     /// <summary>MAJOR.MINOR.</summary>
     public required string Version { get; init; }
 
-    /// <summary>A Windows guest's facts: version and build, client or server, system root, control set, drive letters, VMware Tools and services, NICs with static IPs, concerns.</summary>
+    /// <summary>A Windows guest's facts: version and build, client or server, system root, control set, drive letters, VMware Tools and services, NICs with static IPs, concerns. Absent for other guests.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public GuestWindowsSection? Windows { get; init; }
 
     public static GuestInspectionSection Of(GuestInspection i)
