@@ -74,38 +74,49 @@ public sealed class GuestFixupContext
     public ILogger Log { get; }
 }
 
-/// <summary>Collects one fixup's results and applies pure text transforms to guest files, logging before/after lines.</summary>
-public sealed class FixupRecorder(string name, GuestFixupContext context)
+/// <summary>What every fixup recorder keeps: its actions, checks and warnings, each logged under the fixup's name as it is made.</summary>
+public abstract class FixupNotes(string name, ILogger log)
 {
-    private readonly List<FileChange> _files = [];
-    private readonly List<string> _actions = [];
-    private readonly List<string> _verification = [];
-    private readonly List<string> _warnings = [];
+    protected string Name { get; } = name;
 
-    public bool HasChanges => _files.Count > 0 || _actions.Count > 0;
+    protected ILogger Logger { get; } = log;
 
-    public bool HasWarnings => _warnings.Count > 0;
+    protected List<string> Actions { get; } = [];
+
+    protected List<string> Verifications { get; } = [];
+
+    protected List<string> Warnings { get; } = [];
+
+    public bool HasWarnings => Warnings.Count > 0;
 
     public void Action(string text)
     {
-        _actions.Add(text);
-        context.Log.Info($"{name}: {text}");
+        Actions.Add(text);
+        Logger.Info($"{Name}: {text}");
     }
 
     public void Verified(string text)
     {
-        _verification.Add(text);
-        context.Log.Info($"{name}: verify: {text}");
+        Verifications.Add(text);
+        Logger.Info($"{Name}: verify: {text}");
     }
 
     /// <summary>A note for the log only (how something was done), not an action, check or warning.</summary>
-    public void Log(string text) => context.Log.Info($"{name}: {text}");
+    public void Log(string text) => Logger.Info($"{Name}: {text}");
 
     public void Warn(string text)
     {
-        _warnings.Add(text);
-        context.Log.Info($"{name}: WARNING: {text}");
+        Warnings.Add(text);
+        Logger.Info($"{Name}: WARNING: {text}");
     }
+}
+
+/// <summary>Collects one fixup's results and applies pure text transforms to guest files, logging before/after lines.</summary>
+public sealed class FixupRecorder(string name, GuestFixupContext context) : FixupNotes(name, context.Log)
+{
+    private readonly List<FileChange> _files = [];
+
+    public bool HasChanges => _files.Count > 0 || Actions.Count > 0;
 
     /// <summary>Reads a guest file, runs a pure transform on it, writes it back when it changed, and records the lines.</summary>
     public TextTransformResult? Edit(string path, Func<string, TextTransformResult> transform)
@@ -161,22 +172,22 @@ public sealed class FixupRecorder(string name, GuestFixupContext context)
         _files.Add(fc);
         if (fc.Deleted)
         {
-            context.Log.Info($"{name}: removed {fc.Path}");
+            Logger.Info($"{Name}: removed {fc.Path}");
             return;
         }
 
-        context.Log.Info($"{name}: {(fc.Created ? "created" : "changed")} {fc.Path}");
+        Logger.Info($"{Name}: {(fc.Created ? "created" : "changed")} {fc.Path}");
         foreach (var l in fc.Lines)
         {
             if (l.Before.Length > 0)
             {
-                context.Log.Info($"{name}:   {fc.Path}:{l.Line} - {l.Before}");
+                Logger.Info($"{Name}:   {fc.Path}:{l.Line} - {l.Before}");
             }
 
-            context.Log.Info($"{name}:   {fc.Path}:{l.Line} + {l.After}");
+            Logger.Info($"{Name}:   {fc.Path}:{l.Line} + {l.After}");
         }
     }
 
     public FixupResult Finish(FixupStatus? status = null) =>
-        new(name, status ?? (HasChanges ? FixupStatus.Applied : FixupStatus.NotNeeded), _files, _actions, _verification, _warnings);
+        new(Name, status ?? (HasChanges ? FixupStatus.Applied : FixupStatus.NotNeeded), _files, Actions, Verifications, Warnings);
 }

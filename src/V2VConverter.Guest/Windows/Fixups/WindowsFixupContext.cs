@@ -68,44 +68,23 @@ public sealed class WindowsFixupContext(GuestfsSession session, WindowsInspectio
 }
 
 /// <summary>Collects one Windows fixup's actions, warnings and registry edits (the edits come from the hive editors, counted from where the fixup started).</summary>
-public sealed class WindowsFixupRecorder(string name, WindowsFixupContext context)
+public sealed class WindowsFixupRecorder(string name, WindowsFixupContext context) : FixupNotes(name, context.Log)
 {
     private readonly int _systemStart = context.System.Edits.Count;
     private readonly int _softwareStart = context.Software.Edits.Count;
     private readonly int _bcdStart = context.BcdEdits.Count;
     private readonly List<FileChange> _files = [];
-    private readonly List<string> _actions = [];
-    private readonly List<string> _verification = [];
-    private readonly List<string> _warnings = [];
-
-    public void Action(string text)
-    {
-        _actions.Add(text);
-        context.Log.Info($"{name}: {text}");
-    }
-
-    public void Verified(string text)
-    {
-        _verification.Add(text);
-        context.Log.Info($"{name}: verify: {text}");
-    }
-
-    public void Warn(string text)
-    {
-        _warnings.Add(text);
-        context.Log.Info($"{name}: WARNING: {text}");
-    }
 
     public void File(string guestPath, bool created, string what)
     {
         _files.Add(new FileChange(guestPath, [new LineChange(1, "", what)], Created: created));
-        context.Log.Info($"{name}: {(created ? "created" : "changed")} {guestPath} ({what})");
+        Logger.Info($"{Name}: {(created ? "created" : "changed")} {guestPath} ({what})");
     }
 
     public FixupResult Finish(FixupStatus? status = null)
     {
         var edits = context.System.Edits.Skip(_systemStart).Concat(context.Software.Edits.Skip(_softwareStart)).Concat(context.BcdEdits.Skip(_bcdStart)).ToList();
-        var changed = _files.Count > 0 || _actions.Count > 0 || edits.Count > 0;
-        return new FixupResult(name, status ?? (changed ? FixupStatus.Applied : FixupStatus.NotNeeded), _files, _actions, _verification, _warnings) { Registry = edits };
+        var changed = _files.Count > 0 || Actions.Count > 0 || edits.Count > 0;
+        return new FixupResult(Name, status ?? (changed ? FixupStatus.Applied : FixupStatus.NotNeeded), _files, Actions, Verifications, Warnings) { Registry = edits };
     }
 }
