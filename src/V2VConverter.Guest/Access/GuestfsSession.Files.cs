@@ -68,6 +68,24 @@ public sealed partial class GuestfsSession
 
     public Stream OpenRead(string path) => new PreadStream(this, path);
 
+    /// <summary>A whole guest file as bytes, refused (naming it) when it is over <paramref name="maxBytes"/>.</summary>
+    public byte[] ReadAllBytes(string path, long maxBytes)
+    {
+        var size = FileSize(path);
+        if (size > maxBytes)
+        {
+            throw new InvalidDataException($"guest file {path} is {size} bytes, over the {maxBytes} it may have");
+        }
+
+        using var buffer = new MemoryStream((int)size);
+        using (var stream = OpenRead(path))
+        {
+            stream.CopyTo(buffer);
+        }
+
+        return buffer.ToArray();
+    }
+
     public void WriteText(string path, string text)
     {
         var bytes = Encoding.UTF8.GetBytes(text);

@@ -97,13 +97,7 @@ public sealed class FirstBootFixup : IWindowsFixup
             return null;
         }
 
-        var size = s.FileSize(path);
-        if (size > MaxIniBytes)
-        {
-            throw new InvalidDataException($"{path}: {size} bytes, over the {MaxIniBytes} an INI file may have");
-        }
-
-        var bytes = s.ReadBytes(path, (int)size, 0);
+        var bytes = s.ReadAllBytes(path, MaxIniBytes);
         return bytes.Length >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE
             ? Encoding.Unicode.GetString(bytes, 2, bytes.Length - 2)
             : Encoding.Latin1.GetString(bytes);

@@ -136,19 +136,7 @@ public sealed class UefiBootFixup : IWindowsFixup
             throw new InvalidDataException($"{path}: {size} bytes, over the {MaxLoaderBytes >> 20} MiB a boot loader may have");
         }
 
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        for (long at = 0; at < size;)
-        {
-            var chunk = s.ReadBytes(path, (int)Math.Min(GuestfsSession.ReadChunkBytes, size - at), at);
-            if (chunk.Length == 0)
-            {
-                break;
-            }
-
-            sha.AppendData(chunk);
-            at += chunk.Length;
-        }
-
-        return sha.GetHashAndReset();
+        using var stream = s.OpenRead(path);
+        return SHA256.HashData(stream);
     }
 }

@@ -196,7 +196,7 @@ public sealed class VirtioDriversFixup : IWindowsFixup
         var infFile = set.Files.FirstOrDefault(f => f.Driver.Equals(driver, StringComparison.OrdinalIgnoreCase) && f.FileName.Equals(driver + ".inf", StringComparison.OrdinalIgnoreCase))
             ?? throw new InvalidDataException($"{c.VirtioWin!.Path}: the {set.OsFolder} set has no {driver}.inf");
         var staged = c.Session.ResolveCase(c.Inspection.SystemRoot + "/Drivers") + "/VirtIO";
-        var infBytes = ReadGuestFile(c.Session, $"{staged}/{infFile.FileName}");
+        var infBytes = c.Session.ReadAllBytes($"{staged}/{infFile.FileName}", InfFile.MaxBytes);
         var inf = InfFile.Parse(infBytes, $"{c.VirtioWin!.Path}/{infFile.RelativePath}");
         var arch = c.Inspection.Arch;
         var ids = inf.HardwareIds(arch);
@@ -321,28 +321,5 @@ public sealed class VirtioDriversFixup : IWindowsFixup
         }
 
         return result;
-    }
-
-    private static byte[] ReadGuestFile(GuestfsSession s, string path)
-    {
-        var size = s.FileSize(path);
-        if (size > InfFile.MaxBytes)
-        {
-            throw new InvalidDataException($"{path}: {size} bytes, over the {InfFile.MaxBytes} an INF file may have");
-        }
-
-        using var buffer = new MemoryStream();
-        while (buffer.Length < size)
-        {
-            var chunk = s.ReadBytes(path, (int)Math.Min(GuestfsSession.ReadChunkBytes, size - buffer.Length), buffer.Length);
-            if (chunk.Length == 0)
-            {
-                break;
-            }
-
-            buffer.Write(chunk);
-        }
-
-        return buffer.ToArray();
     }
 }
