@@ -16,6 +16,7 @@ internal static class CommandTable
         InventoryCommand.Create(context),
         new Command("disk", "Disk images: info, convert.") { DiskInfoCommand.Create(context), DiskConvertCommand.Create(context) },
         CompletionCommand.Create(context),
+        StatusCommand.Create(context),
     ];
 
     /// <summary>The source of inspect, xml and convert.</summary>
