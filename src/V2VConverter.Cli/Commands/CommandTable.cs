@@ -16,6 +16,8 @@ internal static class CommandTable
         InventoryCommand.Create(context),
         new Command("disk", "Disk images: info, convert.") { DiskInfoCommand.Create(context), DiskConvertCommand.Create(context) },
         CompletionCommand.Create(context),
+        PlanCommand.Create(context),
+        RunCommand.Create(context),
         StatusCommand.Create(context),
     ];
 
