@@ -112,8 +112,25 @@ public sealed class BatchTargetProbeTests : IDisposable
     public void Libvirt_lists_the_domains_networks_pools_and_their_space_of_the_test_host()
     {
         var host = LibvirtHost.Require();
+        var name = "v2v-probe-" + Guid.NewGuid().ToString("N")[..8];
+        var xml = Path.Combine(_dir, "domain.xml");
+        File.WriteAllText(xml, $"<domain type='qemu'><name>{name}</name><memory>65536</memory><os><type arch='x86_64'>hvm</type></os></domain>");
+        host.CheckVirsh(host.LocalUri, "define", xml);
+        BatchTargetFacts facts;
         var log = new TestLog();
-        var facts = BatchTargetProbe.Probe("libvirt", host.DirPool, host.LocalUri, log.Logger);
+        try
+        {
+            facts = BatchTargetProbe.Probe("libvirt", host.DirPool, host.LocalUri, log.Logger);
+        }
+        finally
+        {
+            host.CheckVirsh(host.LocalUri, "undefine", name);
+        }
+
+        Assert.Contains(name, facts.Domains!);
+        Assert.DoesNotContain("lo", facts.Bridges!);
+        Assert.True(facts.Ovmf); // listed by the domain capabilities of the test host (Debian's ovmf is installed)
+        Assert.Empty(log.Warnings);
 
         Assert.Equal(host.DirPool, facts.Storage);
         Assert.Contains(host.NetworkName, facts.Networks!);
