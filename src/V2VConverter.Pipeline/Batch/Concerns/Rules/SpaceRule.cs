@@ -45,13 +45,13 @@ public sealed class SpaceRule : IPlanConcernRule
                 if (need > free)
                 {
                     yield return (vm, new BatchConcern(ConcernSeverity.Blocker, ConcernCodes.Space,
-                        $"storage '{storage}' has {ConcernText.Size(free)} free, but the {count} of the plan that write there need {ConcernText.Size(need)} ({ConcernText.Size(need - free)} too much; this VM {ConcernText.Size(bytes)})",
+                        $"storage '{storage}' has {ConcernText.Size(free)} free, but the plan writes {ConcernText.Size(need)} there ({count}; {ConcernText.Size(need - free)} too much; this VM {ConcernText.Size(bytes)})",
                         "free space there, move some VMs to another storage in the plan, or skip some of them"));
                 }
                 else if (free - need < free * MarginShare)
                 {
                     yield return (vm, new BatchConcern(ConcernSeverity.Warning, ConcernCodes.Space,
-                        $"storage '{storage}' fits the {count} of the plan that write there ({ConcernText.Size(need)} of {ConcernText.Size(free)} free; this VM {ConcernText.Size(bytes)}), with less than {MarginShare:P0} to spare",
+                        $"storage '{storage}' fits what the plan writes there ({ConcernText.Size(need)} of {ConcernText.Size(free)} free; {count}; this VM {ConcernText.Size(bytes)}), with less than {(int)(MarginShare * 100)}% to spare",
                         "free some space there, or move a VM to another storage in the plan"));
                 }
             }
