@@ -32,8 +32,7 @@ public sealed class VSpherePowerControlTests(PowerVcsimFixture fixture) : IClass
 {
     private readonly VcsimBatchInventory _inv = fixture.Inventory;
 
-    private Task<VSphereSource> Connect() =>
-        VSphereSource.ConnectAsync(VSphereUri.Parse(_inv.Uri), Options(_inv.Options.Password, _inv.Server.Banner.Sha256), Ct);
+    private Task<VSphereSource> Connect() => ConnectAsync(_inv);
 
     private MoRef Ref(string name) => new("VirtualMachine", _inv.Vm(name).Ref!);
 

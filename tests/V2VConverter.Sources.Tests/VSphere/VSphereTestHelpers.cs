@@ -1,5 +1,6 @@
 using V2VConverter.Sources.VSphere;
 using V2VConverter.TestSupport;
+using V2VConverter.TestSupport.Vcsim;
 
 namespace V2VConverter.Sources.Tests.VSphere;
 
@@ -34,6 +35,10 @@ internal static class VSphereTestHelpers
     }
 
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>Connects to a batch fixture's simulator with its password and pinned certificate.</summary>
+    public static Task<VSphereSource> ConnectAsync(VcsimBatchInventory inventory) =>
+        VSphereSource.ConnectAsync(VSphereUri.Parse(inventory.Uri), Options(inventory.Options.Password, inventory.Server.Banner.Sha256), Ct);
 
     /// <summary>
     /// Puts a real VMDK made by qemu-img (monolithicFlat: descriptor + -flat extent, the ESXi

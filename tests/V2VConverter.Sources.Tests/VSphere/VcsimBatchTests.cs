@@ -48,8 +48,7 @@ public sealed class VcsimBatchTests(BatchVcsimFixture fixture) : IClassFixture<B
 {
     private readonly VcsimBatchInventory _inv = fixture.Inventory;
 
-    private Task<VSphereSource> Connect() =>
-        VSphereSource.ConnectAsync(VSphereUri.Parse(_inv.Uri), Options(_inv.Options.Password, _inv.Server.Banner.Sha256), Ct);
+    private Task<VSphereSource> Connect() => ConnectAsync(_inv);
 
     [Fact]
     public async Task One_listing_gives_power_snapshots_rdm_cbt_firmware_encryption_vtpm_vgpu_shared_bus_host_and_folder()
