@@ -59,3 +59,24 @@ internal static class VSphereTestHelpers
         return descriptorPath;
     }
 }
+
+/// <summary>A class fixture holding one <see cref="VcsimBatchInventory"/>, and how long it took to start.</summary>
+public abstract class BatchInventoryFixture : IDisposable
+{
+    protected BatchInventoryFixture(VcsimBatchOptions options)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Inventory = VcsimBatchInventory.Start(options);
+        StartTime = sw.Elapsed;
+    }
+
+    public VcsimBatchInventory Inventory { get; }
+
+    public TimeSpan StartTime { get; }
+
+    public void Dispose()
+    {
+        Inventory.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -5,24 +5,14 @@ using static V2VConverter.Sources.Tests.VSphere.VSphereTestHelpers;
 namespace V2VConverter.Sources.Tests.VSphere;
 
 /// <summary>The batch fixture as a vCenter: DC0 with two standalone hosts of two VMs each, one pair sharing a name.</summary>
-public sealed class BatchVCenterFixture : IDisposable
+public sealed class BatchVCenterFixture() : BatchInventoryFixture(new VcsimBatchOptions
 {
-    public BatchVCenterFixture()
-    {
-        Inventory = VcsimBatchInventory.Start(new VcsimBatchOptions
-        {
-            VCenter = true,
-            Hosts = 2,
-            VmCount = 2,
-            PoweredOn = ["DC0_H1_VM0"],
-            Dup = "Twin=DC0_H0_VM0,DC0_H1_VM1",
-        });
-    }
-
-    public VcsimBatchInventory Inventory { get; }
-
-    public void Dispose() => Inventory.Dispose();
-}
+    VCenter = true,
+    Hosts = 2,
+    VmCount = 2,
+    PoweredOn = ["DC0_H1_VM0"],
+    Dup = "Twin=DC0_H0_VM0,DC0_H1_VM1",
+});
 
 /// <summary>Host names and folders through a vpx:// listing, and the per-host download counters of the launcher.</summary>
 public sealed class VcsimBatchVCenterTests(BatchVCenterFixture fixture) : IClassFixture<BatchVCenterFixture>
