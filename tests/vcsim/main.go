@@ -72,6 +72,7 @@ func main() {
 	user := flag.String("user", "user", "required user name")
 	pass := flag.String("pass", "pass", "required password")
 	off := flag.String("off", "", "comma-separated VM names to power off, or 'all'")
+	on := flag.String("on", "", "with -off all: comma-separated VM names to leave powered on")
 	snap := flag.String("snapshot", "", "VM:SNAPSHOT[,VM:SNAPSHOT...] to create snapshots on")
 	rdm := flag.String("rdm", "", "VM[,VM]: add a second disk that is a physical-mode RDM")
 	dup := flag.String("dup", "", "NAME=VMa,VMb: move VMb into a folder Dup and rename both to NAME")
@@ -150,7 +151,7 @@ func main() {
 	for _, e := range simulator.Map.All("VirtualMachine") {
 		vm := e.(*simulator.VirtualMachine)
 		ref := object.NewVirtualMachine(c.Client, vm.Self)
-		if (offSet["all"] || offSet[vm.Name]) && vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
+		if (offSet["all"] || offSet[vm.Name]) && !set(*on)[vm.Name] && vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
 			if t, err := ref.PowerOff(ctx); err == nil {
 				_ = t.Wait(ctx)
 			}

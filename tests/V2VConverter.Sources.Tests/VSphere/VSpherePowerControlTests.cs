@@ -9,31 +9,20 @@ namespace V2VConverter.Sources.Tests.VSphere;
 /// Five ESXi VMs for the power tests: VM0, VM1, VM3 and VM4 running, VM2 off. VM1's guest ignores a shutdown
 /// request and VM3 has no VMware Tools (the launcher answers ShutdownGuest for them).
 /// </summary>
-public sealed class PowerVcsimFixture : IDisposable
+public sealed class PowerVcsimFixture() : BatchInventoryFixture(new VcsimBatchOptions
 {
-    public PowerVcsimFixture()
-    {
-        Inventory = VcsimBatchInventory.Start(new VcsimBatchOptions
-        {
-            VmCount = 5,
-            PoweredOn = ["ha-host_VM0", "ha-host_VM1", "ha-host_VM3", "ha-host_VM4"],
-            IgnoreShutdown = ["ha-host_VM1"],
-            NoTools = ["ha-host_VM3"],
-        });
-    }
-
-    public VcsimBatchInventory Inventory { get; }
-
-    public void Dispose() => Inventory.Dispose();
-}
+    VmCount = 5,
+    PoweredOn = ["ha-host_VM0", "ha-host_VM1", "ha-host_VM3", "ha-host_VM4"],
+    IgnoreShutdown = ["ha-host_VM1"],
+    NoTools = ["ha-host_VM3"],
+});
 
 /// <summary><see cref="VSpherePowerControl"/> against vcsim: guest shutdown, the timeout, --force-poweroff, a VM already off.</summary>
 public sealed class VSpherePowerControlTests(PowerVcsimFixture fixture) : IClassFixture<PowerVcsimFixture>
 {
     private readonly VcsimBatchInventory _inv = fixture.Inventory;
 
-    private Task<VSphereSource> Connect() =>
-        VSphereSource.ConnectAsync(VSphereUri.Parse(_inv.Uri), Options(_inv.Options.Password, _inv.Server.Banner.Sha256), Ct);
+    private Task<VSphereSource> Connect() => ConnectAsync(_inv);
 
     private MoRef Ref(string name) => new("VirtualMachine", _inv.Vm(name).Ref!);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using V2VConverter.Sources.VSphere;
 using V2VConverter.TestSupport;
@@ -8,36 +7,23 @@ using static V2VConverter.Sources.Tests.VSphere.VSphereTestHelpers;
 namespace V2VConverter.Sources.Tests.VSphere;
 
 /// <summary>The batch fixture of issue 15: 22 ESXi VMs with the features the plan's concerns look for.</summary>
-public sealed class BatchVcsimFixture : IDisposable
+public sealed class BatchVcsimFixture() : BatchInventoryFixture(new VcsimBatchOptions
+{
+    PoweredOn = ["ha-host_VM1"],
+    Snapshots = new Dictionary<string, string> { ["ha-host_VM2"] = "before-upgrade" },
+    Rdm = ["ha-host_VM3"],
+    Dup = "Twin=ha-host_VM4,ha-host_VM5",
+    Cbt = ["ha-host_VM6"],
+    Efi = ["ha-host_VM7"],
+    SecureBoot = ["ha-host_VM8"],
+    Encrypted = ["ha-host_VM9"],
+    Vtpm = ["ha-host_VM9"],
+    Vgpu = ["ha-host_VM10"],
+    SharedBus = ["ha-host_VM11"],
+})
 {
     /// <summary>Left alone by every test but the one that corrupts its disk.</summary>
     public const string CorruptVm = "ha-host_VM21";
-
-    public BatchVcsimFixture()
-    {
-        var sw = Stopwatch.StartNew();
-        Inventory = VcsimBatchInventory.Start(new VcsimBatchOptions
-        {
-            PoweredOn = ["ha-host_VM1"],
-            Snapshots = new Dictionary<string, string> { ["ha-host_VM2"] = "before-upgrade" },
-            Rdm = ["ha-host_VM3"],
-            Dup = "Twin=ha-host_VM4,ha-host_VM5",
-            Cbt = ["ha-host_VM6"],
-            Efi = ["ha-host_VM7"],
-            SecureBoot = ["ha-host_VM8"],
-            Encrypted = ["ha-host_VM9"],
-            Vtpm = ["ha-host_VM9"],
-            Vgpu = ["ha-host_VM10"],
-            SharedBus = ["ha-host_VM11"],
-        });
-        StartTime = sw.Elapsed;
-    }
-
-    public VcsimBatchInventory Inventory { get; }
-
-    public TimeSpan StartTime { get; }
-
-    public void Dispose() => Inventory.Dispose();
 }
 
 /// <summary>
@@ -48,8 +34,7 @@ public sealed class VcsimBatchTests(BatchVcsimFixture fixture) : IClassFixture<B
 {
     private readonly VcsimBatchInventory _inv = fixture.Inventory;
 
-    private Task<VSphereSource> Connect() =>
-        VSphereSource.ConnectAsync(VSphereUri.Parse(_inv.Uri), Options(_inv.Options.Password, _inv.Server.Banner.Sha256), Ct);
+    private Task<VSphereSource> Connect() => ConnectAsync(_inv);
 
     [Fact]
     public async Task One_listing_gives_power_snapshots_rdm_cbt_firmware_encryption_vtpm_vgpu_shared_bus_host_and_folder()

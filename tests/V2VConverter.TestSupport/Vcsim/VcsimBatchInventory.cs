@@ -4,15 +4,23 @@ using System.Text;
 namespace V2VConverter.TestSupport.Vcsim;
 
 /// <summary>
-/// What <see cref="VcsimBatchInventory.Start"/> builds. VM names are the ESX model's (<c>ha-host_VM0</c> ...
-/// <c>ha-host_VM21</c>) as they are before <see cref="Dup"/> renames two of them.
+/// What <see cref="VcsimBatchInventory.Start"/> builds. VM names are the simulator's as they are before
+/// <see cref="Dup"/> renames two of them: <c>ha-host_VM0</c> ... <c>ha-host_VM21</c> for an ESXi host,
+/// <c>DC0_H0_VM0</c>, <c>DC0_H1_VM0</c> ... for a vCenter (<see cref="Hosts"/> standalone hosts).
 /// </summary>
 public sealed record VcsimBatchOptions
 {
     public const string DefaultUser = "batchuser";
     public const string DefaultPassword = "Batch-S3cret-pw";
 
+    /// <summary>The VMs of the ESXi host, or of each host of a vCenter.</summary>
     public int VmCount { get; init; } = 22;
+
+    /// <summary>False: one ESXi host (esx://). True: a vCenter, datacenter DC0, with <see cref="Hosts"/> standalone hosts (vpx://).</summary>
+    public bool VCenter { get; init; }
+
+    /// <summary>Standalone hosts of the vCenter (each runs <see cref="VmCount"/> VMs); ignored for an ESXi host.</summary>
+    public int Hosts { get; init; } = 2;
 
     /// <summary>VMs left running; every other VM is powered off.</summary>
     public IReadOnlyList<string> PoweredOn { get; init; } = [];
@@ -79,8 +87,8 @@ public sealed class VcsimBatchInventory : IDisposable
 
     public VcsimBatchOptions Options { get; }
 
-    /// <summary>esx://user@127.0.0.1:port/</summary>
-    public string Uri => $"esx://{Options.User}@{Server.HostPort}/";
+    /// <summary>esx://user@127.0.0.1:port/, or vpx://user@127.0.0.1:port/DC0 for a vCenter.</summary>
+    public string Uri => Options.VCenter ? $"vpx://{Options.User}@{Server.HostPort}/DC0" : $"esx://{Options.User}@{Server.HostPort}/";
 
     /// <summary>The CLI arguments that pin the simulator's certificate.</summary>
     public IReadOnlyList<string> Pin => ["--thumbprint", Server.Banner.Sha256];
@@ -94,9 +102,12 @@ public sealed class VcsimBatchInventory : IDisposable
         ArgumentNullException.ThrowIfNull(o);
         ArgumentOutOfRangeException.ThrowIfLessThan(o.VmCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(o.DiskMiB, 4);
-        var names = Enumerable.Range(0, o.VmCount).Select(i => $"ha-host_VM{i}").ToArray();
-        var off = names.Except(o.PoweredOn, StringComparer.Ordinal).ToArray();
-        var args = new List<string> { "-model", "esx", "-vm", o.VmCount.ToString(CultureInfo.InvariantCulture), "-user", o.User, "-pass", o.Password };
+        ArgumentOutOfRangeException.ThrowIfLessThan(o.Hosts, 1);
+        string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
+        List<string> args = o.VCenter
+            ? ["-model", "vpx", "-vm", Num(o.VmCount), "-host", Num(o.Hosts), "-cluster", "0"]
+            : ["-model", "esx", "-vm", Num(o.VmCount)];
+        args.AddRange(["-user", o.User, "-pass", o.Password, "-off", "all"]);
         void Add(string flag, IEnumerable<string> values)
         {
             var list = string.Join(',', values);
@@ -107,7 +118,7 @@ public sealed class VcsimBatchInventory : IDisposable
             }
         }
 
-        Add("-off", off);
+        Add("-on", o.PoweredOn);
         Add("-snapshot", o.Snapshots.Select(kv => $"{kv.Key}:{kv.Value}"));
         Add("-rdm", o.Rdm);
         Add("-cbt", o.Cbt);
