@@ -32,6 +32,9 @@ public sealed partial class SqliteBatchJournal
 
         lock (_gate)
         {
+            // A point of a copy already under way is made durable against a crash of the process only; the next state
+            // change syncs it with itself. Everything else is on disk when this returns.
+            Synchronous(full: !(state == BatchVmState.Copying && offset > 0));
             using var transaction = BeginWrite();
             using var command = Command(JournalSchema.Record, transaction);
             command.Parameters.AddWithValue("$vm", vm);
@@ -80,6 +83,18 @@ public sealed partial class SqliteBatchJournal
             }
 
             transaction.Commit();
+        }
+    }
+
+    /// <summary>FULL: the WAL is synced at each commit; NORMAL: a commit survives a killed process, not a power loss.</summary>
+    private void Synchronous(bool full)
+    {
+        if (full != _fullSync)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var command = Command(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+            command.ExecuteNonQuery();
+            _fullSync = full;
         }
     }
 
