@@ -22,6 +22,7 @@ public sealed partial class SqliteBatchJournal : IBatchJournal
     private readonly bool _readOnly;
     private bool _disposed;
     private bool _fullSync = true;
+    private SqliteCommand? _record;
 
     private SqliteBatchJournal(string path, SqliteConnection connection, TimeProvider clock, bool readOnly)
     {
@@ -67,6 +68,7 @@ public sealed partial class SqliteBatchJournal : IBatchJournal
             if (!_disposed)
             {
                 _disposed = true;
+                _record?.Dispose();
                 _connection.Dispose();
             }
         }
