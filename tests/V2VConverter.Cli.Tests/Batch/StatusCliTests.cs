@@ -10,7 +10,7 @@ namespace V2VConverter.Cli.Tests.Batch;
 /// <summary><c>v2v status PLAN.yaml [--json]</c>: the journal next to the plan, read while a run may hold it open.</summary>
 public sealed class StatusCliTests : IDisposable
 {
-    private static readonly DateTimeOffset Start = new(2026, 12, 1, 3, 0, 0, TimeSpan.Zero);
+    private const string Time = @"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ";
     private readonly string _dir = RepoPaths.NewTempDir("v2v-status");
 
     public StatusCliTests() => File.WriteAllText(Path.Combine(_dir, "plan.yaml"), "# the plan is not read by status\n");
@@ -32,10 +32,10 @@ public sealed class StatusCliTests : IDisposable
         Assert.True(result.ExitCode == ExitCodes.Success, result.Err);
         var lines = result.Out.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^VM\s+STATE\s+ATTEMPT\s+DETAIL\s+UPDATED$", lines[0]);
-        Assert.Matches(@"^web01\s+done\s+1\s+-\s+2026-12-01 03:00:0\dZ$", lines[2]);
-        Assert.Matches(@"^db01\s+failed\s+2\s+source dropped: connection reset\s+2026-12-01 03:00:\d\dZ$", lines[3]);
-        Assert.Matches(@"^app01\s+copying\s+1\s+disk 1 at 1.5 GiB\s+", lines[4]);
-        Assert.Matches(@"^new01\s+planned\s+0\s+-\s+", lines[5]);
+        Assert.Matches(@"^web01\s+done\s+1\s+-\s+" + Time + "$", lines[2]);
+        Assert.Matches(@"^db01\s+failed\s+2\s+source dropped: connection reset\s+" + Time + "$", lines[3]);
+        Assert.Matches(@"^app01\s+copying\s+1\s+disk 1 at 1.5 GiB\s+" + Time + "$", lines[4]);
+        Assert.Matches(@"^new01\s+planned\s+0\s+-\s+" + Time + "$", lines[5]);
         Assert.Equal("4 VM(s): 1 planned, 1 copying, 1 done, 1 failed", lines[^1]);
         Assert.Equal(7, lines.Length);
     }
@@ -60,7 +60,7 @@ public sealed class StatusCliTests : IDisposable
         Assert.Equal(2, vms[1].GetProperty("attempt").GetInt32());
         Assert.Equal((1, 3L << 29), (vms[2].GetProperty("disk").GetInt32(), vms[2].GetProperty("offset").GetInt64()));
         Assert.Equal(JsonValueKind.Null, vms[0].GetProperty("disk").ValueKind); // every key is written
-        Assert.True(vms[0].GetProperty("updated").GetDateTimeOffset() > Start);
+        Assert.InRange(vms[0].GetProperty("updated").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
 
         var outputs = vms[0].GetProperty("outputs").EnumerateArray().ToList();
         Assert.Equal(2, outputs.Count);
@@ -95,7 +95,7 @@ public sealed class StatusCliTests : IDisposable
     /// <summary>web01 done with its outputs, db01 failed in its second attempt, app01 copying, new01 planned.</summary>
     private SqliteBatchJournal Fill()
     {
-        var journal = SqliteBatchJournal.Open(JournalPath, new StepClock(Start));
+        var journal = SqliteBatchJournal.Open(JournalPath);
         foreach (var vm in new[] { "web01", "db01", "app01", "new01" })
         {
             journal.Record(vm, BatchVmState.Planned);
@@ -112,13 +112,5 @@ public sealed class StatusCliTests : IDisposable
         journal.BeginAttempt("app01");
         journal.Record("app01", BatchVmState.Copying, disk: 1, offset: 3L << 29);
         return journal;
-    }
-
-    /// <summary>A clock that moves one second on each reading.</summary>
-    private sealed class StepClock(DateTimeOffset start) : TimeProvider
-    {
-        private int _ticks;
-
-        public override DateTimeOffset GetUtcNow() => start.AddSeconds(Interlocked.Increment(ref _ticks));
     }
 }
