@@ -17,7 +17,7 @@ internal sealed class BatchVmProgress(BatchVmRow row, long now)
     private long _copyStartTicks = now;
     private long _copyStartDone;
     private int _plainDecile;
-    private long _lastJsonTicks = long.MinValue;
+    private long _lastJsonTicks;
     private long _lastJsonDone = -1;
 
     public string Vm { get; } = row.Vm;
@@ -67,7 +67,7 @@ internal sealed class BatchVmProgress(BatchVmRow row, long now)
     {
         var last = Volatile.Read(ref _lastJsonTicks);
         var lastDone = Volatile.Read(ref _lastJsonDone);
-        var due = (done >= total && lastDone != done) || now - last >= interval;
+        var due = lastDone < 0 || (done >= total && lastDone != done) || now - last >= interval;
         if (!due || Interlocked.CompareExchange(ref _lastJsonTicks, now, last) != last)
         {
             return false;

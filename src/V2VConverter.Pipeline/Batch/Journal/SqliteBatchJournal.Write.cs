@@ -32,14 +32,18 @@ public sealed partial class SqliteBatchJournal
 
         lock (_gate)
         {
+            // A point of a copy already under way is made durable against a crash of the process only; the next state
+            // change syncs it with itself. Everything else is on disk when this returns.
+            Synchronous(full: !(state == BatchVmState.Copying && offset > 0));
             using var transaction = BeginWrite();
-            using var command = Command(JournalSchema.Record, transaction);
-            command.Parameters.AddWithValue("$vm", vm);
-            command.Parameters.AddWithValue("$state", state.ToString());
-            command.Parameters.AddWithValue("$detail", (object?)detail ?? DBNull.Value);
-            command.Parameters.AddWithValue("$disk", (object?)disk ?? DBNull.Value);
-            command.Parameters.AddWithValue("$offset", (object?)offset ?? DBNull.Value);
-            command.Parameters.AddWithValue("$time", Now());
+            var command = _record ??= RecordCommand();
+            command.Transaction = transaction;
+            command.Parameters["$vm"].Value = vm;
+            command.Parameters["$state"].Value = state.ToString();
+            command.Parameters["$detail"].Value = (object?)detail ?? DBNull.Value;
+            command.Parameters["$disk"].Value = (object?)disk ?? DBNull.Value;
+            command.Parameters["$offset"].Value = (object?)offset ?? DBNull.Value;
+            command.Parameters["$time"].Value = Now();
             command.ExecuteNonQuery();
             transaction.Commit();
         }
@@ -83,6 +87,18 @@ public sealed partial class SqliteBatchJournal
         }
     }
 
+    /// <summary>FULL: the WAL is synced at each commit; NORMAL: a commit survives a killed process, not a power loss.</summary>
+    private void Synchronous(bool full)
+    {
+        if (full != _fullSync)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var command = Command(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+            command.ExecuteNonQuery();
+            _fullSync = full;
+        }
+    }
+
     private SqliteTransaction BeginWrite()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -92,6 +108,20 @@ public sealed partial class SqliteBatchJournal
         }
 
         return _connection.BeginTransaction();
+    }
+
+    /// <summary>The command of <see cref="Record"/>, prepared once: a run records often.</summary>
+    private SqliteCommand RecordCommand()
+    {
+        var command = Command(JournalSchema.Record);
+        command.Parameters.Add("$vm", SqliteType.Text);
+        command.Parameters.Add("$state", SqliteType.Text);
+        command.Parameters.Add("$detail", SqliteType.Text);
+        command.Parameters.Add("$disk", SqliteType.Integer);
+        command.Parameters.Add("$offset", SqliteType.Integer);
+        command.Parameters.Add("$time", SqliteType.Integer);
+        command.Prepare();
+        return command;
     }
 
     private SqliteCommand Command(string sql, SqliteTransaction? transaction = null)

@@ -3,9 +3,12 @@ using Microsoft.Data.Sqlite;
 namespace V2VConverter.Pipeline.Batch.Journal;
 
 /// <summary>
-/// The batch journal in one SQLite file next to the plan (<see cref="BatchPaths.Journal"/>): WAL mode and
-/// <c>synchronous=FULL</c>, so every call is on disk when it returns and a reader (<c>v2v status</c>) can look while a
-/// run writes. One connection under a lock serves every thread. See <see cref="JournalSchema"/> for the layout.
+/// The batch journal in one SQLite file next to the plan (<see cref="BatchPaths.Journal"/>), in WAL mode so that a
+/// reader (<c>v2v status</c>) can look while a run writes. Every call is committed when it returns, so a <c>kill -9</c>
+/// loses nothing; every call is also synced (<c>synchronous=FULL</c>), so a power loss loses nothing, except a copy's
+/// progress point (<see cref="BatchVmState.Copying"/> at an offset above 0): those are synced with the next other
+/// write (about 0.1 ms each instead of a few ms of fsync; a resume after a power loss restarts from an earlier point).
+/// One connection under a lock serves every thread. See <see cref="JournalSchema"/> for the layout.
 /// </summary>
 public sealed partial class SqliteBatchJournal : IBatchJournal
 {
@@ -18,6 +21,8 @@ public sealed partial class SqliteBatchJournal : IBatchJournal
     private readonly TimeProvider _clock;
     private readonly bool _readOnly;
     private bool _disposed;
+    private bool _fullSync = true;
+    private SqliteCommand? _record;
 
     private SqliteBatchJournal(string path, SqliteConnection connection, TimeProvider clock, bool readOnly)
     {
@@ -63,6 +68,7 @@ public sealed partial class SqliteBatchJournal : IBatchJournal
             if (!_disposed)
             {
                 _disposed = true;
+                _record?.Dispose();
                 _connection.Dispose();
             }
         }
