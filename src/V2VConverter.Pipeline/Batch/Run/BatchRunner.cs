@@ -21,6 +21,12 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
     /// <summary>Copy progress goes into the journal at most this often per VM.</summary>
     public static readonly TimeSpan JournalProgressInterval = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The one blocker the run does not take from the plan: whether a VM runs is asked of the source when its turn comes
+    /// (it may have been shut down since the plan was made), and a running one then fails with the source's message.
+    /// </summary>
+    public const string LiveConcern = "powered-on";
+
     private readonly object _gate = new(); // Monitor.Wait/PulseAll: workers wait for a host slot
     private ILogger Log => context.Log;
 
@@ -44,15 +50,15 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
                 Ensure(vm.Id, previous, BatchVmState.Skipped, "skip: true in the plan");
                 outcomes[i] = new BatchVmOutcome(vm.Id, vm.Target, BatchVmState.Skipped, "skip: true in the plan", TimeSpan.Zero, 0, false);
             }
-            else if (concerns[i].FirstOrDefault(c => c.Severity == "blocker") is { } blocker)
+            else if (previous?.State == BatchVmState.Done && OutputLedger.Verify(journal.Outputs(vm.Id), plan.Output.Connection) is not { } _)
+            {
+                outcomes[i] = new BatchVmOutcome(vm.Id, vm.Target, BatchVmState.Done, "done in an earlier run; its outputs verify", TimeSpan.Zero, 0, true);
+            }
+            else if (concerns[i].FirstOrDefault(c => c.Severity == "blocker" && c.Code != LiveConcern) is { } blocker)
             {
                 var reason = $"{blocker.Code}: {blocker.Message}";
                 Ensure(vm.Id, previous, BatchVmState.Blocked, reason);
                 outcomes[i] = new BatchVmOutcome(vm.Id, vm.Target, BatchVmState.Blocked, reason, TimeSpan.Zero, 0, false);
-            }
-            else if (previous?.State == BatchVmState.Done && OutputLedger.Verify(journal.Outputs(vm.Id), plan.Output.Connection) is not { } problem)
-            {
-                outcomes[i] = new BatchVmOutcome(vm.Id, vm.Target, BatchVmState.Done, "done in an earlier run; its outputs verify", TimeSpan.Zero, 0, true);
             }
             else
             {
