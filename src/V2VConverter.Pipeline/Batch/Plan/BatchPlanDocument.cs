@@ -60,7 +60,7 @@ public sealed class PlanOutput
     /// <summary>-o libvirt: start each domain once defined.</summary>
     public bool Start { get; set; }
 
-    /// <summary>false: copy only (--no-guest-fixups), compatibility devices.</summary>
+    /// <summary>false: copy only (--no-guest-fixups), compatibility devices: the default of every VM's own guestFixups.</summary>
     public bool GuestFixups { get; set; } = true;
 }
 
@@ -121,6 +121,9 @@ public sealed class PlanVm
 
     /// <summary>true: leave this VM out of the run.</summary>
     public bool Skip { get; set; }
+
+    /// <summary>false: copy only, compatibility devices (as --no-guest-fixups); the plan's output.guestFixups by default.</summary>
+    public bool GuestFixups { get; set; } = true;
 
     public List<PlanNic> Nics { get; set; } = [];
 

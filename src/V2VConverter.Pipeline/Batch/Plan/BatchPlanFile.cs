@@ -105,7 +105,8 @@ public static class BatchPlanFile
         #   ./v2v plan --check THIS.yaml      validates an edit (errors with line numbers)
         #   ./v2v run THIS.yaml [--parallel N] [--per-host N] [--shutdown-source]
         #   ./v2v status THIS.yaml            what the run's journal says
-        # Per VM you may edit: target (the domain and file names), skip: true (leave it out), a NIC's target
+        # Per VM you may edit: target (the domain and file names), skip: true (leave it out), guestFixups: false
+        # (copy only, compatibility devices), a NIC's target
         # (bridge:NAME or network:NAME), a disk's storage (a folder for -o local, a pool for -o libvirt), and a
         # concern's severity: a VM with a "blocker" does not run; change it to "accepted" to run it anyway.
         # Do not edit id, ref, source, index or key: they say which VM, NIC and disk is meant.

@@ -76,6 +76,7 @@ public sealed class BatchPlanner(StageRegistry registry, JobContext context)
         foreach (var c in candidates)
         {
             var entry = Entry(c, ids);
+            entry.GuestFixups = request.GuestFixups;
             if (c.Vm is not null)
             {
                 var plan = ConversionPlanner.Plan(c.Vm, rules, ruleFiles, options, LogExtensions.None);

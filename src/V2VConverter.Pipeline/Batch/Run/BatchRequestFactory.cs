@@ -76,7 +76,7 @@ public static class BatchRequestFactory
                 Options = new PlanOptions
                 {
                     OutputFormat = plan.Output.Format,
-                    CompatibilityMode = !plan.Output.GuestFixups,
+                    CompatibilityMode = !vm.GuestFixups,
                     KeepHostDevices = m.KeepHostDevices,
                     TargetName = vm.Target,
                     NicTargets = vm.Nics.ToDictionary(n => n.Index, n => n.Target),
@@ -94,7 +94,7 @@ public static class BatchRequestFactory
             Disk = new DiskConvertOptions { Compress = plan.Output.Compress },
             Guest = new GuestStageOptions
             {
-                Skip = !plan.Output.GuestFixups,
+                Skip = !vm.GuestFixups,
                 KvmLaunchDeadline = options.KvmLaunchDeadline,
                 VirtioWin = options.VirtioWin,
                 BlockDriver = WindowsBlockDriver.VirtioBlk,
