@@ -154,7 +154,7 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
         var clock = Stopwatch.StartNew();
         var ct = context.Cancellation;
         var resumed = journal.Status(vm.Id) is { State: not BatchVmState.Planned };
-        journal.BeginAttempt(vm.Id);
+        var attempt = journal.BeginAttempt(vm.Id);
         var state = BatchVmState.Planned;
         long copied = 0;
 
@@ -171,7 +171,7 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
         }
 
         Directory.CreateDirectory(paths.LogDirectory);
-        using var log = RunLog.Create(new RunLogOptions { Console = TextWriter.Null, FilePath = paths.LogFile(vm.Id) });
+        using var log = RunLog.Create(new RunLogOptions { Console = TextWriter.Null, FilePath = paths.LogFile(vm.Id, attempt) });
         log.Properties.Vm = vm.Id;
         try
         {
