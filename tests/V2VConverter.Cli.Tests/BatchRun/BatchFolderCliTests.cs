@@ -20,25 +20,7 @@ public sealed class BatchFolderCliTests : IDisposable
         }
 
         var vmx = Path.Combine(dir, folder + ".vmx");
-        File.WriteAllText(vmx, $"""
-            config.version = "8"
-            virtualHW.version = "19"
-            displayName = "{name}"
-            guestOS = "debian12-64"
-            memSize = "1024"
-            numvcpus = "2"
-            scsi0.present = "TRUE"
-            scsi0.virtualDev = "pvscsi"
-            scsi0:0.present = "TRUE"
-            scsi0:0.fileName = "{disk}"
-            ethernet0.present = "TRUE"
-            ethernet0.virtualDev = "vmxnet3"
-            ethernet0.networkName = "VM Network"
-            ethernet0.addressType = "generated"
-            ethernet0.generatedAddress = "00:0c:29:aa:bb:cc"
-            {extra}
-
-            """);
+        File.WriteAllText(vmx, SmallVmx.Text(name, disk, scsi: "pvscsi", extra: extra));
         return vmx;
     }
 

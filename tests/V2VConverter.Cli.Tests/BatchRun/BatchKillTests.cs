@@ -53,24 +53,7 @@ public sealed class BatchKillTests : IDisposable
         var vmdk = Path.Combine(folder, name + ".vmdk");
         Tool.Check("qemu-img", "convert", "-q", "-f", "raw", "-O", "vmdk", raw, vmdk);
         File.Delete(raw);
-        File.WriteAllText(Path.Combine(folder, name + ".vmx"), $"""
-            config.version = "8"
-            virtualHW.version = "14"
-            displayName = "{name}"
-            guestOS = "debian11-64"
-            memSize = "512"
-            numvcpus = "1"
-            scsi0.present = "TRUE"
-            scsi0.virtualDev = "lsilogic"
-            scsi0:0.present = "TRUE"
-            scsi0:0.fileName = "{name}.vmdk"
-            ethernet0.present = "TRUE"
-            ethernet0.virtualDev = "vmxnet3"
-            ethernet0.networkName = "VM Network"
-            ethernet0.addressType = "generated"
-            ethernet0.generatedAddress = "00:0c:29:00:00:{seed:x2}"
-
-            """);
+        File.WriteAllText(Path.Combine(folder, name + ".vmx"), SmallVmx.Text(name, name + ".vmdk", guestOs: "debian11-64", mac: $"00:0c:29:00:00:{seed:x2}"));
         return vmdk;
     }
 
