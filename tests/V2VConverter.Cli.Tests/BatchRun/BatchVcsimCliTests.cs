@@ -206,3 +206,40 @@ public sealed class BatchVcsimCliTests(BatchVcsimFixture sim) : IClassFixture<Ba
         Assert.Contains(status.Out.Split('\n'), l => l.StartsWith("ha-host_VM14", StringComparison.Ordinal) && l.Contains("failed", StringComparison.Ordinal));
     }
 }
+
+/// <summary>A vCenter with two standalone hosts, four VMs each.</summary>
+public sealed class BatchVCenterFixture : IDisposable
+{
+    public VcsimBatchInventory Inventory { get; } = VcsimBatchInventory.Start(new VcsimBatchOptions { VCenter = true, Hosts = 2, VmCount = 4 });
+
+    public void Dispose() => Inventory.Dispose();
+}
+
+/// <summary>The per-host bound on a vCenter: VMs are counted per ESXi host that serves them, not per vCenter.</summary>
+[UnsupportedOSPlatform("windows")]
+public sealed class BatchVCenterCliTests(BatchVCenterFixture sim) : IClassFixture<BatchVCenterFixture>
+{
+    [Fact]
+    public void Each_host_serves_at_most_per_host_vms_at_once_while_both_hosts_work()
+    {
+        var inv = sim.Inventory;
+        var dir = RepoPaths.NewTempDir("v2v-batch-vc");
+        var planFile = Path.Combine(dir, "plan.yaml");
+        var made = CliRunner.Run(dir, inv.Env(), ["plan", inv.Uri, .. inv.Pin, "-o", "local", "-os", Path.Combine(dir, "out"), "--no-guest-fixups", "--save", planFile]);
+        Assert.True(made.ExitCode == 0, made.Err);
+        var hosts = inv.Vms.Select(v => v.Host).Distinct().ToList();
+        Assert.Equal(2, hosts.Count);
+        foreach (var host in hosts)
+        {
+            Assert.Contains($"  host: {host}", File.ReadAllText(planFile), StringComparison.Ordinal);
+        }
+
+        inv.Server.ResetStats();
+        var run = CliRunner.Run(dir, inv.Env(), ["run", planFile, "--parallel", "4", "--per-host", "1", "--allow-running"]);
+        Assert.True(run.ExitCode == 0, run.Err);
+        var stats = inv.Server.Stats();
+        Assert.Equal(2, stats.MaxConcurrentVmsPerHost.Count);
+        Assert.All(stats.MaxConcurrentVmsPerHost, kv => Assert.Equal(1, kv.Value));
+        Assert.Equal(inv.Vms.Count, Directory.GetFiles(Path.Combine(dir, "out"), "*.qcow2").Length);
+    }
+}
