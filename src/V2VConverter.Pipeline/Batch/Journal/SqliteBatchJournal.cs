@@ -43,7 +43,34 @@ public sealed partial class SqliteBatchJournal : IBatchJournal
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         path = Path.GetFullPath(path);
+        if (!File.Exists(path))
+        {
+            CreateAtomically(path);
+        }
+
         return OpenCore(path, SqliteOpenMode.ReadWriteCreate, clock ?? TimeProvider.System);
+    }
+
+    /// <summary>
+    /// A new journal is made under a temporary name (schema, WAL mode) and renamed into place, so a reader
+    /// (<c>v2v status</c>, a test polling it) never meets an empty file under the journal's name.
+    /// </summary>
+    private static void CreateAtomically(string path)
+    {
+        var temp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.v2v-tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            OpenCore(temp, SqliteOpenMode.ReadWriteCreate, TimeProvider.System).Dispose();
+            File.Move(temp, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another run made it first: use theirs.
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 
     /// <summary>Opens an existing journal to read it (<c>v2v status</c>), while a run may be writing it.</summary>

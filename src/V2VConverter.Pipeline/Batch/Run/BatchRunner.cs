@@ -54,7 +54,7 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
             {
                 outcomes[i] = new BatchVmOutcome(vm.Id, vm.Target, BatchVmState.Done, "done in an earlier run; its outputs verify", TimeSpan.Zero, 0, true);
             }
-            else if (concerns[i].FirstOrDefault(c => c.Severity == "blocker" && c.Code != LiveConcern) is { } blocker)
+            else if (concerns[i].FirstOrDefault(c => c.Severity == "blocker" && c.Code != LiveConcern && !(c.Code == TargetExists && OursLeft(vm))) is { } blocker)
             {
                 var reason = $"{blocker.Code}: {blocker.Message}";
                 Ensure(vm.Id, previous, BatchVmState.Blocked, reason);
@@ -134,6 +134,11 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
         ct.ThrowIfCancellationRequested();
         return summary;
     }
+
+    /// <summary>The concern about a domain of the target's name: not a blocker when that domain is what an earlier attempt of this VM left (it is removed first).</summary>
+    private const string TargetExists = "target-exists";
+
+    private bool OursLeft(PlanVm vm) => journal.Outputs(vm.Id).Any(o => o.Kind == "domain" && o.Location == vm.Target);
 
     /// <summary>Records an end state that needs no work, once (a second run does not repeat it).</summary>
     private void Ensure(string vm, JournalVmStatus? previous, BatchVmState state, string detail)
