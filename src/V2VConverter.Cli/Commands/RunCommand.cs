@@ -22,7 +22,7 @@ internal static class RunCommand
     {
         var plan = new Argument<string>("PLAN.yaml") { Description = "a plan made by 'v2v plan' (and edited)" };
         var parallel = CliOptions.Number("--parallel", "N", "VMs converted at once (default 2)", 1, 64);
-        var perHost = CliOptions.Number("--per-host", "N", "VMs at once per source host: ESXi limits its NFC/HTTP sessions (default 2)", 1, 64);
+        var perHost = CliOptions.Number("--per-host", "N", "VMs at once per source ESXi host, which limits its NFC/HTTP sessions (default 2; the VMs of a local folder are bounded by --parallel alone unless this is given)", 1, 64);
         var shutdown = CliOptions.Flag("--shutdown-source", "ask each running vSphere guest to shut down before its copy (ShutdownGuest); never powers anything on");
         var forcePowerOff = CliOptions.Flag("--force-poweroff", "with --shutdown-source: power the VM off when its guest did not shut down in time");
         var shutdownTimeout = CliOptions.Number("--shutdown-timeout", "SECONDS", "with --shutdown-source: how long to wait for a guest to shut down (default 300)", 1, 86400);
@@ -40,7 +40,7 @@ internal static class RunCommand
             new BatchRunOptions
             {
                 Parallel = r.GetValue(parallel) ?? 2,
-                PerHost = r.GetValue(perHost) ?? 2,
+                PerHost = r.GetValue(perHost),
                 ShutdownSource = r.GetValue(shutdown),
                 ForcePowerOff = r.GetValue(forcePowerOff),
                 ShutdownTimeout = TimeSpan.FromSeconds(r.GetValue(shutdownTimeout) ?? 300),

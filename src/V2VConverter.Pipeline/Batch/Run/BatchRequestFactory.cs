@@ -14,8 +14,17 @@ public sealed record BatchRunOptions
     /// <summary>--parallel N: VMs converted at once.</summary>
     public int Parallel { get; init; } = 2;
 
-    /// <summary>--per-host N: VMs at once per source host (ESXi limits its NFC/HTTP sessions).</summary>
-    public int PerHost { get; init; } = 2;
+    /// <summary>
+    /// --per-host N: VMs at once per source host (ESXi limits its NFC/HTTP sessions). Null: <see cref="DefaultPerHost"/>
+    /// for an ESXi host, no bound but <see cref="Parallel"/> for the VMs of a local folder.
+    /// </summary>
+    public int? PerHost { get; init; }
+
+    /// <summary>The per-host bound of an ESXi host when --per-host is not given.</summary>
+    public const int DefaultPerHost = 2;
+
+    /// <summary>How many VMs of <paramref name="host"/> may run at once.</summary>
+    public int PerHostLimit(string host) => Math.Max(1, PerHost ?? (host == "local" ? Parallel : DefaultPerHost));
 
     /// <summary>--shutdown-source: ask a running vSphere guest to shut down before its copy.</summary>
     public bool ShutdownSource { get; init; }

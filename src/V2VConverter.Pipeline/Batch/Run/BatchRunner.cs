@@ -74,8 +74,7 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
         }
 
         var parallel = Math.Max(1, options.Parallel);
-        var perHost = Math.Max(1, options.PerHost);
-        observer.Started(rows, parallel, perHost);
+        observer.Started(rows, parallel, options.PerHost ?? BatchRunOptions.DefaultPerHost);
         var running = new Dictionary<string, int>(StringComparer.Ordinal);
         var ct = context.Cancellation;
 
@@ -93,7 +92,7 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
                             return;
                         }
 
-                        var pick = queue.FindIndex(i => running.GetValueOrDefault(plan.Vms[i].Host) < perHost);
+                        var pick = queue.FindIndex(i => running.GetValueOrDefault(plan.Vms[i].Host) < options.PerHostLimit(plan.Vms[i].Host));
                         if (pick >= 0)
                         {
                             index = queue[pick];
