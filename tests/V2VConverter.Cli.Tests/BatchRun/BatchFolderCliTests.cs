@@ -82,8 +82,14 @@ public sealed class BatchFolderCliTests : IDisposable
         Assert.Contains($"v2v: error: {plan}:{nic + 1}: ", check.Err, StringComparison.Ordinal);
         Assert.Contains("expected bridge:NAME or network:NAME", check.Err, StringComparison.Ordinal);
 
-        // Fixed, with the blockers skipped or renamed: valid, exit 0.
+        // Valid now; a local VM that looks running cannot be shut down by the run, so it stays blocked even with --shutdown-source.
         lines[nic] = "    target: network:default";
+        File.WriteAllLines(plan, lines);
+        check = CliRunner.Run(_dir, ["plan", "--check", plan, "--shutdown-source"]);
+        Assert.Equal(3, check.ExitCode);
+        Assert.Contains(check.Err.Split('\n'), l => l.StartsWith("locked ", StringComparison.Ordinal) && l.Contains("BLOCKER", StringComparison.Ordinal) && l.Contains("powered-on", StringComparison.Ordinal));
+
+        // Fixed, with the blockers skipped or renamed: valid, exit 0.
         var text = string.Join('\n', lines) + "\n";
         foreach (var name in new[] { "locked", "shared", "broken" })
         {

@@ -161,7 +161,7 @@ public sealed class BatchPlanner(StageRegistry registry, JobContext context)
             vm.Nics.Select(n => n.Target).ToList(),
             vm.Disks.Select(d => d.Storage).ToList(),
             vm.Disks.Sum(d => d.DataBytes ?? d.CapacityBytes ?? 0),
-            shutdownSource,
+            shutdownSource && vm.Ref is not null, // only a vSphere VM can be asked to shut down; a local one stays a blocker
             allowRunning);
     }
 

@@ -22,8 +22,9 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
     public static readonly TimeSpan JournalProgressInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// The one blocker the run does not take from the plan: whether a VM runs is asked of the source when its turn comes
-    /// (it may have been shut down since the plan was made), and a running one then fails with the source's message.
+    /// The one blocker the run does not take from the plan for a vSphere VM: whether it runs is asked of vSphere when its
+    /// turn comes (it may have been shut down since the plan was made), and a running one then fails with the source's
+    /// message. A local .vmx that looked running (a .lck, a .vmem) stays blocked: nothing checks it again.
     /// </summary>
     public const string LiveConcern = "powered-on";
 
@@ -54,7 +55,7 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
             {
                 outcomes[i] = new BatchVmOutcome(vm.Id, vm.Target, BatchVmState.Done, "done in an earlier run; its outputs verify", TimeSpan.Zero, 0, true);
             }
-            else if (concerns[i].FirstOrDefault(c => c.Severity == "blocker" && c.Code != LiveConcern && !(c.Code == TargetExists && OursLeft(vm))) is { } blocker)
+            else if (concerns[i].FirstOrDefault(c => c.Severity == "blocker" && !(c.Code == LiveConcern && plan.Source.Kind == "vsphere") && !(c.Code == TargetExists && OursLeft(vm))) is { } blocker)
             {
                 var reason = $"{blocker.Code}: {blocker.Message}";
                 Ensure(vm.Id, previous, BatchVmState.Blocked, reason);
