@@ -45,13 +45,17 @@ esac
 "$root/v2v" --version >/dev/null
 v2v=(dotnet "$root/.cache/cli/v2v.dll")
 if [ "$r2r" = 1 ]; then
-  # The start-up experiment: the same sources published ReadyToRun (precompiled), run without tiered compilation,
-  # so that nothing is compiled twice in a short process. Rebuilt when ./v2v rebuilt its own copy.
-  if [ ! -f "$work/cli-r2r/v2v.dll" ] || [ "$root/.cache/cli/v2v.dll" -nt "$work/cli-r2r/v2v.dll" ]; then
-    log "publishing a ReadyToRun copy of the CLI into $work/cli-r2r"
-    dotnet publish "$root/src/V2VConverter.Cli/V2VConverter.Cli.csproj" -c Release -r linux-x64 --self-contained false \
+  # The start-up experiment: the committed sources (HEAD) published ReadyToRun (precompiled) from a copy of the tree
+  # (its obj/ folders must not make ./v2v rebuild), run without tiered compilation, so that nothing is compiled twice
+  # in a short process. Published once per commit.
+  head=$(git -C "$root" rev-parse --short HEAD)
+  if [ ! -f "$work/cli-r2r/$head" ]; then
+    log "publishing a ReadyToRun copy of the CLI at $head into $work/cli-r2r"
+    rm -rf "$work/r2r-src" "$work/cli-r2r"; mkdir -p "$work/r2r-src"
+    git -C "$root" archive HEAD | tar -x -C "$work/r2r-src"
+    dotnet publish "$work/r2r-src/src/V2VConverter.Cli/V2VConverter.Cli.csproj" -c Release -r linux-x64 --self-contained false \
       -p:PublishReadyToRun=true -o "$work/cli-r2r" -nologo -v q >/dev/null
-    touch "$work/cli-r2r/v2v.dll"
+    touch "$work/cli-r2r/$head"
   fi
   v2v=(env DOTNET_TieredCompilation=0 dotnet "$work/cli-r2r/v2v.dll")
 fi
