@@ -54,6 +54,12 @@ public sealed record JobContext
     public Func<string, string?> GetEnv { get; init; } = Environment.GetEnvironmentVariable;
 
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>Called as the job enters each stage ("source", "plan", "check", "guest", "copy", "finalize", "done"): a batch journals it.</summary>
+    public Action<string>? StageChanged { get; init; }
+
+    /// <summary>Called once the output accepted the plan, before the first byte is written: a batch records what the run will create.</summary>
+    public Action<ConversionPlan>? OutputPrepared { get; init; }
 }
 
 /// <summary>A dry run: the opened source and its plan. Dispose closes the source.</summary>
@@ -114,6 +120,8 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
             p.Stage = stage;
             p.Vm = vm ?? p.Vm;
         }
+
+        context.StageChanged?.Invoke(stage);
     }
 
     /// <summary>
@@ -186,6 +194,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
 
         using var session = output.Prepare(request.Output, plan, preview, outputContext with { DiskSizes = i => DiskSizes(source, plan.Disks[i], request.Vmdk, ct) });
         var targets = plan.Disks.Select((_, i) => session.DiskTarget(i)).ToList();
+        context.OutputPrepared?.Invoke(plan);
 
         // 5. The guest. An output of local files is converted in place after the copy; any other output (volumes
         //    that stream to a host) gets a guest converted before the copy, on copy-on-write views of the source.

@@ -29,6 +29,10 @@ public static class ConversionPlanner
         return new Planner(config, log, files).Plan(vm, request.Options);
     }
 
+    /// <summary>Plans <paramref name="vm"/> with rules already loaded (a batch plans many VMs with one load).</summary>
+    public static ConversionPlan Plan(VirtualMachine vm, Microsoft.Extensions.Configuration.IConfiguration rules, IReadOnlyList<string> ruleFiles, PlanOptions options, ILogger log) =>
+        new Planner(rules, log, ruleFiles).Plan(vm, options);
+
     /// <summary>
     /// The guest OS catalog of a run, loaded once: <c>--mappings-dir</c>'s guest-os.json when it has one,
     /// else the built-in copy. The source looks the guest up in it; the planner does not look it up again.

@@ -1,4 +1,5 @@
 using V2VConverter.Model.Diagnostics;
+using V2VConverter.Pipeline.Batch.Sources;
 using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Pipeline.Guests.Linux;
 using V2VConverter.Pipeline.Guests.Windows;
@@ -16,7 +17,7 @@ namespace V2VConverter.Pipeline;
 /// the guest converters (first that handles the inspected OS wins). A new input, output or guest is one
 /// class added here, or to a registry of one's own.
 /// </summary>
-public sealed class StageRegistry(IReadOnlyList<IConversionSource> sources, IReadOnlyList<IConversionOutput> outputs, IReadOnlyList<IGuestConverter> guests)
+public sealed class StageRegistry(IReadOnlyList<IConversionSource> sources, IReadOnlyList<IConversionOutput> outputs, IReadOnlyList<IGuestConverter> guests, IReadOnlyList<IBatchInventory>? inventories = null)
 {
     /// <summary>What the tool ships: .vmx files, unpacked .ovf exports and vSphere; -o local and -o libvirt; Linux and Windows guests.</summary>
     public static StageRegistry Default { get; } = new([new VSphereInventorySource(), new OvfPackageSource(), new VmxFileSource()], [new LocalOutput(), new LibvirtOutput()], [new LinuxGuest(), new WindowsGuest()]);
@@ -27,9 +28,23 @@ public sealed class StageRegistry(IReadOnlyList<IConversionSource> sources, IRea
 
     public IReadOnlyList<IGuestConverter> Guests { get; } = guests;
 
+    /// <summary>What a batch plan can list: an ESXi host or vCenter, a folder of .vmx files.</summary>
+    public IReadOnlyList<IBatchInventory> Inventories { get; } = inventories ?? [new VSphereBatchInventory(), new VmxFolderInventory()];
+
     /// <summary>A registry with more plug-ins in front (they are asked first).</summary>
     public StageRegistry With(IEnumerable<IConversionSource>? sources = null, IEnumerable<IConversionOutput>? outputs = null, IEnumerable<IGuestConverter>? guests = null) =>
-        new([.. sources ?? [], .. Sources], [.. outputs ?? [], .. Outputs], [.. guests ?? [], .. Guests]);
+        new([.. sources ?? [], .. Sources], [.. outputs ?? [], .. Outputs], [.. guests ?? [], .. Guests], Inventories);
+
+    /// <summary>The batch inventory that reads <paramref name="location"/> (a URI, or a folder relative to <paramref name="workingDirectory"/>).</summary>
+    public IBatchInventory BatchInventoryFor(string location, string workingDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        var resolved = location.Contains("://", StringComparison.Ordinal) ? location : Path.GetFullPath(location, workingDirectory);
+        return Inventories.FirstOrDefault(i => i.Accepts(resolved))
+            ?? throw (VSphereUri.LooksLikeUri(location)
+                ? new UsageException($"{location}: unknown source scheme; expected esx://host/ or vpx://vcenter/DC/Cluster/Host, or a folder of .vmx files")
+                : new DirectoryNotFoundException($"{location}: no such folder (a plan reads an esx:// or vpx:// URI, or a folder searched for .vmx files)"));
+    }
 
     public IConversionSource SourceFor(SourceSpec spec)
     {

@@ -52,7 +52,7 @@ public sealed class CommandLineTests : IDisposable
     public void The_tree_has_every_command_and_the_options_the_old_help_missed()
     {
         var all = Walk(Root(), []).ToDictionary(c => string.Join(' ', c.Path), c => c.Command);
-        Assert.Equal(["", "completion", "convert", "disk", "disk convert", "disk info", "inspect", "inventory", "xml"], all.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["", "completion", "convert", "disk", "disk convert", "disk info", "inspect", "inventory", "plan", "run", "status", "xml"], all.Keys.Order(StringComparer.Ordinal));
         string Names(string path) => string.Join(' ', all[path].Options.SelectMany(o => o.Aliases.Prepend(o.Name)));
         foreach (var path in new[] { "inspect", "xml", "convert" })
         {

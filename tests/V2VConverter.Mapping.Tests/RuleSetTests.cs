@@ -20,6 +20,12 @@ public class RuleSetTests
     [InlineData("prod-*", "prod-web", true)]
     [InlineData("prod-?", "prod-ab", false)]
     [InlineData("a.b", "axb", false)]
+    [InlineData("web[0-2]", "WEB1", true)]
+    [InlineData("web[0-2]", "web3", false)]
+    [InlineData("web[!0-2]", "web3", true)]
+    [InlineData("db[ab]-*", "dbb-prod", true)]
+    [InlineData("a[b", "a[b", true)]
+    [InlineData("x(y)+", "x(y)+", true)]
     public void Glob_is_case_insensitive_with_wildcards(string pattern, string value, bool expected) =>
         Assert.Equal(expected, RuleSet.Glob(pattern, value));
 

@@ -16,6 +16,9 @@ internal static class CommandTable
         InventoryCommand.Create(context),
         new Command("disk", "Disk images: info, convert.") { DiskInfoCommand.Create(context), DiskConvertCommand.Create(context) },
         CompletionCommand.Create(context),
+        PlanCommand.Create(context),
+        RunCommand.Create(context),
+        StatusCommand.Create(context),
     ];
 
     /// <summary>The source of inspect, xml and convert.</summary>

@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
 using V2VConverter.Mapping.Config;
 using V2VConverter.Mapping.Plan;
-using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline;
 using V2VConverter.Pipeline.Contracts;
 
@@ -103,55 +101,7 @@ internal static class PlanArgs
 
     public static PlanRequest Read(PlanCliOptions args, CliContext context, bool compatibilityMode = false)
     {
-        var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        var n = 0;
-        foreach (var (option, kind, values) in new[] { ("--bridge", "bridge", args.Bridges), ("--network", "network", args.Networks) })
-        {
-            foreach (var v in values)
-            {
-                var colon = v.LastIndexOf(':');
-                string source, target;
-                if (colon < 0)
-                {
-                    // "--network NET" alone: the default for every source network (virt-v2v's -n OUT).
-                    if (v.Length == 0)
-                    {
-                        throw new UsageException($"{option} needs SRC:{kind.ToUpperInvariant()} or {kind.ToUpperInvariant()}");
-                    }
-
-                    overrides["networks:default"] = $"{kind}:{v}";
-                    continue;
-                }
-
-                source = v[..colon];
-                target = v[(colon + 1)..];
-                if (source.Length == 0 || target.Length == 0)
-                {
-                    throw new UsageException($"{option} \"{v}\": expected SRC:{kind.ToUpperInvariant()}");
-                }
-
-                var id = $"cli-{kind}-{++n}";
-                overrides[$"networks:rules:{id}:priority"] = (1_000_000 + n).ToString(CultureInfo.InvariantCulture);
-                overrides[$"networks:rules:{id}:match"] = source;
-                overrides[$"networks:rules:{id}:target"] = $"{kind}:{target}";
-            }
-        }
-
-        foreach (var kv in args.Sets)
-        {
-            var eq = kv.IndexOf('=');
-            if (eq <= 0)
-            {
-                throw new UsageException($"--set \"{kv}\": expected KEY=VALUE (for example networks:default=bridge:br0)");
-            }
-
-            overrides[kv[..eq]] = kv[(eq + 1)..];
-        }
-
-        if (args.Tuning is { } tuning)
-        {
-            overrides["tuning:profile"] = tuning;
-        }
+        var overrides = CommandLineOverrides.Build(args.Bridges, args.Networks, args.Sets, args.Tuning);
 
         var outputDir = args.OutputStorage;
         var format = args.OutputFormat?.ToLowerInvariant(); // qcow2 or raw: the option allows nothing else

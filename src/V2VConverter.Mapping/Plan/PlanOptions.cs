@@ -26,6 +26,15 @@ public sealed record PlanOptions
     /// </summary>
     public bool KeepHostDevices { get; init; }
 
+    /// <summary>A batch plan's target name: the domain name and the file names, instead of the VM's displayName.</summary>
+    public string? TargetName { get; init; }
+
+    /// <summary>A batch plan's choice per NIC (by <see cref="NetworkAdapter.Index"/>): "bridge:NAME" or "network:NAME", over every rule.</summary>
+    public IReadOnlyDictionary<int, string>? NicTargets { get; init; }
+
+    /// <summary>A batch plan's choice per disk (by VMX key): a folder, or with <see cref="OutputPool"/> a pool, over every rule and -os.</summary>
+    public IReadOnlyDictionary<string, string>? DiskStorage { get; init; }
+
     /// <summary>What the guest stage found and did; null for a dry run (the guest OS catalog decides).</summary>
     public GuestFacts? GuestFacts { get; init; }
 }

@@ -58,6 +58,11 @@ public sealed partial class Planner
 
     private (StorageKind Kind, string Target, string Rule) PlanStorage(VirtualDisk d, PlanOptions options)
     {
+        if (options.DiskStorage is { } chosen && chosen.TryGetValue(d.Key, out var storage) && storage.Length > 0)
+        {
+            return (options.OutputPool is null ? StorageKind.Directory : StorageKind.Pool, storage, "batch plan");
+        }
+
         if (options.OutputDirectory is not null)
         {
             return (StorageKind.Directory, options.OutputDirectory, "option -os");
@@ -127,7 +132,7 @@ public sealed partial class Planner
         return result;
     }
 
-    private List<NicPlan> PlanNics(VirtualMachine vm, RuleFacts facts)
+    private List<NicPlan> PlanNics(VirtualMachine vm, RuleFacts facts, PlanOptions options)
     {
         var result = new List<NicPlan>();
         foreach (var n in vm.Nics)
@@ -135,7 +140,8 @@ public sealed partial class Planner
             var model = Require("devices:nic", facts with { Source = n.VirtualDev }, "model", "NIC model");
             var sourceName = n.NetworkName ?? n.PortGroupKey ?? n.Vnet ?? n.ConnectionType;
             var net = new RuleSet(rules, "networks").Decide(facts with { Name = sourceName, ConnectionType = n.ConnectionType, Source = n.VirtualDev });
-            var (targetText, netRule) = net?.Get("target") is { Length: > 0 } t ? (t, net.Id) : (rules["networks:default"] ?? "network:default", "networks#default");
+            var (targetText, netRule) = options.NicTargets is { } chosen && chosen.TryGetValue(n.Index, out var planned) ? (planned, "batch plan")
+                : net?.Get("target") is { Length: > 0 } t ? (t, net.Id) : (rules["networks:default"] ?? "network:default", "networks#default");
             var (kind, name) = ParseNetworkTarget(targetText, netRule);
             var mac = n.MacAddress ?? "(new MAC)";
             Decide($"ethernet{n.Index}", $"{n.VirtualDev} {mac} on \"{sourceName}\"", $"{model.Value} {mac}", model.Rule);

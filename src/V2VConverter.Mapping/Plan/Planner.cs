@@ -15,6 +15,12 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
     public ConversionPlan Plan(VirtualMachine vm, PlanOptions options)
     {
         _decisions.Clear();
+        if (options.TargetName is { } targetName && targetName != vm.Name)
+        {
+            Decide("name", vm.Name, targetName, "batch plan");
+            vm = vm with { Name = targetName };
+        }
+
         var guest = vm.Guest;
         if (options.CompatibilityMode)
         {
@@ -84,7 +90,7 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
 
         var cdroms = PlanCdRoms(vm, facts, letters, options);
         var floppies = PlanFloppies(vm, options);
-        var nics = PlanNics(vm, nicFacts);
+        var nics = PlanNics(vm, nicFacts, options);
         var anyVirtio = disks.Any(d => d.Bus == "virtio" || d.Bus == "scsi") || nics.Any(n => n.Model == "virtio");
         var balloon = only is null ? anyVirtio : only.Contains("balloon");
         var rng = only is null ? anyVirtio : only.Contains("rng");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using V2VConverter.Model.Vm;
@@ -75,15 +76,41 @@ public sealed class RuleSet(IConfiguration configuration, string path)
         return true;
     }
 
-    /// <summary>Case-insensitive match with '*' and '?' wildcards.</summary>
+    /// <summary>Case-insensitive shell-style match: '*', '?', and classes such as [0-9], [abc] or [!x].</summary>
     public static bool Glob(string pattern, string? value)
     {
+        ArgumentNullException.ThrowIfNull(pattern);
         if (value is null)
         {
             return false;
         }
 
-        var regex = "^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$";
-        return Regex.IsMatch(value, regex, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        var regex = new StringBuilder("^");
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            var close = c == '[' ? pattern.IndexOf(']', i + 2) : -1;
+            if (c == '*')
+            {
+                regex.Append(".*");
+            }
+            else if (c == '?')
+            {
+                regex.Append('.');
+            }
+            else if (close > i + 1)
+            {
+                var body = pattern[(i + 1)..close];
+                var negate = body.StartsWith('!');
+                regex.Append('[').Append(negate ? "^" : "").Append(Regex.Escape(negate ? body[1..] : body).Replace("\\-", "-", StringComparison.Ordinal)).Append(']');
+                i = close;
+            }
+            else
+            {
+                regex.Append(Regex.Escape(c.ToString()));
+            }
+        }
+
+        return Regex.IsMatch(value, regex.Append('$').ToString(), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
     }
 }

@@ -17,6 +17,7 @@ public sealed record BatchPaths(string PlanFile)
 
     public string Lock => Path.Combine(Directory, Stem + ".lock");
 
-    /// <summary>The log file of VM <paramref name="vmId"/> (a plan VM id is already a safe file name).</summary>
-    public string LogFile(string vmId) => Path.Combine(LogDirectory, vmId + ".log.json");
+    /// <summary>The log file of VM <paramref name="vmId"/> (a plan VM id is already a safe file name): <c>ID.log.json</c> for its first attempt, <c>ID.N.log.json</c> for attempt N.</summary>
+    public string LogFile(string vmId, int attempt = 1) =>
+        Path.Combine(LogDirectory, attempt <= 1 ? vmId + ".log.json" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{vmId}.{attempt}.log.json"));
 }

@@ -12,7 +12,10 @@ public sealed record SourceSpec
     /// <summary>A .vmx path, an esx:// or vpx:// URI, ... as typed (relative paths resolve against the working directory).</summary>
     public required string Location { get; init; }
 
-    /// <summary>--vm NAME: the VM inside an inventory.</summary>
+    /// <summary>
+    /// --vm NAME: the VM inside an inventory. For a vSphere source, <c>moref:vm-123</c> names it by its managed
+    /// object id instead (two VMs may share a name in different folders; a batch plan records the id).
+    /// </summary>
     public string? VmName { get; init; }
 
     /// <summary>--password-file FILE.</summary>

@@ -27,6 +27,7 @@ public interface IVersionedDocument
 [JsonSerializable(typeof(ConversionReportDocument))]
 [JsonSerializable(typeof(InventoryDocument))]
 [JsonSerializable(typeof(DiskInfoDocument))]
+[JsonSerializable(typeof(BatchPlanReportDocument))]
 [JsonSerializable(typeof(GuestInspectionSection))]
 [JsonSerializable(typeof(GuestConversionSection))]
 public sealed partial class DocumentJsonContext : JsonSerializerContext

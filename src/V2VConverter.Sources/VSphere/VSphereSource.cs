@@ -216,23 +216,25 @@ public sealed class VSphereSource : IAsyncDisposable
         VSphereInventory.Build(await RetrieveVmsAndNamesAsync(VSphereInventory.VmProperties, ct).ConfigureAwait(false));
 
     /// <summary>
-    /// VMs under <see cref="Container"/> with <paramref name="vmProperties"/>, plus the names of
-    /// networks and datastores. One ContainerView when the container is the datacenter (or an
-    /// ESXi root); a cluster or host holds no networks or datastores in the inventory tree, so
-    /// their names then come from a second view over the datacenter.
+    /// VMs under <see cref="Container"/> with <paramref name="vmProperties"/>, plus the names of the
+    /// networks, datastores, hosts and folders they refer to (<see cref="VSphereInventory.NameSpecs"/>). One
+    /// ContainerView when the container is the datacenter (or an ESXi root); a cluster or host holds no
+    /// networks, datastores or folders in the inventory tree, so their names then come from a second view
+    /// over the datacenter.
     /// </summary>
     private async Task<IReadOnlyList<VimObjectContent>> RetrieveVmsAndNamesAsync(IReadOnlyList<string> vmProperties, CancellationToken ct)
     {
-        var names = new VimPropertySpec[] { new("Network", ["name"]), new("Datastore", ["name"]) };
         if (Container == NamesContainer)
         {
-            return await ViaViewAsync(Container, ["VirtualMachine", "Network", "Datastore"], [new("VirtualMachine", vmProperties), .. names], ct).ConfigureAwait(false);
+            return await ViaViewAsync(Container, ["VirtualMachine", .. VSphereInventory.NameTypes], [new("VirtualMachine", vmProperties), .. VSphereInventory.NameSpecs], ct).ConfigureAwait(false);
         }
 
         var vms = await ViaViewAsync(Container, ["VirtualMachine"], [new("VirtualMachine", vmProperties)], ct).ConfigureAwait(false);
-        var others = await ViaViewAsync(NamesContainer, ["Network", "Datastore"], names, ct).ConfigureAwait(false);
-        return [.. vms, .. others];
+        return [.. vms, .. await RetrieveNamesAsync(ct).ConfigureAwait(false)];
     }
+
+    private Task<IReadOnlyList<VimObjectContent>> RetrieveNamesAsync(CancellationToken ct) =>
+        ViaViewAsync(NamesContainer, VSphereInventory.NameTypes, VSphereInventory.NameSpecs, ct);
 
     private async Task<IReadOnlyList<VimObjectContent>> ViaViewAsync(MoRef container, IReadOnlyList<string> types, IReadOnlyList<VimPropertySpec> specs, CancellationToken ct)
     {
@@ -263,7 +265,7 @@ public sealed class VSphereSource : IAsyncDisposable
 
         if (matches.Length > 1)
         {
-            throw new InvalidOperationException($"{matches.Length} VMs are named \"{name}\" on {Uri}; narrow the vpx:// path to a cluster or host");
+            throw new InvalidOperationException($"{matches.Length} VMs are named \"{name}\" on {Uri} (ids {string.Join(", ", matches.Select(m => m.Value))}); choose one with --vm moref:ID, or narrow the vpx:// path to a cluster or host");
         }
 
         var full = await Vim.RetrieveObjectsAsync(matches, [new("VirtualMachine", VSphereInventory.VmProperties)], ct).ConfigureAwait(false);
@@ -271,11 +273,46 @@ public sealed class VSphereSource : IAsyncDisposable
         return VSphereInventory.Build([.. full, .. others]).Single();
     }
 
-    /// <summary>Finds a VM by name and downloads its .vmx through /folder.</summary>
-    public async Task<VSphereVm> FetchVmAsync(string name, CancellationToken ct)
+    /// <summary>
+    /// One VM by its managed object id (<c>vm-123</c>): two VMs may share a name in different folders, their ids
+    /// never. A reference the server does not know is a <see cref="FileNotFoundException"/> naming it.
+    /// </summary>
+    public async Task<VSphereVmInfo> FindVmAsync(MoRef vm, CancellationToken ct)
     {
-        var info = await FindVmAsync(name, ct).ConfigureAwait(false);
-        var vmPath = DatastorePath.Parse(info.VmPathName ?? throw new InvalidDataException($"VM {name}: config.files.vmPathName is not set (inaccessible VM?)"), $"VM {name} config.files.vmPathName");
+        if (vm.Type != "VirtualMachine")
+        {
+            throw new ArgumentException($"{vm} is not a VirtualMachine reference", nameof(vm));
+        }
+
+        IReadOnlyList<VimObjectContent> full;
+        try
+        {
+            full = await Vim.RetrieveObjectsAsync([vm], [new("VirtualMachine", VSphereInventory.VmProperties)], ct).ConfigureAwait(false);
+        }
+        catch (VimFaultException ex) when (ex.FaultType is "ManagedObjectNotFound" or "InvalidArgument")
+        {
+            throw new FileNotFoundException($"no VM with id {vm.Value} on {Uri} ({ex.FaultType}); run 'v2v inventory {Uri}' to list the VMs", ex);
+        }
+
+        if (full.Count == 0)
+        {
+            throw new FileNotFoundException($"no VM with id {vm.Value} on {Uri}; run 'v2v inventory {Uri}' to list the VMs");
+        }
+
+        return VSphereInventory.Build([.. full, .. await RetrieveNamesAsync(ct).ConfigureAwait(false)]).Single();
+    }
+
+    /// <summary>Finds a VM by name and downloads its .vmx through /folder.</summary>
+    public async Task<VSphereVm> FetchVmAsync(string name, CancellationToken ct) =>
+        await FetchVmxAsync(await FindVmAsync(name, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+
+    /// <summary>Finds a VM by its managed object id and downloads its .vmx through /folder.</summary>
+    public async Task<VSphereVm> FetchVmAsync(MoRef vm, CancellationToken ct) =>
+        await FetchVmxAsync(await FindVmAsync(vm, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+
+    private async Task<VSphereVm> FetchVmxAsync(VSphereVmInfo info, CancellationToken ct)
+    {
+        var vmPath = DatastorePath.Parse(info.VmPathName ?? throw new InvalidDataException($"VM {info.Name} ({info.Ref.Value}): config.files.vmPathName is not set (inaccessible VM?)"), $"VM {info.Name} config.files.vmPathName");
         var bytes = await Datastore.ReadAllBytesAsync(vmPath, MaxVmxBytes, ct).ConfigureAwait(false);
         _options.Log.Detail($"fetched {vmPath} ({bytes.Length} bytes)");
         return new VSphereVm(info, bytes, vmPath, DatacenterPath);

@@ -58,6 +58,21 @@ public sealed record VSphereDiskInfo(
     }
 
     private readonly IReadOnlyList<VSphereFileInfo>? _chainFiles;
+
+    /// <summary><c>backing.diskMode</c>: persistent, independent_persistent, independent_nonpersistent, ...</summary>
+    public string DiskMode { get; init; } = "persistent";
+
+    /// <summary>
+    /// An RDM's <c>backing.compatibilityMode</c> (physicalMode, virtualMode), "rdm" for a raw disk without one,
+    /// null for a disk that is not raw.
+    /// </summary>
+    public string? RawDeviceMode { get; init; }
+
+    /// <summary>The SCSI controller's <c>sharedBus</c> (virtualSharing, physicalSharing) when it is not noSharing; else null.</summary>
+    public string? SharedBus { get; init; }
+
+    /// <summary>Bytes of the snapshot delta links (every <c>layoutEx.disk</c> chain link after the base), 0 when none.</summary>
+    public long SnapshotBytes { get; init; }
 }
 
 /// <summary>A network adapter from <c>config.hardware.device</c>.</summary>
@@ -100,6 +115,33 @@ public sealed record VSphereVmInfo
     public IReadOnlyList<VSphereFileInfo> Files { get; init; } = [];
 
     public bool IsTemplate { get; init; }
+
+    /// <summary><c>config.firmware</c>: "bios" or "efi"; null when the server did not say.</summary>
+    public string? Firmware { get; init; }
+
+    /// <summary><c>config.bootOptions.efiSecureBootEnabled</c>.</summary>
+    public bool SecureBoot { get; init; }
+
+    /// <summary><c>config.changeTrackingEnabled</c> (CBT): noted for a later warm migration.</summary>
+    public bool ChangeTracking { get; init; }
+
+    /// <summary>The VM is encrypted (<c>config.keyId</c> is set).</summary>
+    public bool Encrypted { get; init; }
+
+    /// <summary>The VM has a virtual TPM (a <c>VirtualTPM</c> device).</summary>
+    public bool Vtpm { get; init; }
+
+    /// <summary>PCI passthrough devices, one line each: "PCI device 0: PCI 0000:3b:00.0 (Tesla T4)", or "PCI device 0: vGPU grid_t4-2q".</summary>
+    public IReadOnlyList<string> Passthrough { get; init; } = [];
+
+    /// <summary>The name of the host that runs the VM (<c>runtime.host</c>), or null when unknown.</summary>
+    public string? HostName { get; init; }
+
+    /// <summary>
+    /// The VM's folder from the datacenter down (<c>parent</c>, then each folder's parent): "vm", "vm/Prod".
+    /// Tells apart two VMs of the same name. Null when the parent is not a folder (or unknown).
+    /// </summary>
+    public string? FolderPath { get; init; }
 
     public bool IsPoweredOff => PowerState == "poweredOff";
 }

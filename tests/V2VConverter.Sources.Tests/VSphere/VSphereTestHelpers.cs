@@ -1,5 +1,6 @@
 using V2VConverter.Sources.VSphere;
 using V2VConverter.TestSupport;
+using V2VConverter.TestSupport.Vcsim;
 
 namespace V2VConverter.Sources.Tests.VSphere;
 
@@ -35,6 +36,10 @@ internal static class VSphereTestHelpers
 
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>Connects to a batch fixture's simulator with its password and pinned certificate.</summary>
+    public static Task<VSphereSource> ConnectAsync(VcsimBatchInventory inventory) =>
+        VSphereSource.ConnectAsync(VSphereUri.Parse(inventory.Uri), Options(inventory.Options.Password, inventory.Server.Banner.Sha256), Ct);
+
     /// <summary>
     /// Puts a real VMDK made by qemu-img (monolithicFlat: descriptor + -flat extent, the ESXi
     /// layout) with data written by qemu-io at <paramref name="descriptorPath"/>, replacing the
@@ -52,5 +57,26 @@ internal static class VSphereTestHelpers
         Tool.Check("qemu-io", "-f", "vmdk", "-c", "write -P 0xa5 0 512k", "-c", $"write -P 0x3c {sizeMiB / 2}M 64k", "-c", $"write -P 0x7e {sizeMiB - 1}M 1M", descriptorPath);
         Tool.Check("qemu-img", "check", "-q", descriptorPath);
         return descriptorPath;
+    }
+}
+
+/// <summary>A class fixture holding one <see cref="VcsimBatchInventory"/>, and how long it took to start.</summary>
+public abstract class BatchInventoryFixture : IDisposable
+{
+    protected BatchInventoryFixture(VcsimBatchOptions options)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Inventory = VcsimBatchInventory.Start(options);
+        StartTime = sw.Elapsed;
+    }
+
+    public VcsimBatchInventory Inventory { get; }
+
+    public TimeSpan StartTime { get; }
+
+    public void Dispose()
+    {
+        Inventory.Dispose();
+        GC.SuppressFinalize(this);
     }
 }

@@ -16,10 +16,24 @@ public sealed record VcsimBanner(
     [property: JsonPropertyName("vms")] IReadOnlyList<VcsimVm> Vms,
     [property: JsonPropertyName("snapshots")] IReadOnlyDictionary<string, string>? Snapshots);
 
+/// <summary>One VM of the banner: its name, .vmx, power state, managed object id, host, parent folder and disk files.</summary>
 public sealed record VcsimVm(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("vmPathName")] string VmPathName,
-    [property: JsonPropertyName("powerState")] string PowerState);
+    [property: JsonPropertyName("powerState")] string PowerState,
+    [property: JsonPropertyName("ref")] string? Ref = null,
+    [property: JsonPropertyName("host")] string? Host = null,
+    [property: JsonPropertyName("folder")] string? Folder = null,
+    [property: JsonPropertyName("disks")] IReadOnlyList<string>? Disks = null);
+
+/// <summary>
+/// What <c>GET /v2v-stats</c> of the launcher reports: the most VM folders that had a datastore download in flight
+/// at once, overall and per host (the host that runs the VM), and the number of downloads since the last reset.
+/// </summary>
+public sealed record VcsimStats(
+    [property: JsonPropertyName("maxConcurrentVms")] int MaxConcurrentVms,
+    [property: JsonPropertyName("maxConcurrentVmsPerHost")] IReadOnlyDictionary<string, int> MaxConcurrentVmsPerHost,
+    [property: JsonPropertyName("downloads")] int Downloads);
 
 /// <summary>
 /// One running vSphere simulator (govmomi's vcsim, built by tests/vcsim/build.sh), TLS on,
@@ -101,6 +115,34 @@ public sealed class VcsimServer : IDisposable
     public string LocalPath(string datastore, string relative) => Path.Combine(Banner.Datastores[datastore], relative);
 
     public string Log => _stderr.IsCompleted ? _stderr.Result : "";
+
+    /// <summary>The download concurrency counters since the start or the last <see cref="ResetStats"/>.</summary>
+    public VcsimStats Stats()
+    {
+        using var http = PinnedClient();
+        var json = http.GetStringAsync(new Uri($"https://{HostPort}/v2v-stats")).GetAwaiter().GetResult();
+        return JsonSerializer.Deserialize<VcsimStats>(json) ?? throw new InvalidOperationException($"vcsim /v2v-stats answered {json}");
+    }
+
+    /// <summary>Zeroes the download counters (the downloads in flight stay counted until they end).</summary>
+    public void ResetStats()
+    {
+        using var http = PinnedClient();
+        using var r = http.PostAsync(new Uri($"https://{HostPort}/v2v-stats/reset"), null).GetAwaiter().GetResult();
+        r.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>An HTTP client that trusts exactly this simulator's certificate.</summary>
+    private HttpClient PinnedClient()
+    {
+        var pin = Banner.Sha256.Replace(":", "", StringComparison.Ordinal);
+        var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, cert, _, _) =>
+                cert is not null && string.Equals(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(cert.RawData)), pin, StringComparison.OrdinalIgnoreCase),
+        };
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+    }
 
     public void Dispose()
     {

@@ -97,6 +97,12 @@ public sealed record BatchTargetFacts
     /// <summary>Free bytes where the disks go (statvfs of the folder, or the pool's available bytes).</summary>
     public long? FreeBytes { get; init; }
 
+    /// <summary>
+    /// Free bytes of every other storage the plan may use (each active pool of the target; -o local: the output folder
+    /// only), by pool name or folder; null or missing: unknown. A plan that maps disks to several pools needs them all.
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? FreeBytesByStorage { get; init; }
+
     /// <summary>libvirt networks defined on the target.</summary>
     public IReadOnlySet<string>? Networks { get; init; }
 

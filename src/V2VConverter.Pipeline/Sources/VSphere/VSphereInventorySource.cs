@@ -38,7 +38,7 @@ public sealed class VSphereInventorySource : IConversionSource
             var vs = await VSphereSource.ConnectAsync(uri, options, context.Cancellation).ConfigureAwait(false);
             try
             {
-                var vm = await vs.FetchVmAsync(spec.VmName, context.Cancellation).ConfigureAwait(false);
+                var vm = await FetchVmAsync(vs, spec.VmName, context.Cancellation).ConfigureAwait(false);
                 if (context.StagingDirectory is null)
                 {
                     var model = VSphereModel.ToModel(vm, context.Log, vmxOptions);
@@ -57,6 +57,36 @@ public sealed class VSphereInventorySource : IConversionSource
                 throw;
             }
         }).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The prefix of a <see cref="SourceSpec.VmName"/> that names a VM by its managed object id.</summary>
+    public const string MoRefPrefix = "moref:";
+
+    /// <summary>
+    /// <c>moref:vm-123</c> as the reference <c>VirtualMachine:vm-123</c>; null for a plain VM name.
+    /// An empty id is a <see cref="UsageException"/>.
+    /// </summary>
+    public static MoRef? TryParseMoRef(string vmName)
+    {
+        ArgumentNullException.ThrowIfNull(vmName);
+        if (!vmName.StartsWith(MoRefPrefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var id = vmName[MoRefPrefix.Length..].Trim();
+        return id.Length == 0
+            ? throw new UsageException($"--vm {vmName}: the managed object id after \"{MoRefPrefix}\" is missing (e.g. {MoRefPrefix}vm-123)")
+            : new MoRef("VirtualMachine", id);
+    }
+
+    /// <summary>The spec's VM by name, or by managed object id when <see cref="SourceSpec.VmName"/> is <c>moref:ID</c>.</summary>
+    public static async Task<VSphereVm> FetchVmAsync(VSphereSource source, string vmName, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return TryParseMoRef(vmName) is { } id
+            ? await source.FetchVmAsync(id, ct).ConfigureAwait(false)
+            : await source.FetchVmAsync(vmName, ct).ConfigureAwait(false);
     }
 
     /// <summary>Every VM of the host or vCenter path the URI names (for <c>inventory</c> and, later, batch plans); logs out afterwards.</summary>

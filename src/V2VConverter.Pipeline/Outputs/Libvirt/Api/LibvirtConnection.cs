@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Xml.Linq;
 using static V2VConverter.Pipeline.Outputs.Libvirt.Api.LibvirtErrors;
 
 namespace V2VConverter.Pipeline.Outputs.Libvirt.Api;
@@ -132,6 +133,72 @@ public sealed class LibvirtConnection : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(xml);
         var h = Check(LibvirtNative.DomainDefineXml(_handle, xml), $"defining a domain on {Uri}");
         return new LibvirtDomain(this, h);
+    }
+
+    /// <summary>The names of every domain defined or running on the host (<c>virConnectListAllDomains</c>).</summary>
+    public IReadOnlyList<string> ListDomainNames() =>
+        ListAll(LibvirtNative.ConnectListAllDomains(_handle, out var list, 0), list, p => LibvirtNative.PeekString(LibvirtNative.DomainGetName(p)),
+            LibvirtNative.DomainFree, $"listing the domains of {Uri}");
+
+    /// <summary>The names of every virtual network, active or not (<c>virConnectListAllNetworks</c>).</summary>
+    public IReadOnlyList<string> ListNetworkNames() =>
+        ListAll(LibvirtNative.ConnectListAllNetworks(_handle, out var list, 0), list, p => LibvirtNative.PeekString(LibvirtNative.NetworkGetName(p)),
+            LibvirtNative.NetworkFree, $"listing the networks of {Uri}");
+
+    /// <summary>The names of every storage pool, active or not (<c>virConnectListAllStoragePools</c>).</summary>
+    public IReadOnlyList<string> ListPoolNames() =>
+        ListAll(LibvirtNative.ConnectListAllStoragePools(_handle, out var list, 0), list, p => LibvirtNative.PeekString(LibvirtNative.StoragePoolGetName(p)),
+            LibvirtNative.StoragePoolFree, $"listing the storage pools of {Uri}");
+
+    /// <summary>
+    /// The host interfaces that are bridges (<c>virConnectListAllInterfaces</c>, then <c>&lt;interface type='bridge'&gt;</c>
+    /// in each one's XML), as the interface driver of the host the URI reaches sees them (see <see cref="HostInterfaceExists"/>).
+    /// </summary>
+    public IReadOnlyList<string> ListHostBridgeNames() =>
+        ListAll(LibvirtNative.ConnectListAllInterfaces(_handle, out var list, 0), list, BridgeName, LibvirtNative.InterfaceFree, $"listing the host interfaces of {Uri}");
+
+    private static string? BridgeName(IntPtr iface)
+    {
+        var xml = LibvirtNative.TakeString(LibvirtNative.InterfaceGetXmlDesc(iface, 0));
+        return xml is not null && XDocument.Parse(xml).Root?.Attribute("type")?.Value == "bridge"
+            ? LibvirtNative.PeekString(LibvirtNative.InterfaceGetName(iface))
+            : null;
+    }
+
+    /// <summary>
+    /// Reads the names out of a <c>virConnectListAll*</c> array of <paramref name="count"/> objects, then releases every
+    /// object and the array, even when reading one fails. Null names are left out.
+    /// </summary>
+    private static unsafe List<string> ListAll(int count, IntPtr array, Func<IntPtr, string?> name, Func<IntPtr, int> free, string what)
+    {
+        if (count < 0)
+        {
+            throw Last(what);
+        }
+
+        var names = new List<string>(count);
+        var items = (IntPtr*)array;
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                if (name(items[i]) is { } n)
+                {
+                    names.Add(n);
+                }
+            }
+        }
+        finally
+        {
+            for (var i = 0; i < count; i++)
+            {
+                free(items[i]);
+            }
+
+            NativeMemory.Free((void*)array);
+        }
+
+        return names;
     }
 
     public void Dispose() => _handle.Dispose();

@@ -217,6 +217,34 @@ internal static partial class LibvirtNative
     [LibraryImport(Lib, EntryPoint = "virInterfaceFree")]
     internal static partial int InterfaceFree(IntPtr iface);
 
+    // ---- listings (virConnectListAll*: a malloc'd array of object pointers, each released with its virXxxFree) ----
+    [LibraryImport(Lib, EntryPoint = "virConnectListAllDomains")]
+    internal static partial int ConnectListAllDomains(ConnectHandle conn, out IntPtr domains, uint flags);
+
+    [LibraryImport(Lib, EntryPoint = "virConnectListAllNetworks")]
+    internal static partial int ConnectListAllNetworks(ConnectHandle conn, out IntPtr networks, uint flags);
+
+    [LibraryImport(Lib, EntryPoint = "virConnectListAllStoragePools")]
+    internal static partial int ConnectListAllStoragePools(ConnectHandle conn, out IntPtr pools, uint flags);
+
+    [LibraryImport(Lib, EntryPoint = "virConnectListAllInterfaces")]
+    internal static partial int ConnectListAllInterfaces(ConnectHandle conn, out IntPtr ifaces, uint flags);
+
+    [LibraryImport(Lib, EntryPoint = "virDomainGetName")]
+    internal static partial IntPtr DomainGetName(IntPtr domain);
+
+    [LibraryImport(Lib, EntryPoint = "virNetworkGetName")]
+    internal static partial IntPtr NetworkGetName(IntPtr network);
+
+    [LibraryImport(Lib, EntryPoint = "virStoragePoolGetName")]
+    internal static partial IntPtr StoragePoolGetName(IntPtr pool);
+
+    [LibraryImport(Lib, EntryPoint = "virInterfaceGetName")]
+    internal static partial IntPtr InterfaceGetName(IntPtr iface);
+
+    [LibraryImport(Lib, EntryPoint = "virInterfaceGetXMLDesc")]
+    internal static partial IntPtr InterfaceGetXmlDesc(IntPtr iface, uint flags);
+
     /// <summary>A <c>char*</c> the caller owns (libvirt allocates with malloc): copied, then freed. NULL gives null.</summary>
     internal static unsafe string? TakeString(IntPtr p)
     {
