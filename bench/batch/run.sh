@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Batch benchmark (issue 15 point 6). Two parts:
 #   plan: `v2v plan` of a vSphere simulator (tests/vcsim) holding PLAN_VMS VMs (ESX model, all powered off); target <= 10 s.
-#   run:  `v2v run plan.yaml --parallel PARALLEL` of a folder of RUN_VMS VMs (.vmx + a DISK_MIB MiB monolithicSparse
+#   run:  `v2v run plan.yaml --parallel PARALLEL --per-host PARALLEL` of a folder of RUN_VMS VMs (.vmx + a DISK_MIB MiB monolithicSparse
 #         VMDK with mixed data each, no guest fixups), against RUN_VMS sequential `v2v convert` of the same VMs; wall,
 #         CPU and peak RSS; the same run with SMALL_VMS VMs shows whether the memory grows with the number of VMs.
 # Usage: bench/batch/run.sh [plan|run|all]   (default all)
@@ -146,11 +146,11 @@ batch_run() {  # N: plan the folder of N VMs, then one timed `v2v run --parallel
   src=$(source_of "$n")
   plan="$work/plan-run-$n/plan.yaml"; out="$work/out-$n"
   rm -rf "$work/plan-run-$n" "$out"; mkdir -p "$work/plan-run-$n" "$out"
-  "${v2v[@]}" plan "$src" -o local -os "$out" --no-guest-fixups >"$plan" 2>"$work/plan-run-$n.err" \
+  "${v2v[@]}" plan "$src" -o local -os "$out" -of qcow2 --no-guest-fixups >"$plan" 2>"$work/plan-run-$n.err" \
     || log "plan of $n VMs exited $? ($(tail -1 "$work/plan-run-$n.err"))"
   log "plan of $n VMs: $(count_plan "$plan") in the plan"
   settle
-  /usr/bin/time -f "$time_format" -o "$work/run-time.txt" "${v2v[@]}" run "$plan" --parallel "$parallel" \
+  /usr/bin/time -f "$time_format" -o "$work/run-time.txt" "${v2v[@]}" run "$plan" --parallel "$parallel" --per-host "$parallel" \
     >"$work/run-$n.out" 2>"$work/run-$n.err" || rc=$?
   read -r wall user sys rss < <(tail -1 "$work/run-time.txt")
   ok=$(check_outputs "$n" "$out")
