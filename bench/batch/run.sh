@@ -169,7 +169,7 @@ sequential() {  # N: one `v2v convert` per VM, one after the other
     /usr/bin/time -f "$time_format" -o "$work/seq-time.txt" "${v2v[@]}" convert "$work/vms/$name/$name.vmx" \
       -o local -os "$out" -of qcow2 --no-guest-fixups >/dev/null 2>"$work/seq.err" || { rc=$?; log "convert $name failed: $(tail -1 "$work/seq.err")"; }
     read -r _ user sys rss < <(tail -1 "$work/seq-time.txt")
-    cpu_u=$(python3 -c "print($cpu_u + $user)"); cpu_s=$(python3 -c "print($cpu_s + $sys)")
+    cpu_u=$(python3 -c "print(f'{$cpu_u + $user:.2f}')"); cpu_s=$(python3 -c "print(f'{$cpu_s + $sys:.2f}')")
     [ "$rss" -gt "$maxrss" ] && maxrss=$rss
   done
   e=$(date +%s.%N)
