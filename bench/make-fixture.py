@@ -12,17 +12,21 @@ p = argparse.ArgumentParser()
 p.add_argument("out")
 p.add_argument("--size-gib", type=int, default=4)
 p.add_argument("--data-gib", type=int, default=4, help="the data amounts are computed for a disk of this size")
+p.add_argument("--size-mib", type=int, default=0, help="the size in MiB instead (data computed for that size unless --data-mib)")
+p.add_argument("--data-mib", type=int, default=0)
 p.add_argument("--seed", type=int, default=4242)
 p.add_argument("--zeros-list", default=None)
 a = p.parse_args()
 
 rng = random.Random(a.seed)
-runs_total = a.data_gib * 1024          # 1 MiB slots of the reference disk
+size_mib = a.size_mib or a.size_gib * 1024
+data_mib = a.data_mib or (a.size_mib if a.size_mib else a.data_gib * 1024)
+runs_total = data_mib                   # 1 MiB slots of the reference disk
 n_random = int(runs_total * 0.30)
 n_text = int(runs_total * 0.08)
 n_zero = int(runs_total * 0.05)
 slots = rng.sample(range(runs_total), n_random + n_text + n_zero)
-scale = a.size_gib // a.data_gib         # spread over a bigger disk: same runs, same order
+scale = size_mib // data_mib            # spread over a bigger disk: same runs, same order
 kinds = ["r"] * n_random + ["t"] * n_text + ["z"] * n_zero
 
 corpus = b""
@@ -38,7 +42,7 @@ if len(corpus) < 2 * MiB:
 
 zeros = []
 with open(a.out, "wb") as f:
-    f.truncate(a.size_gib * 1024 * MiB)
+    f.truncate(size_mib * MiB)
     for slot, kind in zip(slots, kinds):
         off = slot * scale * MiB
         f.seek(off)
@@ -53,4 +57,4 @@ with open(a.out, "wb") as f:
 if a.zeros_list:
     with open(a.zeros_list, "w") as z:
         z.write("\n".join(str(o) for o in sorted(zeros)) + "\n")
-print(f"{a.out}: {a.size_gib} GiB virtual, {n_random} MiB random, {n_text} MiB text, {n_zero} MiB written zeros")
+print(f"{a.out}: {size_mib} MiB virtual, {n_random} MiB random, {n_text} MiB text, {n_zero} MiB written zeros")

@@ -24,7 +24,7 @@ internal sealed class DiskChunk
     /// <summary>Guest offset up to which the copy is complete once this chunk is written.</summary>
     public long ProgressEnd { get; init; }
 
-    /// <summary>The copy's own pool the byte buffers come from (bounded, unlike the shared pool's per-thread caches).</summary>
+    /// <summary>The pool the byte buffers come from and go back to (the copy engine's process-wide <see cref="DiskConverter.ChunkBuffers"/>).</summary>
     public ArrayPool<byte> Pool { get; init; } = ArrayPool<byte>.Shared;
 
     public byte[]? Data { get; set; }

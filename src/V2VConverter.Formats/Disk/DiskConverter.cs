@@ -33,6 +33,20 @@ public static class DiskConverter
     /// </summary>
     internal const long InflightBudgetBytes = 48L << 20;
 
+    /// <summary>The largest chunk buffer the shared pool keeps: the largest chunk <see cref="Budget"/> allows, rounded up to a power of two.</summary>
+    private const int MaxPooledBuffer = 32 << 20;
+
+    /// <summary>How many buffers of one size the shared pool keeps: enough for several copies at once (a batch).</summary>
+    private const int MaxPooledPerSize = 64;
+
+    /// <summary>
+    /// Chunk buffers shared by every copy in the process. A batch copies disk after disk, several at once; with a pool
+    /// per copy, each finished copy's buffers (up to <see cref="InflightBudgetBytes"/>) stayed on the large-object heap
+    /// as garbage until the next full collection, so a run's memory grew with the disks it had copied (271 MiB after
+    /// 10 VMs, 421 MiB after 50, bench/RESULTS.md). The pool keeps only what was in use at once, and reuses it.
+    /// </summary>
+    internal static readonly ArrayPool<byte> ChunkBuffers = ArrayPool<byte>.Create(MaxPooledBuffer, MaxPooledPerSize);
+
     /// <summary>The request size actually used and the chunks in flight, so that their buffers fit <see cref="InflightBudgetBytes"/>.</summary>
     internal static (int ChunkSize, int Inflight) Budget(int requestedChunk, int block, int parallelism, bool compress)
     {
@@ -134,8 +148,7 @@ public static class DiskConverter
         var block = target.BlockSize;
         var (chunkSize, inflight) = Budget(options.ChunkSize, block, options.Parallelism, target.WantsCompression);
 
-        // The copy's own pool: at most two buffers of each size per chunk in flight are kept, and all go with the copy.
-        var pool = ArrayPool<byte>.Create(Math.Max(chunkSize, 1024 * 1024), (inflight * 2) + 2);
+        var pool = ChunkBuffers;
         var queue = Channel.CreateBounded<Task<DiskChunk>>(new BoundedChannelOptions(inflight)
         {
             SingleReader = true,
