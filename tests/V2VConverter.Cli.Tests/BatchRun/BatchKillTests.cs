@@ -24,7 +24,7 @@ public sealed class BatchKillTests : IDisposable
         }
     }
 
-    /// <summary>A VM folder with a monolithicSparse disk of <paramref name="mib"/> MiB of incompressible data (copies take a moment with -c).</summary>
+    /// <summary>A VM folder with a monolithicSparse disk of <paramref name="mib"/> MiB of data that compresses about 2:1 (copies take a moment with -c).</summary>
     private string MakeVm(string name, int mib, int seed)
     {
         var folder = Path.Combine(_dir, "src", name);
@@ -38,7 +38,14 @@ public sealed class BatchKillTests : IDisposable
             {
                 if (i % 4 != 3)
                 {
+                    // Letters of a 16-letter alphabet: deflate has real work (random bytes would be stored as
+                    // incompressible at once, and the copy would be over before it could be killed).
                     rng.NextBytes(chunk);
+                    for (var b = 0; b < chunk.Length; b++)
+                    {
+                        chunk[b] = (byte)('a' + (chunk[b] & 15));
+                    }
+
                     f.Write(chunk);
                 }
                 else
@@ -74,7 +81,7 @@ public sealed class BatchKillTests : IDisposable
     }
 
     /// <summary>Polls the journal until <paramref name="until"/> holds for some VM's status, then kills the run with SIGKILL.</summary>
-    private static JournalVmStatus KillWhen(Process p, string journalPath, Func<JournalVmStatus, bool> until, TimeSpan delay = default)
+    private static JournalVmStatus KillWhen(Process p, string journalPath, Func<JournalVmStatus, bool> until, TimeSpan delay = default, Func<bool>? also = null)
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < TimeSpan.FromMinutes(5))
@@ -83,7 +90,7 @@ public sealed class BatchKillTests : IDisposable
             if (File.Exists(journalPath))
             {
                 using var journal = SqliteBatchJournal.OpenReadOnly(journalPath);
-                if (journal.Statuses().FirstOrDefault(until) is { } hit)
+                if (journal.Statuses().FirstOrDefault(until) is { } hit && (also is null || also()))
                 {
                     Thread.Sleep(delay);
                     p.Kill(entireProcessTree: true); // SIGKILL: nothing of v2v runs after this
@@ -92,7 +99,7 @@ public sealed class BatchKillTests : IDisposable
                 }
             }
 
-            Thread.Sleep(15);
+            Thread.Sleep(5);
         }
 
         p.Kill(entireProcessTree: true);
@@ -106,7 +113,7 @@ public sealed class BatchKillTests : IDisposable
         var sources = new Dictionary<string, string>
         {
             ["alpha"] = MakeVm("alpha", 64, 1),
-            ["bravo"] = MakeVm("bravo", 64, 2),
+            ["bravo"] = MakeVm("bravo", 160, 2),
             ["charlie"] = MakeVm("charlie", 16, 3),
             ["delta"] = MakeVm("delta", 16, 4),
         };
@@ -126,9 +133,10 @@ public sealed class BatchKillTests : IDisposable
 
         // 1. During a copy: the copy of bravo has begun.
         var run1 = Start(_dir, "run", plan, "--parallel", "1");
-        var hit1 = KillWhen(run1, journal, s => s.Vm == "bravo" && s.State == BatchVmState.Copying);
+        var hit1 = KillWhen(run1, journal, s => s.Vm == "bravo" && s.State == BatchVmState.Copying, also: () => Directory.Exists(outDir) && Directory.GetFiles(outDir, "*bravo-sda.qcow2*v2v-tmp*").Length > 0);
         Assert.Equal("bravo", hit1.Vm);
-        Assert.False(File.Exists(Path.Combine(outDir, "bravo-sda.qcow2")), "a killed copy left its final name");
+        Assert.False(File.Exists(Path.Combine(outDir, "bravo-sda.qcow2")), "bravo's copy was over before the kill landed (make its disk larger), or a killed copy left its final name");
+        Assert.NotEmpty(Directory.GetFiles(outDir, "*bravo-sda.qcow2*v2v-tmp*")); // the killed copy's temporary file, removed by the next run
 
         // 2. Between VMs: as soon as one more VM is done.
         var run2 = Start(_dir, "run", plan, "--parallel", "1");
