@@ -2,7 +2,6 @@ using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline;
-using V2VConverter.Pipeline.Batch.Concerns;
 using V2VConverter.Pipeline.Batch.Plan;
 using V2VConverter.Pipeline.Batch.Sources;
 using V2VConverter.Pipeline.Documents;
@@ -174,8 +173,7 @@ internal static class PlanCommand
         }
 
         var doc = loaded.Document;
-        var target = BatchTargetProbe.Probe(doc.Output.Mode, doc.Output.Storage, doc.Output.Connection, context.Logger);
-        var concerns = PlanConcerns.Effective(doc, target, o.ShutdownSource, o.AllowRunning);
+        var concerns = PlanConcerns.Now(doc, o.ShutdownSource, o.AllowRunning, context.Logger);
         if (o.Json)
         {
             context.Out.WriteLine(DocumentJson.Serialize(BatchPlanReportDocument.Create(doc, path, concerns)));

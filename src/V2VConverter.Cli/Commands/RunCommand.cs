@@ -2,7 +2,6 @@ using System.CommandLine;
 using V2VConverter.Cli.Infrastructure;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline;
-using V2VConverter.Pipeline.Batch.Concerns;
 using V2VConverter.Pipeline.Batch.Journal;
 using V2VConverter.Pipeline.Batch.Plan;
 using V2VConverter.Pipeline.Batch.Run;
@@ -64,8 +63,7 @@ internal static class RunCommand
         var loaded = BatchPlanFile.Load(context.ResolvePath(o.Plan));
         using var runLock = BatchRunLock.Take(loaded.Paths);
         var doc = loaded.Document;
-        var target = BatchTargetProbe.Probe(doc.Output.Mode, doc.Output.Storage, doc.Output.Connection, context.Logger);
-        var concerns = PlanConcerns.Effective(doc, target, o.Run.ShutdownSource, o.Run.AllowRunning);
+        var concerns = PlanConcerns.Now(doc, o.Run.ShutdownSource, o.Run.AllowRunning, context.Logger);
         using var journal = SqliteBatchJournal.Open(loaded.Paths.Journal);
         using var view = new BatchProgressView(context, o.MachineReadable);
         var runner = new BatchRunner(StageRegistry.Default, context.JobContext(), journal, view, ex => ErrorReporter.Classify(ex).Message);

@@ -17,6 +17,14 @@ public static class PlanConcerns
         "duplicate-target", "target-exists", "network-missing", "pool-missing", "space", "invalid-name", "uefi-no-ovmf", "powered-on",
     };
 
+    /// <summary>Probes the plan's target (<see cref="BatchTargetProbe"/>) and returns <see cref="Effective"/> for it: what <c>plan --check</c> and <c>run</c> ask.</summary>
+    public static IReadOnlyList<IReadOnlyList<PlanConcern>> Now(BatchPlanDocument plan, bool shutdownSource, bool allowRunning, Serilog.ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var target = BatchTargetProbe.Probe(plan.Output.Mode, plan.Output.Storage, plan.Output.Connection, log);
+        return Effective(plan, target, shutdownSource, allowRunning);
+    }
+
     /// <summary>Per VM of the plan (skipped ones get an empty list), the concerns that hold now.</summary>
     public static IReadOnlyList<IReadOnlyList<PlanConcern>> Effective(BatchPlanDocument plan, BatchTargetFacts target, bool shutdownSource, bool allowRunning)
     {

@@ -38,6 +38,18 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
         ArgumentNullException.ThrowIfNull(options);
         var plan = loaded.Document;
         var clock = Stopwatch.StartNew();
+        var verified = new Dictionary<string, string?>(StringComparer.Ordinal);
+        string? Unverified(string id)
+        {
+            // The outputs of a VM the journal calls done are checked once (a libvirt check is a connection).
+            if (!verified.TryGetValue(id, out var problem))
+            {
+                verified[id] = problem = OutputLedger.Verify(journal.Outputs(id), plan.Output.Connection);
+            }
+
+            return problem;
+        }
+
         var outcomes = new BatchVmOutcome?[plan.Vms.Count];
         var rows = new List<BatchVmRow>();
         var queue = new List<int>();
@@ -51,7 +63,7 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
                 Ensure(vm.Id, previous, BatchVmState.Skipped, "skip: true in the plan");
                 outcomes[i] = new BatchVmOutcome(vm.Id, vm.Target, BatchVmState.Skipped, "skip: true in the plan", TimeSpan.Zero, 0, false);
             }
-            else if (previous?.State == BatchVmState.Done && OutputLedger.Verify(journal.Outputs(vm.Id), plan.Output.Connection) is not { } _)
+            else if (previous?.State == BatchVmState.Done && Unverified(vm.Id) is not { } _)
             {
                 outcomes[i] = new BatchVmOutcome(vm.Id, vm.Target, BatchVmState.Done, "done in an earlier run; its outputs verify", TimeSpan.Zero, 0, true);
             }
@@ -65,7 +77,7 @@ public sealed class BatchRunner(StageRegistry registry, JobContext context, IBat
             {
                 if (previous?.State == BatchVmState.Done)
                 {
-                    Log.Warn($"{vm.Id}: was done, but {OutputLedger.Verify(journal.Outputs(vm.Id), plan.Output.Connection)}; converting it again");
+                    Log.Warn($"{vm.Id}: was done, but {Unverified(vm.Id)}; converting it again");
                 }
 
                 queue.Add(i);
