@@ -44,7 +44,7 @@ internal static class NvramRegion
         var left = region.Length - off;
         if (left < L.RecordHeaderSize)
         {
-            throw Bad(origin, off, "header", left, $"only {left} bytes left in the region, a record header needs {L.RecordHeaderSize}");
+            throw new InvalidDataException($"{origin}: NVRAM variable record at offset 0x{off:X}: only {left} bytes left before the region end 0x{region.Length:X}, a record header needs {L.RecordHeaderSize} (field region length is too large?)");
         }
 
         var rec = region[off..];
