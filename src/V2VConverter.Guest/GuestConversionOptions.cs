@@ -29,7 +29,7 @@ public sealed record GuestConversionOptions
     /// <summary>Run the slow guest commands of consecutive fixups (grub-mkconfig, initramfs rebuilds) side by side.</summary>
     public bool ParallelGuestCommands { get; init; } = true;
 
-    /// <summary>Fixups to skip, by name ("fstab", "bootloader", "initramfs", "vmware-tools", "network").</summary>
+    /// <summary>Fixups to skip, by name ("fstab", "bootloader", "initramfs", "vmware-tools", "network", "uefi-boot").</summary>
     public IReadOnlySet<string> Skip { get; init; } = new HashSet<string>();
 
     /// <summary>
@@ -40,6 +40,12 @@ public sealed record GuestConversionOptions
 
     /// <summary>Windows: the boot disk driver made boot-critical (<c>--block-driver virtio-blk|virtio-scsi</c>).</summary>
     public WindowsBlockDriver BlockDriver { get; init; } = WindowsBlockDriver.VirtioBlk;
+
+    /// <summary>
+    /// The source VM's UEFI firmware (<c>firmware = "efi"</c>): secure boot and the boot entries of VMware's NVRAM. Null for a BIOS
+    /// VM: the <c>uefi-boot</c> fixup then does nothing.
+    /// </summary>
+    public UefiFirmware? Uefi { get; init; }
 
     /// <summary>Convert even when inspection found blockers (hibernation, BitLocker, a pending reboot, dynamic disks): <c>--force</c>.</summary>
     public bool Force { get; init; }
@@ -60,6 +66,12 @@ public sealed record GuestConversionOptions
         _ => throw new V2VConverter.Model.Diagnostics.UsageException($"--fstab-style must be vd or uuid, not '{value}'"),
     };
 }
+
+/// <summary>A UEFI source VM as the guest fixups see it.</summary>
+/// <param name="SecureBoot">Secure boot was on (<c>uefi.secureBoot.enabled</c>): the signed chain (shim first) must be kept.</param>
+/// <param name="SourceBoot">The boot entries read from VMware's NVRAM; null when it could not be read (see <paramref name="SourceBootProblem"/>).</param>
+/// <param name="SourceBootProblem">Why there are no entries: no NVRAM file, or what is wrong with it.</param>
+public sealed record UefiFirmware(bool SecureBoot, V2VConverter.Model.Vm.UefiBootState? SourceBoot, string? SourceBootProblem);
 
 /// <summary>The Windows boot disk driver: viostor (virtio-blk) or vioscsi (virtio-scsi).</summary>
 public enum WindowsBlockDriver

@@ -3,6 +3,7 @@ using Serilog;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Fixups;
+using V2VConverter.Guest.Fixups.Uefi;
 using V2VConverter.Guest.Inspection;
 using V2VConverter.Guest.Network;
 using V2VConverter.Guest.Transforms;
@@ -20,7 +21,7 @@ public static class LinuxGuestConverter
 {
     /// <summary>The default fixups, in the order they run.</summary>
     public static IReadOnlyList<IGuestFixup> DefaultFixups() =>
-        [new VmwareToolsFixup(), new FstabFixup(), new NetworkFixup(), new BootloaderFixup(), new InitramfsFixup()];
+        [new VmwareToolsFixup(), new FstabFixup(), new NetworkFixup(), new UefiFallbackFixup(), new BootloaderFixup(), new InitramfsFixup()];
 
     /// <summary>One output disk (the common case).</summary>
     /// <param name="outputDiskPath">The converted copy (qcow2/raw), opened read-write.</param>

@@ -200,11 +200,12 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         //    that stream to a host) gets a guest converted before the copy, on copy-on-write views of the source.
         GuestConversionOutcome? guest = null;
         var finalPlan = plan;
+        var guestOptions = request.Guest.Skip ? request.Guest : request.Guest with { Uefi = UefiSourceBoot.Read(plan, source.Nvram, Log, ct) };
         using var overlays = !request.Guest.Skip && targets.Any(t => t.LocalPath is null) ? GuestOverlays.Open(plan, source, request.Vmdk, Path.GetTempPath(), Log, ct) : null;
         if (overlays is not null)
         {
             Stage("guest");
-            guest = GuestStage.Run(plan, overlays.Drives, registry.Guests, request.Guest, Log, ct);
+            guest = GuestStage.Run(plan, overlays.Drives, registry.Guests, guestOptions, Log, ct);
             overlays.StopServing();
             finalPlan = Replan(source.Vm, planRequest, guest.Facts);
         }
@@ -228,16 +229,32 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         {
             ct.ThrowIfCancellationRequested();
             Stage("guest");
-            guest = GuestStage.Run(plan, targets.Select(t => t.LocalPath!).ToList(), registry.Guests, request.Guest, Log, ct);
+            guest = GuestStage.Run(plan, targets.Select(t => t.LocalPath!).ToList(), registry.Guests, guestOptions, Log, ct);
             finalPlan = Replan(source.Vm, planRequest, guest.Facts);
         }
 
         // 8. The report and the domain XML, last.
         Stage("finalize");
+        WarnIfUefiBootUnchecked(finalPlan, guest, request.Guest.Skip);
         var documents = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(finalPlan), ReportJson(finalPlan, results, guest?.Report));
         var written = session.Finalize(finalPlan, documents);
         Stage("done");
         return new ConversionResult(finalPlan, results, written, guest);
+    }
+
+    /// <summary>
+    /// A UEFI guest whose boot path nothing checked (guest fixups skipped, or the guest not converted) gets a warning: its
+    /// boot entry lived in VMware's NVRAM, and a new domain's variable store is empty.
+    /// </summary>
+    private void WarnIfUefiBootUnchecked(ConversionPlan plan, GuestConversionOutcome? guest, bool skipped)
+    {
+        if (!plan.Firmware.Efi || guest?.Report.Fixups.Any(f => f.Name == "uefi-boot") == true)
+        {
+            return;
+        }
+
+        var why = skipped ? "--no-guest-fixups" : guest?.Report.CompatibilityReason ?? "the guest was not converted";
+        Log.Warn($"uefi: the VM boots with UEFI and its boot entry lived in VMware's NVRAM, which a new domain does not have; nothing checked that the EFI system partition has a removable-media fallback (EFI/BOOT/BOOTX64.EFI) ({why}), so OVMF may find nothing to boot");
     }
 
     /// <summary><c>inspect --guest</c>: looks inside the source disks, read-only, in one appliance launch.</summary>

@@ -34,6 +34,9 @@ public sealed record GuestStageOptions
     /// <summary>--force: convert a guest with blockers (hibernation, BitLocker...).</summary>
     public bool Force { get; init; }
 
+    /// <summary>A UEFI source: secure boot and VMware's NVRAM boot entries (<see cref="UefiSourceBoot"/>); null for BIOS.</summary>
+    public UefiFirmware? Uefi { get; init; }
+
     /// <summary>The guest options these stage options give.</summary>
     public GuestConversionOptions GuestOptions => new()
     {
@@ -43,6 +46,7 @@ public sealed record GuestStageOptions
         VirtioWin = VirtioWin,
         BlockDriver = BlockDriver,
         Force = Force,
+        Uefi = Uefi,
     };
 }
 

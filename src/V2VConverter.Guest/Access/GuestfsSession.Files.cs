@@ -102,6 +102,11 @@ public sealed partial class GuestfsSession
 
     public void Chmod(int mode, string path) => Check(Handle, NativeMethods.guestfs_chmod(Handle, mode, path), $"chmod {path}");
 
+    public void Copy(string source, string destination) =>
+        Check(Handle, NativeMethods.guestfs_cp(Handle, source, destination), $"cp {source} {destination}");
+
+    public void Symlink(string target, string linkName) => Check(Handle, NativeMethods.guestfs_ln_sf(Handle, target, linkName), $"ln_sf {target} {linkName}");
+
     public string Command(params string[] argv)
     {
         string? result = null;

@@ -16,10 +16,6 @@ public sealed partial class GuestfsSession
     public void TarIn(string localTar, string guestDirectory) =>
         Check(Handle, NativeMethods.guestfs_tar_in(Handle, localTar, guestDirectory), $"tar_in {guestDirectory}");
 
-    /// <summary>Copies a file inside the appliance (guest to guest, or from another mounted filesystem).</summary>
-    public void Copy(string source, string destination) =>
-        Check(Handle, NativeMethods.guestfs_cp(Handle, source, destination), $"cp {source} {destination}");
-
     public void RemoveDirectory(string path) => Check(Handle, NativeMethods.guestfs_rmdir(Handle, path), $"rmdir {path}");
 
     /// <summary>The path as it is spelt on a case-insensitive guest filesystem (NTFS): "/windows/system32" -> "/Windows/System32".

@@ -35,6 +35,12 @@ public interface IGuestFileSystem
 
     void Chmod(int mode, string path);
 
+    /// <summary>Copies a guest file to another guest path (also across the guest's mounted filesystems), replacing it.</summary>
+    void Copy(string source, string destination);
+
+    /// <summary>Makes (or replaces) a symbolic link <paramref name="linkName"/> pointing at <paramref name="target"/>.</summary>
+    void Symlink(string target, string linkName);
+
     /// <summary>Runs a guest program (argv[0] must be a guest path); throws <see cref="GuestfsException"/> on a non-zero exit.</summary>
     string Command(params string[] argv);
 

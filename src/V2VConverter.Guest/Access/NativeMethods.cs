@@ -208,6 +208,9 @@ internal static partial class NativeMethods
     internal static partial int guestfs_cp(GuestfsHandle g, string src, string dest);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int guestfs_ln_sf(GuestfsHandle g, string target, string linkname);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int guestfs_rmdir(GuestfsHandle g, string path);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]

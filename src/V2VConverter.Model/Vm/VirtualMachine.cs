@@ -62,6 +62,12 @@ public sealed record VirtualMachine
     /// <summary>The folder against which relative disk file names were resolved.</summary>
     public string? BaseDirectory { get; init; }
 
+    /// <summary>
+    /// The firmware's variable store file, as the .vmx names it (<c>nvram</c>, relative to the VM's folder or a datastore
+    /// path); for a UEFI VM without the key, VMware's default <c>NAME.nvram</c>. It holds the UEFI boot entries.
+    /// </summary>
+    public string? NvramFile { get; init; }
+
     public bool Is64Bit => Guest.Architecture == GuestArchitecture.X86_64;
 }
 

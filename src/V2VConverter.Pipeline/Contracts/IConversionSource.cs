@@ -67,6 +67,9 @@ public sealed class OpenedSource(VirtualMachine vm, IDiskOpener disks, IDisposab
 
     public IDiskOpener Disks { get; } = disks;
 
+    /// <summary>The VM's firmware variable store (VMware's NAME.nvram), when the source can reach one.</summary>
+    public IFirmwareStore? Nvram { get; init; }
+
     public void Dispose()
     {
         Disks.Dispose();

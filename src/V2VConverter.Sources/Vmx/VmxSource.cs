@@ -44,6 +44,13 @@ public static partial class VmxSource
         return Build(doc, baseDirectory, log, options ?? new VmxSourceOptions { ProbeLocalFiles = false });
     }
 
+    /// <summary>VMware's name for a VM's NVRAM when the .vmx does not say: the .vmx's own name with .nvram ("[ds] web/web.vmx" -> "web.nvram").</summary>
+    public static string? DefaultNvramName(string? vmxOrigin)
+    {
+        var name = vmxOrigin is null ? "" : Path.GetFileNameWithoutExtension(vmxOrigin.Replace('\\', '/'));
+        return name.Length == 0 ? null : name + ".nvram";
+    }
+
     public static VirtualMachine Build(VmxDocument doc, string? baseDirectory, ILogger log, VmxSourceOptions options)
     {
         foreach (var w in doc.Warnings)
@@ -126,6 +133,7 @@ public static partial class VmxSource
             BootOrder = (doc.GetNonEmpty("bios.bootOrder") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.ToLowerInvariant()).ToList(),
             Origin = doc.Origin,
             BaseDirectory = baseDirectory,
+            NvramFile = doc.GetNonEmpty("nvram") ?? (firmware == Firmware.Efi ? DefaultNvramName(doc.Origin) : null),
         };
 
         if (firmware == Firmware.Efi && vm.SecureBoot)

@@ -17,11 +17,14 @@ internal sealed class FakeGuest : IGuestFileSystem
 
     public bool Exists(string path) => IsFile(path) || IsDirectory(path);
 
-    public bool IsFile(string path) => Files.ContainsKey(path);
+    /// <summary>Symbolic links made by fixups: link path -> target.</summary>
+    public Dictionary<string, string> Links { get; } = new(StringComparer.Ordinal);
 
-    public bool IsDirectory(string path) => Files.Keys.Any(k => k.StartsWith(path.TrimEnd('/') + "/", StringComparison.Ordinal));
+    public bool IsFile(string path) => Files.ContainsKey(path) || Binary.ContainsKey(path);
 
-    public bool IsSymlink(string path) => false;
+    public bool IsDirectory(string path) => Files.Keys.Concat(Binary.Keys).Any(k => k.StartsWith(path.TrimEnd('/') + "/", StringComparison.Ordinal));
+
+    public bool IsSymlink(string path) => Links.ContainsKey(path);
 
     public string ReadText(string path) => Files.TryGetValue(path, out var t) ? t : throw new GuestfsException($"read_file {path}: No such file or directory");
 
@@ -38,7 +41,7 @@ internal sealed class FakeGuest : IGuestFileSystem
     }
 
     public IReadOnlyList<string> Find(string directory) =>
-        Files.Keys.Where(k => k.StartsWith(directory + "/", StringComparison.Ordinal)).Select(k => k[directory.Length..]).ToList();
+        Files.Keys.Concat(Binary.Keys).Where(k => k.StartsWith(directory + "/", StringComparison.Ordinal)).Select(k => k[directory.Length..]).ToList();
 
     public void Remove(string path) => Files.Remove(path);
 
@@ -49,6 +52,22 @@ internal sealed class FakeGuest : IGuestFileSystem
     public void Chmod(int mode, string path)
     {
     }
+
+    public void Copy(string source, string destination)
+    {
+        if (Binary.TryGetValue(source, out var b))
+        {
+            Binary[destination] = b.ToArray();
+            Files.Remove(destination);
+        }
+        else
+        {
+            Files[destination] = ReadText(source);
+            Binary.Remove(destination);
+        }
+    }
+
+    public void Symlink(string target, string linkName) => Links[linkName] = target;
 
     public string Command(params string[] argv) => Run(string.Join(' ', argv));
 

@@ -55,6 +55,10 @@ public sealed class GuestJobRunnerTests
 
         public void Chmod(int mode, string path) => throw new NotSupportedException();
 
+        public void Copy(string source, string destination) => throw new NotSupportedException();
+
+        public void Symlink(string target, string linkName) => throw new NotSupportedException();
+
         public string Command(params string[] argv) => throw new NotSupportedException();
     }
 

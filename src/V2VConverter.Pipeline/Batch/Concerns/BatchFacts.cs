@@ -118,7 +118,7 @@ public sealed record BatchTargetFacts
     /// <summary>OVMF (UEFI firmware for x86_64) is installed on the target.</summary>
     public bool? Ovmf { get; init; }
 
-    /// <summary>The Secure Boot build of OVMF with Microsoft keys (OVMF_CODE_4M.ms.fd / .secboot.fd) is installed.</summary>
+    /// <summary>The Secure Boot build of OVMF with Microsoft keys (OVMF_CODE_4M.ms.fd, a link to .secboot.fd on Debian) is installed.</summary>
     public bool? OvmfSecureBoot { get; init; }
 }
 

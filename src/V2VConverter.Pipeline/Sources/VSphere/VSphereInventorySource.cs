@@ -49,7 +49,10 @@ public sealed class VSphereInventorySource : IConversionSource
                 VSphereSource.CheckPowerState(vm.Info, spec.AllowRunning, context.Log);
                 var converted = VSphereModel.ToModel(vm, context.Log, vmxOptions);
                 var opener = new VSphereDiskOpener(vs.Datastore, vm, context.StagingDirectory, context.Log);
-                return new OpenedSource(converted, opener, new Logout(vs));
+                return new OpenedSource(converted, opener, new Logout(vs))
+                {
+                    Nvram = converted.NvramFile is { } nvram ? new DatastoreFirmwareStore(vs.Datastore, NvramPath(vm, nvram)) : null,
+                };
             }
             catch
             {
@@ -127,6 +130,29 @@ public sealed class VSphereInventorySource : IConversionSource
         }
 
         return options;
+    }
+
+    /// <summary>The NVRAM's datastore path: "[ds] dir/file" for a name relative to the .vmx folder.</summary>
+    public static DatastorePath NvramPath(VSphereVm vm, string nvram)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        ArgumentNullException.ThrowIfNull(nvram);
+        if (nvram.StartsWith('['))
+        {
+            return DatastorePath.Parse(nvram, $"{vm.Name} nvram");
+        }
+
+        var dir = vm.VmxPath.Directory;
+        return new DatastorePath(vm.DatastoreName, dir.Length == 0 ? nvram : dir + "/" + nvram);
+    }
+
+    /// <summary>The NVRAM on the datastore, fetched through /folder on the open session when the guest stage asks for it.</summary>
+    private sealed class DatastoreFirmwareStore(DatastoreDownloader datastore, DatastorePath path) : IFirmwareStore
+    {
+        public string Origin => path.ToString();
+
+        public byte[] Read(long maxBytes, CancellationToken ct) =>
+            Task.Run(() => datastore.ReadAllBytesAsync(path, maxBytes, ct), ct).GetAwaiter().GetResult();
     }
 
     private sealed class Logout(VSphereSource source) : IDisposable

@@ -33,6 +33,10 @@ public sealed class VmxFileSource : IConversionSource
         }
 
         var vm = VmxSource.Load(path, context.Log, new VmxSourceOptions { Catalog = context.Catalog });
-        return new OpenedSource(vm, new LocalDiskOpener(Path.GetDirectoryName(path)));
+        var folder = Path.GetDirectoryName(path) ?? context.WorkingDirectory;
+        return new OpenedSource(vm, new LocalDiskOpener(Path.GetDirectoryName(path)))
+        {
+            Nvram = vm.NvramFile is { } nvram ? new LocalFirmwareStore(Path.GetFullPath(nvram, folder)) : null,
+        };
     }
 }

@@ -22,7 +22,7 @@ public sealed class BatchTargetProbeTests : IDisposable
         Assert.Equal(new DriveInfo(_dir).AvailableFreeSpace, facts.FreeBytes!.Value, (double)(64L << 20)); // other writers may move it a little
         Assert.Equal(facts.FreeBytes, facts.FreeBytesByStorage![_dir]);
         Assert.Equal(File.Exists(OvmfFiles.Default.Code) && File.Exists(OvmfFiles.Default.Vars), facts.Ovmf);
-        Assert.Equal(File.Exists("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd") && File.Exists("/usr/share/OVMF/OVMF_VARS_4M.ms.fd"), facts.OvmfSecureBoot);
+        Assert.Equal(File.Exists("/usr/share/OVMF/OVMF_CODE_4M.ms.fd") && File.Exists("/usr/share/OVMF/OVMF_VARS_4M.ms.fd"), facts.OvmfSecureBoot);
         Assert.NotNull(facts.Bridges);
         Assert.Null(facts.Networks);
         Assert.Null(facts.Pools);
@@ -41,7 +41,7 @@ public sealed class BatchTargetProbeTests : IDisposable
     public void The_ovmf_files_come_from_the_firmware_mapping()
     {
         Assert.Equal("/usr/share/OVMF/OVMF_CODE_4M.fd", OvmfFiles.Default.Code);
-        Assert.Equal("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd", OvmfFiles.Default.SecureBootCode);
+        Assert.Equal("/usr/share/OVMF/OVMF_CODE_4M.ms.fd", OvmfFiles.Default.SecureBootCode);
 
         var missing = new OvmfFiles(Path.Combine(_dir, "CODE.fd"), Path.Combine(_dir, "VARS.fd"), Path.Combine(_dir, "S.fd"), Path.Combine(_dir, "SV.fd"));
         var facts = BatchTargetProbe.Probe("local", _dir, null, new TestLog().Logger, missing);

@@ -27,7 +27,7 @@ public sealed class UefiNoOvmfRule : IConcernRule
         {
             yield return new BatchConcern(ConcernSeverity.Blocker, ConcernCodes.UefiNoOvmf,
                 $"VM '{vm.Name}' boots with UEFI Secure Boot, but the Secure Boot build of OVMF is not installed on the target",
-                "apt-get install ovmf (a version with OVMF_CODE_4M.secboot.fd), or turn Secure Boot off in the VM");
+                "apt-get install ovmf (a version with OVMF_CODE_4M.ms.fd), or turn Secure Boot off in the VM");
         }
     }
 }
