@@ -10,18 +10,6 @@ namespace V2VConverter.Cli.Tests;
 [Trait("Category", "Boot")]
 public sealed class CliBootTests
 {
-    private static string RequireFixture(string variant)
-    {
-        if (RepoPaths.Shared is null)
-        {
-            Assert.Skip("../shared is not present; the boot proof needs ../shared/fixtures");
-        }
-
-        var r = Tool.Run("bash", [Path.Combine(RepoPaths.Root, "tests", "deps", "setup.d", "guest-fixture.sh"), variant], timeoutMs: 3_600_000);
-        Assert.True(r.ExitCode == 0, r.All);
-        return r.StdOut.Trim().Split('\n').Last().Trim();
-    }
-
     [Theory]
     [InlineData("plain")]
     [InlineData("pinned")]
@@ -29,7 +17,7 @@ public sealed class CliBootTests
     {
         Tool.Require("qemu-system-x86_64");
         Tool.Require("xmllint");
-        var fixture = RequireFixture(variant);
+        var fixture = LinuxGuestFixture.Require(variant);
         var vmx = Path.Combine(fixture, "guest.vmx");
         var vmdk = Path.Combine(fixture, "guest.vmdk");
         var before = FileHash.Sha256(vmdk);
@@ -59,7 +47,7 @@ public sealed class CliBootTests
     [Fact]
     public void Inspect_guest_reads_the_source_disk_without_changing_it()
     {
-        var fixture = RequireFixture("plain");
+        var fixture = LinuxGuestFixture.Require("plain");
         var vmdk = Path.Combine(fixture, "guest.vmdk");
         var before = FileHash.Sha256(vmdk);
         var r = CliRunner.Run(fixture, "inspect", Path.Combine(fixture, "guest.vmx"), "--guest", "--json");

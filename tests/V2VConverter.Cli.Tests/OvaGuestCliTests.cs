@@ -37,15 +37,8 @@ public sealed class OvaGuestFixture : IDisposable
 
     private (string, string) Build()
     {
-        if (RepoPaths.Shared is null)
-        {
-            Assert.Skip("../shared is not present; the OVA guest tests need the fixture guest from ../shared/fixtures");
-        }
-
+        var source = Path.Combine(LinuxGuestFixture.Require("plain", "the OVA guest tests"), "guest.vmdk");
         Tool.Require("qemu-img");
-        var r = Tool.Run("bash", [Path.Combine(RepoPaths.Root, "tests", "deps", "setup.d", "guest-fixture.sh"), "plain"], timeoutMs: 3_600_000);
-        Assert.True(r.ExitCode == 0, r.All);
-        var source = Path.Combine(r.StdOut.Trim().Split('\n').Last().Trim(), "guest.vmdk");
         var stream = Path.Combine(Directory, "guest-disk1.vmdk");
         Tool.Check("qemu-img", "convert", "-O", "vmdk", "-o", "subformat=streamOptimized", source, stream);
         return (source, stream);

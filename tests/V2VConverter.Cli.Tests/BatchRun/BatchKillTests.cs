@@ -184,14 +184,11 @@ public sealed class BatchKillTests : IDisposable
     /// <summary>The Debian fixture guest (../shared) linked into the source folder, or null when ../shared is absent.</summary>
     private string? GuestFixtureVm()
     {
-        if (RepoPaths.Shared is null)
+        if (LinuxGuestFixture.TryGet("plain") is not { } fixture)
         {
             return null; // the guest-stage kill point needs ../shared/fixtures; the copy kill points still run
         }
 
-        var r = Tool.Run("bash", [Path.Combine(RepoPaths.Root, "tests", "deps", "setup.d", "guest-fixture.sh"), "plain"], timeoutMs: 3_600_000);
-        Assert.True(r.ExitCode == 0, r.All);
-        var fixture = r.StdOut.Trim().Split('\n').Last().Trim();
         var folder = Path.Combine(_dir, "src", "guest");
         Directory.CreateDirectory(folder);
         var vmdk = Path.Combine(folder, "guest.vmdk");

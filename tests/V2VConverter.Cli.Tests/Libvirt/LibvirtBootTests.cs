@@ -16,14 +16,7 @@ public sealed class LibvirtBootTests
     public void The_fixture_guest_converted_into_a_pool_boots_with_its_network()
     {
         var host = LibvirtHost.Require();
-        if (RepoPaths.Shared is null)
-        {
-            Assert.Skip("../shared is not present; the boot proof needs ../shared/fixtures");
-        }
-
-        var fixture = Tool.Run("bash", [Path.Combine(RepoPaths.Root, "tests", "deps", "setup.d", "guest-fixture.sh"), "plain"], timeoutMs: 3_600_000);
-        Assert.True(fixture.ExitCode == 0, fixture.All);
-        var folder = fixture.StdOut.Trim().Split('\n').Last().Trim();
+        var folder = LinuxGuestFixture.Require("plain");
         var vmdk = Path.Combine(folder, "guest.vmdk");
         var before = FileHash.Sha256(vmdk);
 
