@@ -27,6 +27,7 @@
 #   PLAIN_DIR      the plain variant's OUTDIR, for its guest.vmx (required)
 #   UEFI_WORK      scratch dir (default: OUTDIR/../uefi-build)
 #   DEBIAN_MIRROR  Debian archive for apt in the chroot (default: the host's own apt source)
+#   KEEP_WORK=1    keep the scratch rootfs and raw disk in UEFI_WORK (default: removed)
 # Needs root, dosfstools, fdisk, qemu-utils, libguestfs-tools; uses no loop devices.
 set -euo pipefail
 
@@ -34,7 +35,7 @@ PROG=make-uefi-guest
 log()  { printf '[%s %(%H:%M:%S)T] %s\n' "$PROG" -1 "$*" >&2; }
 die()  { log "ERROR: $*"; exit 1; }
 
-[[ $# -eq 1 && $1 != -* ]] || { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -eq 1 && $1 != -* ]] || { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || die "must run as root (chroot needs it)"
 if [[ -z "${FIXTURE_NICED:-}" ]]; then
     export FIXTURE_NICED=1
@@ -64,6 +65,7 @@ export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
 export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 LANG=C.UTF-8
 
+KEEP_WORK=${KEEP_WORK:-0}
 ROOTFS=$WORK/rootfs
 RAW=$WORK/guest.raw
 # Geometry (MiB): 1 MiB gap, ESP, root, data; the GPT backup fits in what is left of 2 GiB.
@@ -213,7 +215,7 @@ EOF
     dd if="$WORK/root.img" of="$RAW" bs=1M seek=$((root_start / 2048)) conv=notrunc,sparse status=none
     dd if="$WORK/data.img" of="$RAW" bs=1M seek=$((data_start / 2048)) conv=notrunc,sparse status=none
     rm -f "$WORK"/*.img
-    sfdisk -d "$RAW" >"$WORK/sfdisk.txt"
+    (cd "$WORK" && sfdisk -d guest.raw) >"$WORK/sfdisk.txt"
 
     # grub.cfg is generated with GRUB_DISABLE_LINUX_UUID=true in the environment so
     # its kernel line says root=/dev/sda2; /etc/default/grub stays as the plain build's.
@@ -274,6 +276,8 @@ write_outputs() {
         echo; echo "== EFI boot packages"; grep -E '^(shim-signed|shim-signed-common|shim-unsigned|grub-efi-amd64|grub-efi-amd64-signed|grub-efi-amd64-bin) ' "$WORK/packages.txt"
         echo; echo "== packages"; cat "$WORK/packages.txt"
     } >"$OUTDIR/build-info.txt"
+    # Nothing reuses the scratch rootfs and raw disk (about 1 GiB): drop them unless asked.
+    [[ "$KEEP_WORK" == 1 ]] || rm -rf "$ROOTFS" "$RAW"
     log "done in $(( $(date +%s) - START_TS )) s: $OUTDIR/guest.vmdk ($(du -m "$OUTDIR/guest.vmdk" | cut -f1) MiB), guest.vmx, guest.raw.sha256"
 }
 
