@@ -45,7 +45,7 @@ build_uefi() {
     if [[ -f "$out/.complete" && "$(cat "$out/.complete")" == "$sha" ]]; then
         return 0
     fi
-    echo "guest-fixture: building the 'uefi' fixture guest in $out (about 2-3 minutes)" >&2
+    echo "guest-fixture: building the 'uefi' fixture guest in $out (about 1-2 minutes)" >&2
     rm -rf "$out"
     PLAIN_DIR=$cache/plain PLAIN_ROOTFS=$FIXTURE_WORK/rootfs UEFI_WORK=$cache/uefi-build \
         nice -n 10 "$uefi_script" "$out" >"$cache/uefi.log" 2>&1 ||
