@@ -30,10 +30,9 @@ public sealed class UefiBootTests
         try
         {
             // The VM folder as VMware leaves it: the .vmx, the disk and the NVRAM with the boot entry.
-            var src = Directory.CreateDirectory(Path.Combine(dir, "src")).FullName;
+            var src = Path.Combine(dir, "src");
+            var vmx = LinuxGuestFixture.CopyVm(fixture, src);
             var vmdk = Path.Combine(fixture, "guest.vmdk");
-            File.Copy(Path.Combine(fixture, "guest.vmx"), Path.Combine(src, "guest.vmx"));
-            File.CreateSymbolicLink(Path.Combine(src, "guest.vmdk"), vmdk);
             new VmwareNvramWriter().WithTypicalNoise()
                 .AddDeviceBootOption(0, "EFI VMware Virtual SCSI Hard Drive (0.0)")
                 .AddBootOption(1, "debian", @"\EFI\debian\shimx64.efi", 1, EspPartition, EspStart, EspSectors)
@@ -42,7 +41,7 @@ public sealed class UefiBootTests
             var before = FileHash.Sha256(vmdk);
 
             var outDir = Directory.CreateDirectory(Path.Combine(dir, "out")).FullName;
-            var r = CliRunner.Run(dir, new Dictionary<string, string?> { ["HOME"] = dir }, "convert", Path.Combine(src, "guest.vmx"), "-o", "local", "-os", outDir);
+            var r = CliRunner.Run(dir, new Dictionary<string, string?> { ["HOME"] = dir }, "convert", vmx, "-o", "local", "-os", outDir);
             Assert.True(r.ExitCode == 0, r.Err);
             Assert.DoesNotContain("compatibility", r.Err);
 

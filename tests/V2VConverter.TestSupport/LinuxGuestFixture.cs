@@ -32,4 +32,22 @@ public static class LinuxGuestFixture
         Assert.Skip($"../shared is not present; {test} needs the fixture guest from ../shared/fixtures");
         return null!;
     }
+
+    /// <summary>
+    /// The fixture's VM folder reproduced in <paramref name="folder"/> (guest.vmx copied, guest.vmdk hard-linked, or copied
+    /// across file systems: the source is only read), so a test can put files beside it. Returns the .vmx path.
+    /// </summary>
+    public static string CopyVm(string fixture, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var vmdk = Path.Combine(folder, "guest.vmdk");
+        if (Tool.Run("ln", [Path.Combine(fixture, "guest.vmdk"), vmdk]).ExitCode != 0)
+        {
+            File.Copy(Path.Combine(fixture, "guest.vmdk"), vmdk);
+        }
+
+        var vmx = Path.Combine(folder, "guest.vmx");
+        File.Copy(Path.Combine(fixture, "guest.vmx"), vmx);
+        return vmx;
+    }
 }

@@ -79,7 +79,7 @@ DATA_PART_GUID=5a1e0005-0f10-4d65-9bd6-000000000005
 ROOT_UUID=5a1e0001-0f10-4d65-9bd6-000000000001   # the plain build's fs UUIDs
 DATA_UUID=5a1e0002-0f10-4d65-9bd6-000000000002
 ESP_VOLID=5A1E0003
-EFI_PKGS=(shim-signed grub-efi-amd64-signed grub-efi-amd64)
+EFI_PKGS=(shim-signed grub-efi-amd64-signed grub-efi-amd64 efibootmgr)  # efibootmgr: a Recommends the installer brings in
 FORBIDDEN_IN_INITRD=(virtio_blk virtio_pci virtio_scsi)
 
 # --- chroot helpers: the bind mounts are always undone by the EXIT trap -------
@@ -273,7 +273,7 @@ write_outputs() {
         echo; echo "== /etc/fstab"; cat "$ROOTFS/etc/fstab"
         echo; echo "== ESP (find EFI)"; cat "$WORK/esp-list.txt"
         echo; echo "== grub.cfg linux lines"; grep -E '^[[:space:]]*linux' "$WORK/grub.cfg"
-        echo; echo "== EFI boot packages"; grep -E '^(shim-signed|shim-signed-common|shim-unsigned|grub-efi-amd64|grub-efi-amd64-signed|grub-efi-amd64-bin) ' "$WORK/packages.txt"
+        echo; echo "== EFI boot packages"; grep -E '^(shim-signed|shim-signed-common|shim-unsigned|grub-efi-amd64|grub-efi-amd64-signed|grub-efi-amd64-bin|efibootmgr) ' "$WORK/packages.txt"
         echo; echo "== packages"; cat "$WORK/packages.txt"
     } >"$OUTDIR/build-info.txt"
     # Nothing reuses the scratch rootfs and raw disk (about 1 GiB): drop them unless asked.

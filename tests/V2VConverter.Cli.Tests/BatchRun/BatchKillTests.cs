@@ -189,16 +189,7 @@ public sealed class BatchKillTests : IDisposable
             return null; // the guest-stage kill point needs ../shared/fixtures; the copy kill points still run
         }
 
-        var folder = Path.Combine(_dir, "src", "guest");
-        Directory.CreateDirectory(folder);
-        var vmdk = Path.Combine(folder, "guest.vmdk");
-        // A hard link (same file system) or a copy: the source is only read.
-        if (Tool.Run("ln", [Path.Combine(fixture, "guest.vmdk"), vmdk]).ExitCode != 0)
-        {
-            File.Copy(Path.Combine(fixture, "guest.vmdk"), vmdk);
-        }
-
-        File.Copy(Path.Combine(fixture, "guest.vmx"), Path.Combine(folder, "guest.vmx"));
+        LinuxGuestFixture.CopyVm(fixture, Path.Combine(_dir, "src", "guest"));
         return "debian12-v2v-fixture";
     }
 }
