@@ -10,10 +10,14 @@ namespace V2VConverter.Cli.Tests;
 [Trait("Category", "Boot")]
 public sealed class CliBootTests
 {
+    /// <summary>
+    /// The plain variant with the default UUID= naming, and the harder pinned variant (GRUB_DISABLE_LINUX_UUID=true in
+    /// /etc/default/grub, so grub keeps device names) with <c>--fstab-style vd</c>: vda1 written over the appliance's sda1.
+    /// </summary>
     [Theory]
-    [InlineData("plain")]
-    [InlineData("pinned")]
-    public void Converted_fixture_boots_on_virtio_with_its_network(string variant)
+    [InlineData("plain", "uuid")]
+    [InlineData("pinned", "vd")]
+    public void Converted_fixture_boots_on_virtio_with_its_network(string variant, string naming)
     {
         Tool.Require("qemu-system-x86_64");
         Tool.Require("xmllint");
@@ -25,9 +29,17 @@ public sealed class CliBootTests
         try
         {
             var env = new Dictionary<string, string?> { ["HOME"] = outDir };
-            var r = CliRunner.Run(outDir, env, "convert", vmx, "-o", "local", "-os", outDir);
+            var r = CliRunner.Run(outDir, env, "convert", vmx, "-o", "local", "-os", outDir, "--fstab-style", naming);
             Assert.True(r.ExitCode == 0, r.Err);
             Assert.DoesNotContain("compatibility", r.Err);
+            using (var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(outDir, "*.report.json").Single())))
+            {
+                var fstab = report.RootElement.GetProperty("guest").GetProperty("fixups").EnumerateArray().Single(f => f.GetProperty("name").GetString() == "fstab")
+                    .GetProperty("files").EnumerateArray().Single(f => f.GetProperty("path").GetString() == "/etc/fstab");
+                var after = fstab.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("after").GetString()).ToList();
+                Assert.Contains(after, l => l!.StartsWith(naming == "vd" ? "/dev/vda1 " : "UUID=5a1e0001-0f10-4d65-9bd6-000000000001 ", StringComparison.Ordinal));
+            }
+
             var xml = Directory.GetFiles(outDir, "*.xml").Single();
             XmlValidator.AssertValidDomain(File.ReadAllText(xml), "converted fixture");
             var boot = Tool.Run("bash", [Path.Combine(RepoPaths.Shared!, "fixtures", "boot-check.sh"), "--domain-xml", xml, "--timeout", "300"], timeoutMs: 600_000);

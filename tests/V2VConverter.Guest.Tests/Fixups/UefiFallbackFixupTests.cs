@@ -9,7 +9,7 @@ namespace V2VConverter.Guest.Tests.Fixups;
 
 /// <summary>
 /// The uefi-boot fixup on an in-memory Linux guest whose ESP is mounted on /boot/efi: which loader becomes the
-/// removable-media fallback, what is kept, what is said. (The real guest, converted and booted under OVMF, is CliBootTests.)
+/// removable-media fallback, what is kept, what is said. (The real guest, converted and booted under OVMF, is Cli.Tests UefiBootTests.)
 /// </summary>
 public sealed class UefiFallbackFixupTests
 {
