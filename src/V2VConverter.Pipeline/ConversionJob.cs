@@ -200,7 +200,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         //    that stream to a host) gets a guest converted before the copy, on copy-on-write views of the source.
         GuestConversionOutcome? guest = null;
         var finalPlan = plan;
-        var guestOptions = request.Guest.Skip ? request.Guest : request.Guest with { Uefi = UefiSourceBoot.Read(plan, source.Nvram, Log, ct) };
+        var guestOptions = request.Guest.Skip ? request.Guest : request.Guest with { Uefi = UefiSourceBoot.Read(plan.Firmware, source.Nvram, Log, ct) };
         using var overlays = !request.Guest.Skip && targets.Any(t => t.LocalPath is null) ? GuestOverlays.Open(plan, source, request.Vmdk, Path.GetTempPath(), Log, ct) : null;
         if (overlays is not null)
         {

@@ -15,23 +15,28 @@ namespace V2VConverter.Pipeline;
 public static class UefiSourceBoot
 {
     /// <summary>Null for a BIOS plan.</summary>
-    public static UefiFirmware? Read(ConversionPlan plan, IFirmwareStore? nvram, ILogger log, CancellationToken ct)
+    public static UefiFirmware? Read(FirmwarePlan firmware, IFirmwareStore? nvram, ILogger log, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(firmware);
         ArgumentNullException.ThrowIfNull(log);
-        if (!plan.Firmware.Efi)
+        if (!firmware.Efi)
         {
             return null;
         }
 
         if (nvram is null)
         {
-            return Without("the source has no NVRAM file to read", log, plan.Firmware.SecureBoot);
+            return Without("the source has no NVRAM file to read", log, firmware.SecureBoot);
         }
 
         try
         {
             var bytes = nvram.Read(VmwareNvram.MaxFileBytes, ct);
+            if (bytes.Length == 0)
+            {
+                return Without($"{nvram.Origin} is empty (a VM never powered on has no boot entries)", log, firmware.SecureBoot);
+            }
+
             var state = VmwareNvram.ReadBootState(bytes, nvram.Origin);
             var order = state.Ordered;
             log.Info($"uefi: {nvram.Origin}: {state.Entries.Count} boot entries, BootOrder {string.Join(",", state.BootOrder.Select(n => n.ToString("X4", System.Globalization.CultureInfo.InvariantCulture)))}");
@@ -40,16 +45,16 @@ public static class UefiSourceBoot
                 log.Info($"uefi:   {e.Name} \"{e.Description}\"{(e.Active ? "" : " (inactive)")} {e.FilePath ?? "(a device, no file)"}{(e.Partition is { } p ? $" on partition {p}" : "")}");
             }
 
-            return new UefiFirmware(plan.Firmware.SecureBoot, state, null);
+            return new UefiFirmware(firmware.SecureBoot, state, null);
         }
         catch (FileNotFoundException)
         {
-            return Without($"{nvram.Origin} does not exist", log, plan.Firmware.SecureBoot);
+            return Without($"{nvram.Origin} does not exist", log, firmware.SecureBoot);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or HttpRequestException)
         {
             log.Warn($"uefi: VMware's NVRAM could not be read, so the boot loader is looked for on the EFI system partition: {e.Message}");
-            return new UefiFirmware(plan.Firmware.SecureBoot, null, e.Message);
+            return new UefiFirmware(firmware.SecureBoot, null, e.Message);
         }
     }
 
