@@ -8,15 +8,29 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# Extra Debian suites some test packages come from (tests/deps/apt-sources/SUITE.sources), on the release they are for.
+sudo_cmd=""
+[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+sources_added=0
+for src in tests/deps/apt-sources/*.sources; do
+  [ -e "$src" ] || continue
+  case "$(basename "$src")" in "$codename"-*) ;; *) continue ;; esac
+  dest=/etc/apt/sources.list.d/v2v-$(basename "$src")
+  if ! cmp -s "$src" "$dest"; then
+    echo "tests/run.sh: adding apt source $dest"
+    $sudo_cmd install -m 0644 "$src" "$dest"
+    sources_added=1
+  fi
+done
+
 missing=()
 while read -r pkg; do
   [ -n "$pkg" ] || continue
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' tests/deps/apt-packages.txt)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "tests/run.sh: installing ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+if [ ${#missing[@]} -gt 0 ] || [ "$sources_added" -eq 1 ]; then
+  echo "tests/run.sh: installing ${missing[*]:-nothing new}"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -71,7 +71,11 @@ public sealed record GuestConversionOptions
 /// <param name="SecureBoot">Secure boot was on (<c>uefi.secureBoot.enabled</c>): the signed chain (shim first) must be kept.</param>
 /// <param name="SourceBoot">The boot entries read from VMware's NVRAM; null when it could not be read (see <paramref name="SourceBootProblem"/>).</param>
 /// <param name="SourceBootProblem">Why there are no entries: no NVRAM file, or what is wrong with it.</param>
-public sealed record UefiFirmware(bool SecureBoot, V2VConverter.Model.Vm.UefiBootState? SourceBoot, string? SourceBootProblem);
+public sealed record UefiFirmware(bool SecureBoot, V2VConverter.Model.Vm.UefiBootState? SourceBoot, string? SourceBootProblem)
+{
+    /// <summary>The NVRAM's file entries were carried into the new domain's own variable store (no first-boot step is needed).</summary>
+    public bool EntriesCarried { get; init; }
+}
 
 /// <summary>The Windows boot disk driver: viostor (virtio-blk) or vioscsi (virtio-scsi).</summary>
 public enum WindowsBlockDriver

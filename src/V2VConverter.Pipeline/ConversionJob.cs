@@ -14,6 +14,7 @@ using V2VConverter.Output.Libvirt;
 using V2VConverter.Output.Templates;
 using V2VConverter.Pipeline.Contracts;
 using V2VConverter.Pipeline.Documents;
+using V2VConverter.Pipeline.Uefi;
 using V2VConverter.Pipeline.Logging;
 using V2VConverter.Pipeline.Overlay;
 
@@ -200,7 +201,8 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         //    that stream to a host) gets a guest converted before the copy, on copy-on-write views of the source.
         GuestConversionOutcome? guest = null;
         var finalPlan = plan;
-        var guestOptions = request.Guest.Skip ? request.Guest : request.Guest with { Uefi = UefiSourceBoot.Read(plan.Firmware, source.Nvram, Log, ct) };
+        var (uefi, firmwareVars) = CarryUefiBoot(plan, source.Nvram, session.FirmwareVarsPath, ct);
+        var guestOptions = request.Guest.Skip ? request.Guest : request.Guest with { Uefi = uefi };
         using var overlays = !request.Guest.Skip && targets.Any(t => t.LocalPath is null) ? GuestOverlays.Open(plan, source, request.Vmdk, Path.GetTempPath(), Log, ct) : null;
         if (overlays is not null)
         {
@@ -235,11 +237,41 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
 
         // 8. The report and the domain XML, last.
         Stage("finalize");
-        WarnIfUefiBootUnchecked(finalPlan, guest, request.Guest.Skip);
-        var documents = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(finalPlan), ReportJson(finalPlan, results, guest?.Report));
+        if (firmwareVars is not null)
+        {
+            finalPlan = finalPlan with { Firmware = finalPlan.Firmware with { NvramPath = session.FirmwareVarsPath } };
+        }
+        else
+        {
+            WarnIfUefiBootUnchecked(finalPlan, guest, request.Guest.Skip);
+        }
+
+        var documents = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(finalPlan), ReportJson(finalPlan, results, guest?.Report), firmwareVars);
         var written = session.Finalize(finalPlan, documents);
         Stage("done");
         return new ConversionResult(finalPlan, results, written, guest);
+    }
+
+    /// <summary>
+    /// A UEFI source: VMware's NVRAM is read, and when the output keeps the domain's own variable store, its boot entries are
+    /// carried into one made from the OVMF template. Null for BIOS; the store's bytes are null when nothing was carried.
+    /// </summary>
+    private (UefiFirmware? Uefi, byte[]? Vars) CarryUefiBoot(ConversionPlan plan, IFirmwareStore? nvram, string? varsPath, CancellationToken ct)
+    {
+        var uefi = UefiSourceBoot.Read(plan.Firmware, nvram, Log, ct);
+        if (uefi?.SourceBoot is not { } boot)
+        {
+            return (uefi, null);
+        }
+
+        if (varsPath is null)
+        {
+            Log.Info("uefi: this output keeps no variable store of its own (libvirt makes one from the template), so the boot entries are not carried; the EFI system partition's fallback loader boots the guest");
+            return (uefi, null);
+        }
+
+        var vars = OvmfVarsBuilder.Build(plan.Firmware.NvramTemplate, boot, Log, ct);
+        return (vars is null ? uefi : uefi with { EntriesCarried = true }, vars);
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ public sealed record GuestStageOptions
     /// <summary>--force: convert a guest with blockers (hibernation, BitLocker...).</summary>
     public bool Force { get; init; }
 
-    /// <summary>A UEFI source: secure boot and VMware's NVRAM boot entries (<see cref="UefiSourceBoot"/>); null for BIOS.</summary>
+    /// <summary>A UEFI source: secure boot and VMware's NVRAM boot entries (<see cref="Uefi.UefiSourceBoot"/>); null for BIOS.</summary>
     public UefiFirmware? Uefi { get; init; }
 
     /// <summary>The guest options these stage options give.</summary>

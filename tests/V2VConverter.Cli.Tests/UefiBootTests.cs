@@ -7,8 +7,8 @@ namespace V2VConverter.Cli.Tests;
 /// Issue 16: a UEFI Linux guest boots after conversion. The UEFI variant of the fixture guest (GPT, ESP with shim and grub
 /// in EFI/debian only, no EFI/BOOT fallback; built by tests/deps/make-uefi-guest.sh) gets the NVRAM VMware would have
 /// written beside its .vmx (Boot0001 "debian" \EFI\debian\shimx64.efi), is converted with the CLI, and is booted under
-/// OVMF by ../shared/fixtures/boot-check-x.sh with the domain XML: an empty variable store from the template, as libvirt
-/// gives a new domain, and every NIC.
+/// OVMF by ../shared/fixtures/boot-check-x.sh with the domain XML and every NIC, twice: with the domain's own variable
+/// store (the entry carried by virt-fw-vars), and with an empty store from the template (the ESP's fallback loader).
 /// </summary>
 [Trait("Category", "Boot")]
 public sealed class UefiBootTests
@@ -20,7 +20,7 @@ public sealed class UefiBootTests
     private const ulong EspSectors = 64 * 2048;
 
     [Fact]
-    public void A_converted_uefi_guest_boots_under_ovmf_with_an_empty_variable_store_and_its_network()
+    public void A_converted_uefi_guest_boots_its_carried_entry_and_with_an_empty_variable_store_its_fallback()
     {
         Tool.Require("qemu-system-x86_64");
         Tool.Require("xmllint");
@@ -57,21 +57,44 @@ public sealed class UefiBootTests
             Assert.Equal("applied", uefi.GetProperty("status").GetString());
             var actions = string.Join("\n", uefi.GetProperty("actions").EnumerateArray().Select(a => a.GetString()));
             Assert.Contains(@"boots Boot0001 ""debian"" \EFI\debian\shimx64.efi first", actions);
+            Assert.Contains("That entry was carried into the domain's own variable store", actions);
             Assert.Contains("copied EFI/debian/shimx64.efi to EFI/BOOT/BOOTX64.EFI", actions);
             Assert.Contains("copied EFI/debian/grubx64.efi to EFI/BOOT/grubx64.efi", actions);
-            Assert.Contains("v2v-uefi-boot-entry.service registers", actions);
 
-            var boot = Tool.Run("bash", [Path.Combine(RepoPaths.Shared!, "fixtures", "boot-check-x.sh"), "--domain-xml", xmlPath, "--timeout", "400"], timeoutMs: 900_000);
-            Assert.True(boot.ExitCode == 0, $"boot-check-x failed:\n{boot.All}\n{r.Err}");
-            Assert.Contains("V2V-BOOT-OK", boot.All);
-            Assert.Contains("root=/dev/vda2 data=/dev/vda3", boot.All);
-            Assert.Contains("V2V-NET-OK", boot.All);
+            // The domain's own variable store, made from the template by virt-fw-vars, holds the carried entry.
+            var vars = Path.Combine(outDir, "debian12-v2v-fixture_VARS.fd");
+            Assert.Contains($">{vars}</nvram>", xml);
+            var print = Tool.Run("virt-fw-vars", ["--input", vars, "--print"]);
+            Assert.Matches(@"Boot0001\s*: boot entry: title=""debian"" devpath=Partition\(nr=1\)/FilePath\(\\EFI\\debian\\shimx64\.efi\)", print.All);
+
+            // 1. As converted: OVMF boots the carried entry from the domain's store.
+            var carried = Boot(xmlPath, r.Err);
+            Assert.Contains("Boot0001 \"debian\"", carried);
+
+            // 2. With the store lost (libvirt makes an empty one from the template): the ESP's fallback boots it.
+            var doc = System.Xml.Linq.XDocument.Load(xmlPath);
+            doc.Root!.Element("os")!.Element("nvram")!.Value = "";
+            var templateOnly = Path.Combine(dir, "template-only.xml");
+            doc.Save(templateOnly);
+            var fallback = Boot(templateOnly, r.Err);
+            Assert.DoesNotContain("Boot0001 \"debian\"", fallback);
             Assert.Equal(before, FileHash.Sha256(vmdk)); // the source is never written
         }
         finally
         {
             Directory.Delete(dir, true);
         }
+    }
+
+    /// <summary>Boots the XML under OVMF with every NIC; returns the console output, which must show the probe's success.</summary>
+    private static string Boot(string xml, string convertLog)
+    {
+        var boot = Tool.Run("bash", [Path.Combine(RepoPaths.Shared!, "fixtures", "boot-check-x.sh"), "--domain-xml", xml, "--timeout", "400"], timeoutMs: 900_000);
+        Assert.True(boot.ExitCode == 0, $"boot-check-x failed:\n{boot.All}\n{convertLog}");
+        Assert.Contains("V2V-BOOT-OK", boot.All);
+        Assert.Contains("root=/dev/vda2 data=/dev/vda3", boot.All);
+        Assert.Contains("V2V-NET-OK", boot.All);
+        return boot.All;
     }
 
     [Fact]

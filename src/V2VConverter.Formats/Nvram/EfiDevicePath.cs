@@ -43,6 +43,33 @@ public sealed record EfiDevicePath(IReadOnlyList<EfiDevicePathNode> Nodes)
         return new EfiDevicePath(nodes) { HardDrive = hardDrive, FilePath = paths.Count == 0 ? null : NormalisePath(paths) };
     }
 
+    /// <summary>
+    /// The short form firmware expands at boot: the nodes from the first hard-drive node on (the machine-specific prefix,
+    /// PciRoot/Pci/Scsi..., dropped). Null without a hard-drive node.
+    /// </summary>
+    public EfiDevicePath? FromHardDrive()
+    {
+        var at = Nodes.ToList().FindIndex(n => n.IsHardDrive);
+        return at < 0 ? null : new EfiDevicePath(Nodes.Skip(at).ToList()) { HardDrive = HardDrive, FilePath = FilePath };
+    }
+
+    /// <summary>The nodes as bytes, closed with the End of Entire Device Path node.</summary>
+    public byte[] ToBytes()
+    {
+        var bytes = new List<byte>();
+        foreach (var n in Nodes.Append(new EfiDevicePathNode(EfiDevicePathTypes.End, EfiDevicePathTypes.EndEntire, [])))
+        {
+            var length = EfiDevicePathNode.HeaderSize + n.Data.Length;
+            bytes.Add(n.Type);
+            bytes.Add(n.SubType);
+            bytes.Add((byte)length);
+            bytes.Add((byte)(length >> 8));
+            bytes.AddRange(n.Data);
+        }
+
+        return [.. bytes];
+    }
+
     private static EfiDevicePathNode ReadNode(ReadOnlySpan<byte> list, int off, string where, out int length)
     {
         var left = list.Length - off;

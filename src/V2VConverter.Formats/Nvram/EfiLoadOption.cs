@@ -56,5 +56,27 @@ public sealed record EfiLoadOption(uint Attributes, string Description, EfiDevic
         (Attributes & Active) != 0,
         FilePathList.FilePath,
         FilePathList.HardDrive is { } hd ? (int)hd.PartitionNumber : null,
-        FilePathList.HardDrive?.PartitionGuid);
+        FilePathList.HardDrive?.PartitionGuid)
+    {
+        PortableLoadOption = FilePathList.FromHardDrive() is { } shortForm ? (this with { FilePathList = shortForm }).ToBytes() : null,
+    };
+
+    /// <summary>The option's bytes, as the UEFI spec lays them out (the inverse of <see cref="Parse"/>).</summary>
+    public byte[] ToBytes()
+    {
+        var path = FilePathList.ToBytes();
+        if (path.Length > ushort.MaxValue)
+        {
+            throw new InvalidDataException($"load option \"{Description}\": a {path.Length}-byte device path does not fit FilePathListLength");
+        }
+
+        var description = Encoding.Unicode.GetBytes(Description + "\0");
+        var bytes = new byte[LoadOptionLayout.Description + description.Length + path.Length + OptionalData.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(LoadOptionLayout.Attributes), Attributes);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(LoadOptionLayout.FilePathListLength), (ushort)path.Length);
+        description.CopyTo(bytes, LoadOptionLayout.Description);
+        path.CopyTo(bytes, LoadOptionLayout.Description + description.Length);
+        OptionalData.CopyTo(bytes, LoadOptionLayout.Description + description.Length + path.Length);
+        return bytes;
+    }
 }

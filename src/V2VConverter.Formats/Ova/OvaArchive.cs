@@ -282,7 +282,7 @@ public sealed class OvaArchive : IDisposable
 
     private static void UnpackXz(string path, string target, string unpackCommand, CancellationToken cancellationToken)
     {
-        var xz = FindOnPath("xz") ?? throw new NotSupportedException($"{path}: reading an xz-compressed OVA needs the xz program (package xz-utils), which is not installed; unpack it first: {unpackCommand}");
+        var xz = V2VConverter.Model.IO.HostProgram.Find("xz") ?? throw new NotSupportedException($"{path}: reading an xz-compressed OVA needs the xz program (package xz-utils), which is not installed; unpack it first: {unpackCommand}");
         var psi = new ProcessStartInfo(xz) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("-dc");
         psi.ArgumentList.Add("--");
@@ -314,12 +314,6 @@ public sealed class OvaArchive : IDisposable
             throw new InvalidDataException($"{path}: xz -dc exited {p.ExitCode}: {err}");
         }
     }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
-            .Where(d => d.Length > 0)
-            .Select(d => System.IO.Path.Combine(d, name))
-            .FirstOrDefault(File.Exists);
 
     /// <summary>Copies at most <paramref name="limit"/> bytes (plus one, to notice more); returns the count.</summary>
     private static long CopyBounded(Stream source, Stream destination, long limit, CancellationToken cancellationToken)

@@ -14,6 +14,13 @@ public sealed record UefiBootEntry(int Number, string Description, bool Active, 
     /// <summary>The variable's name: <c>Boot0001</c>.</summary>
     public string Name => $"Boot{Number:X4}";
 
+    /// <summary>
+    /// The entry as an EFI_LOAD_OPTION for a new machine: the same attributes, description and optional data, its device
+    /// path cut to start at the hard-drive node (<c>HD(1,GPT,guid,...)/\EFI\debian\shimx64.efi</c>), which firmware matches
+    /// by partition signature on whatever controller the disk sits on now. Null when the path has no hard-drive node.
+    /// </summary>
+    public byte[]? PortableLoadOption { get; init; }
+
     /// <summary>The entry names a file on a disk partition (what a converted guest can boot), not a device or the firmware's own shell.</summary>
     public bool LoadsFile => FilePath is not null && Partition is not null;
 }

@@ -40,7 +40,8 @@ public sealed record OutputContext
 public sealed record DiskSizes(long Virtual, long Data);
 
 /// <summary>The documents the job renders once before copying (to check them) and again at the end.</summary>
-public sealed record OutputDocuments(string DomainXml, string ReportJson);
+/// <param name="FirmwareVars">The domain's own OVMF variable store (UEFI boot entries carried from VMware's NVRAM), for an output that keeps one.</param>
+public sealed record OutputDocuments(string DomainXml, string ReportJson, byte[]? FirmwareVars = null);
 
 /// <summary>
 /// One kind of output (-o local, later -o libvirt). It shapes the plan (where disks go), checks
@@ -69,6 +70,12 @@ public interface IOutputSession : IDisposable
 {
     /// <summary>The target of disk <paramref name="index"/> of the plan.</summary>
     IDiskTarget DiskTarget(int index);
+
+    /// <summary>
+    /// Where this output keeps the domain's own firmware variable store (<see cref="OutputDocuments.FirmwareVars"/>), as the
+    /// domain XML's <c>&lt;nvram&gt;</c> names it; null when it keeps none (libvirt then makes the store from the template).
+    /// </summary>
+    string? FirmwareVarsPath => null;
 
     /// <summary>Writes the final documents and makes the result visible; returns what was written, for the user.</summary>
     IReadOnlyList<string> Finalize(ConversionPlan plan, OutputDocuments documents);

@@ -1,5 +1,6 @@
 using V2VConverter.Mapping.Plan;
 using V2VConverter.Pipeline.Contracts;
+using V2VConverter.Pipeline.Uefi;
 using V2VConverter.Pipeline.Sources.VSphere;
 using V2VConverter.Pipeline.Sources.Vmx;
 using V2VConverter.TestSupport;

@@ -65,7 +65,9 @@ public sealed class UefiFallbackFixup : IFileEditFixup
         }
 
         var target = $"{esp}/{UefiFallbackPlanner.FallbackDirectory}/{UefiFallbackPlanner.FallbackLoader}";
-        var why = $"{plan.Reason}. A new libvirt domain starts with an empty variable store made from the OVMF template, so that entry is not there; OVMF boots the removable-media fallback instead";
+        var why = uefi.EntriesCarried
+            ? $"{plan.Reason}. That entry was carried into the domain's own variable store; the removable-media fallback also boots the guest if the store is reset or left behind"
+            : $"{plan.Reason}. A new libvirt domain starts with an empty variable store made from the OVMF template, so that entry is not there; OVMF boots the removable-media fallback instead";
         if (g.IsFile(target))
         {
             if (Digest(g, target).AsSpan().SequenceEqual(Digest(g, source)))
@@ -87,7 +89,11 @@ public sealed class UefiFallbackFixup : IFileEditFixup
             CopyBeside(g, rec, esp, plan);
         }
 
-        RegisterOnFirstBoot(context, rec, esp, plan);
+        if (!uefi.EntriesCarried)
+        {
+            RegisterOnFirstBoot(context, rec, esp, plan);
+        }
+
         return rec.Finish();
     }
 

@@ -4,6 +4,7 @@ using V2VConverter.Mapping.Plan;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline.Batch.Journal;
 using V2VConverter.Pipeline.Outputs.Libvirt.Api;
+using V2VConverter.Pipeline.Outputs.Local;
 
 namespace V2VConverter.Pipeline.Batch.Run;
 
@@ -33,6 +34,11 @@ public static class OutputLedger
         list.AddRange(plan.Disks.Select(d => new JournalOutput(vm, "disk", d.OutputPath)));
         var folder = plan.Disks.Count > 0 ? plan.Disks[0].StorageTarget : ".";
         var xml = Path.Combine(folder, Planner.SafeFileName(plan.Name) + ".xml");
+        if (plan.Firmware.Efi)
+        {
+            list.Add(new JournalOutput(vm, "vars", LocalOutput.VarsPath(folder, plan.Name))); // written only when boot entries were carried
+        }
+
         list.Add(new JournalOutput(vm, "report", Path.ChangeExtension(xml, ".report.json")));
         list.Add(new JournalOutput(vm, "xml", xml));
         return list;
@@ -44,7 +50,7 @@ public static class OutputLedger
         ArgumentNullException.ThrowIfNull(planned);
         return planned.Select(o => o.Kind switch
         {
-            "disk" or "xml" or "report" when File.Exists(o.Location) => o with { Size = new FileInfo(o.Location).Length, Digest = Digest(o.Location) },
+            "disk" or "xml" or "report" or "vars" when File.Exists(o.Location) => o with { Size = new FileInfo(o.Location).Length, Digest = Digest(o.Location) },
             "volume" => o with { Size = VolumeCapacity(connection, o.Location) },
             _ => o,
         }).ToList();
@@ -63,7 +69,9 @@ public static class OutputLedger
         {
             switch (o.Kind)
             {
-                case "disk" or "xml" or "report":
+                case "vars" when o.Size is null:
+                    break; // not written: nothing was carried
+                case "disk" or "xml" or "report" or "vars":
                     if (!File.Exists(o.Location))
                     {
                         return $"{o.Location} is missing";
@@ -119,7 +127,7 @@ public static class OutputLedger
         {
             switch (o.Kind)
             {
-                case "disk" or "xml" or "report" when File.Exists(o.Location):
+                case "disk" or "xml" or "report" or "vars" when File.Exists(o.Location):
                     File.Delete(o.Location);
                     log.Warn($"removed {o.Location}, left by an attempt that did not finish");
                     break;

@@ -55,6 +55,7 @@ public sealed class LocalOutput : IConversionOutput
         var baseName = Planner.SafeFileName(plan.Name);
         var xmlPath = Path.Combine(folder, baseName + ".xml");
         var reportPath = Path.ChangeExtension(xmlPath, ".report.json");
+        var varsPath = plan.Firmware.Efi ? VarsPath(folder, plan.Name) : null;
         foreach (var d in plan.Disks)
         {
             if (d.StorageKind != StorageKind.Directory)
@@ -93,7 +94,12 @@ public sealed class LocalOutput : IConversionOutput
 
             RefuseExisting(reportPath);
             RefuseExisting(xmlPath);
-            return new Session(plan, xmlPath, reportPath, runLock);
+            if (varsPath is not null)
+            {
+                RefuseExisting(varsPath);
+            }
+
+            return new Session(plan, xmlPath, reportPath, varsPath, runLock);
         }
         catch
         {
@@ -101,6 +107,9 @@ public sealed class LocalOutput : IConversionOutput
             throw;
         }
     }
+
+    /// <summary>Where -o local keeps a UEFI domain's own variable store: <c>DIR/NAME_VARS.fd</c>, beside its XML.</summary>
+    public static string VarsPath(string folder, string vmName) => Path.Combine(folder, Planner.SafeFileName(vmName) + "_VARS.fd");
 
     private static void RefuseExisting(string path)
     {
@@ -110,7 +119,7 @@ public sealed class LocalOutput : IConversionOutput
         }
     }
 
-    private sealed class Session(ConversionPlan plan, string xmlPath, string reportPath, OutputLock runLock) : IOutputSession
+    private sealed class Session(ConversionPlan plan, string xmlPath, string reportPath, string? varsPath, OutputLock runLock) : IOutputSession
     {
         private readonly List<AtomicOutputFile> _disks = [];
         private readonly List<string> _committed = [];
@@ -119,6 +128,8 @@ public sealed class LocalOutput : IConversionOutput
         private bool _disposed;
 
         public IDiskTarget DiskTarget(int index) => new FileTarget(plan.Disks[index].OutputPath, plan.Disks[index].Format, this);
+
+        public string? FirmwareVarsPath => varsPath;
 
         public IReadOnlyList<string> Finalize(ConversionPlan finalPlan, OutputDocuments documents)
         {
@@ -132,12 +143,20 @@ public sealed class LocalOutput : IConversionOutput
                 }
             }
 
+            var written = new List<string>();
+            if (documents.FirmwareVars is { } vars && varsPath is not null)
+            {
+                AtomicOutputFile.WriteAllBytes(varsPath, vars);
+                Track(varsPath);
+                written.Add(varsPath);
+            }
+
             AtomicOutputFile.WriteAllText(reportPath, documents.ReportJson);
             Track(reportPath);
             AtomicOutputFile.WriteAllText(xmlPath, documents.DomainXml);
             Track(xmlPath);
             _finalized = true;
-            return [reportPath, xmlPath];
+            return [.. written, reportPath, xmlPath];
         }
 
         public AtomicOutputFile CreateDisk(string path, long preallocation)

@@ -5,7 +5,7 @@ using V2VConverter.Mapping.Plan;
 using V2VConverter.Model.Diagnostics;
 using V2VConverter.Pipeline.Contracts;
 
-namespace V2VConverter.Pipeline;
+namespace V2VConverter.Pipeline.Uefi;
 
 /// <summary>
 /// The UEFI facts the guest stage needs about a source VM: secure boot, and the boot entries of VMware's NVRAM (read from
