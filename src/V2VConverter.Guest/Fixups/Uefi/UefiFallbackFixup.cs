@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using V2VConverter.Guest.Access;
 
 namespace V2VConverter.Guest.Fixups.Uefi;
@@ -139,24 +138,5 @@ public sealed class UefiFallbackFixup : IFileEditFixup
         rec.Action($"first boot: {UefiBootEntryUnit.UnitName} registers {loader} \"{label}\" with the guest's efibootmgr, once");
     }
 
-    private static byte[] Digest(IGuestFileSystem g, string path)
-    {
-        using var stream = g.OpenRead(path);
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 16];
-        long total = 0;
-        int n;
-        while ((n = stream.Read(buffer)) > 0)
-        {
-            total += n;
-            if (total > MaxLoaderBytes)
-            {
-                throw new InvalidDataException($"{path}: over the {MaxLoaderBytes >> 20} MiB a boot loader may have");
-            }
-
-            sha.AppendData(buffer, 0, n);
-        }
-
-        return sha.GetHashAndReset();
-    }
+    private static byte[] Digest(IGuestFileSystem g, string path) => GuestFileDigest.Sha256(g, path, MaxLoaderBytes);
 }

@@ -1,5 +1,4 @@
 using V2VConverter.Guest.Fixups;
-using System.Security.Cryptography;
 using V2VConverter.Guest.Access;
 using V2VConverter.Guest.Windows.Registry;
 
@@ -128,15 +127,5 @@ public sealed class UefiBootFixup : IWindowsFixup
         }
     }
 
-    private static byte[] Digest(GuestfsSession s, string path)
-    {
-        var size = s.FileSize(path);
-        if (size > MaxLoaderBytes)
-        {
-            throw new InvalidDataException($"{path}: {size} bytes, over the {MaxLoaderBytes >> 20} MiB a boot loader may have");
-        }
-
-        using var stream = s.OpenRead(path);
-        return SHA256.HashData(stream);
-    }
+    private static byte[] Digest(GuestfsSession s, string path) => GuestFileDigest.Sha256(s, path, MaxLoaderBytes);
 }
