@@ -49,6 +49,29 @@ public sealed class OvmfVarsBuilderTests : IDisposable
     }
 
     [Fact]
+    public void A_secure_boot_store_keeps_the_templates_keys_beside_the_carried_entries()
+    {
+        Tool.Require(OvmfVarsBuilder.Tool);
+        const string secure = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd";
+        Assert.SkipUnless(File.Exists(secure), "no secure-boot OVMF (apt-get install ovmf)");
+
+        var bytes = OvmfVarsBuilder.Build(secure, Boot(), new TestLog().Logger, TestContext.Current.CancellationToken);
+
+        var store = Path.Combine(_dir, "sb_VARS.fd");
+        File.WriteAllBytes(store, bytes!);
+        var print = Tool.Run(OvmfVarsBuilder.Tool, ["--input", store, "--print"]).All;
+        var keys = Tool.Run(OvmfVarsBuilder.Tool, ["--input", secure, "--print"]).All;
+        foreach (var name in new[] { "PK", "KEK", "db", "dbx" })
+        {
+            var line = keys.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+            Assert.Contains(line, print.Split('\n'));
+        }
+
+        Assert.Matches(@"SecureBootEnable\s*: bool: ON", print);
+        Assert.Matches(@"BootOrder\s*: boot order: 0003, 0005", print);
+    }
+
+    [Fact]
     public void Nothing_is_carried_without_a_template_or_without_a_file_entry()
     {
         var log = new TestLog();
