@@ -201,7 +201,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         //    that stream to a host) gets a guest converted before the copy, on copy-on-write views of the source.
         GuestConversionOutcome? guest = null;
         var finalPlan = plan;
-        var (uefi, firmwareVars) = CarryUefiBoot(plan, source.Nvram, session.FirmwareVarsPath, ct);
+        var (uefi, firmwareVars) = CarryUefiBoot(plan, source.Nvram, session.KeepsFirmwareVars, ct);
         var guestOptions = request.Guest.Skip ? request.Guest : request.Guest with { Uefi = uefi };
         using var overlays = !request.Guest.Skip && targets.Any(t => t.LocalPath is null) ? GuestOverlays.Open(plan, source, request.Vmdk, Path.GetTempPath(), Log, ct) : null;
         if (overlays is not null)
@@ -239,14 +239,14 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
         Stage("finalize");
         if (firmwareVars is not null)
         {
-            finalPlan = finalPlan with { Firmware = finalPlan.Firmware with { NvramPath = session.FirmwareVarsPath } };
+            finalPlan = finalPlan with { Firmware = finalPlan.Firmware with { NvramPath = session.StoreFirmwareVars(firmwareVars) } };
         }
         else
         {
             WarnIfUefiBootUnchecked(finalPlan, guest, request.Guest.Skip);
         }
 
-        var documents = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(finalPlan), ReportJson(finalPlan, results, guest?.Report), firmwareVars);
+        var documents = new OutputDocuments(new DomainXmlBuilder(templates).BuildString(finalPlan), ReportJson(finalPlan, results, guest?.Report));
         var written = session.Finalize(finalPlan, documents);
         Stage("done");
         return new ConversionResult(finalPlan, results, written, guest);
@@ -256,7 +256,7 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
     /// A UEFI source: VMware's NVRAM is read, and when the output keeps the domain's own variable store, its boot entries are
     /// carried into one made from the OVMF template. Null for BIOS; the store's bytes are null when nothing was carried.
     /// </summary>
-    private (UefiFirmware? Uefi, byte[]? Vars) CarryUefiBoot(ConversionPlan plan, IFirmwareStore? nvram, string? varsPath, CancellationToken ct)
+    private (UefiFirmware? Uefi, byte[]? Vars) CarryUefiBoot(ConversionPlan plan, IFirmwareStore? nvram, bool outputKeepsVars, CancellationToken ct)
     {
         var uefi = UefiSourceBoot.Read(plan.Firmware, nvram, Log, ct);
         if (uefi?.SourceBoot is not { } boot)
@@ -264,9 +264,9 @@ public sealed class ConversionJob(StageRegistry registry, JobContext context)
             return (uefi, null);
         }
 
-        if (varsPath is null)
+        if (!outputKeepsVars)
         {
-            Log.Info("uefi: this output keeps no variable store of its own (libvirt makes one from the template), so the boot entries are not carried; the EFI system partition's fallback loader boots the guest");
+            Log.Info("uefi: this output keeps no variable store of its own (libvirt makes one from the template; a pool of block devices holds no store), so the boot entries are not carried; the EFI system partition's fallback loader boots the guest");
             return (uefi, null);
         }
 

@@ -201,6 +201,9 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
         return m?.Get(key) is { Length: > 0 } v ? (v, m.Id) : (null, null);
     }
 
+    /// <summary>The file name of a UEFI domain's own variable store: <c>NAME_VARS.fd</c>, as libvirt names the ones it makes.</summary>
+    public static string VarsFileName(string vmName) => SafeFileName(vmName) + "_VARS.fd";
+
     private FirmwarePlan PlanFirmware(VirtualMachine vm)
     {
         if (vm.Firmware != Firmware.Efi)
@@ -214,7 +217,7 @@ public sealed partial class Planner(IConfiguration rules, ILogger log, IReadOnly
         var template = rules[$"{section}:nvramTemplate"];
         var nvramDir = rules["firmware:nvramDirectory"] ?? "/var/lib/libvirt/qemu/nvram";
         Decide("firmware", vm.SecureBoot ? "EFI, secure boot" : "EFI", $"OVMF {loader}", section.Replace(':', '#'));
-        return new FirmwarePlan(true, vm.SecureBoot, loader, template, Path.Combine(nvramDir, SafeFileName(vm.Name) + "_VARS.fd"));
+        return new FirmwarePlan(true, vm.SecureBoot, loader, template, Path.Combine(nvramDir, VarsFileName(vm.Name)));
     }
 
     private TuningPlan PlanTuning(VirtualMachine vm)

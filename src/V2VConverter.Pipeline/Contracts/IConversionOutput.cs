@@ -40,8 +40,7 @@ public sealed record OutputContext
 public sealed record DiskSizes(long Virtual, long Data);
 
 /// <summary>The documents the job renders once before copying (to check them) and again at the end.</summary>
-/// <param name="FirmwareVars">The domain's own OVMF variable store (UEFI boot entries carried from VMware's NVRAM), for an output that keeps one.</param>
-public sealed record OutputDocuments(string DomainXml, string ReportJson, byte[]? FirmwareVars = null);
+public sealed record OutputDocuments(string DomainXml, string ReportJson);
 
 /// <summary>
 /// One kind of output (-o local, later -o libvirt). It shapes the plan (where disks go), checks
@@ -72,10 +71,16 @@ public interface IOutputSession : IDisposable
     IDiskTarget DiskTarget(int index);
 
     /// <summary>
-    /// Where this output keeps the domain's own firmware variable store (<see cref="OutputDocuments.FirmwareVars"/>), as the
-    /// domain XML's <c>&lt;nvram&gt;</c> names it; null when it keeps none (libvirt then makes the store from the template).
+    /// This output keeps a UEFI domain's own firmware variable store (the boot entries carried from VMware's NVRAM);
+    /// false: libvirt makes the store from the OVMF template.
     /// </summary>
-    string? FirmwareVarsPath => null;
+    bool KeepsFirmwareVars => false;
+
+    /// <summary>
+    /// Stores the domain's variable store now (removed again when the session ends without <see cref="Finalize"/>) and
+    /// returns the path the domain XML's <c>&lt;nvram&gt;</c> names. Only when <see cref="KeepsFirmwareVars"/>.
+    /// </summary>
+    string StoreFirmwareVars(byte[] vars) => throw new NotSupportedException("this output keeps no variable store of its own");
 
     /// <summary>Writes the final documents and makes the result visible; returns what was written, for the user.</summary>
     IReadOnlyList<string> Finalize(ConversionPlan plan, OutputDocuments documents);

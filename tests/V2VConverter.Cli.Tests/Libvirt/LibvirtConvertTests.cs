@@ -42,6 +42,32 @@ public sealed class LibvirtConvertTests
         _ => Host.LocalUri,
     };
 
+    /// <summary>
+    /// Issue 16 on libvirt: a UEFI VM's NVRAM entries go into the domain's own variable store, a raw volume beside its
+    /// disk that the domain's &lt;nvram&gt; names (libvirt would otherwise make an empty one from the template).
+    /// </summary>
+    [Fact]
+    public void A_uefi_vms_boot_entries_are_carried_into_a_variable_store_volume_the_domain_names()
+    {
+        Tool.Require("virt-fw-vars");
+        using var vm = new LibvirtVm(Host, "uefi", firmware: "efi");
+        new VmwareNvramWriter().WithTypicalNoise()
+            .AddBootOption(1, "debian", @"\EFI\debian\shimx64.efi", 1, new Guid("5a1e0003-0f10-4d65-9bd6-000000000003"), 2048, 131072)
+            .SetBootOrder(1)
+            .Write(Path.Combine(vm.Dir, "vm.nvram"));
+
+        var r = Convert(vm, Host.LocalUri, "-os", Host.DirPool, "--no-guest-fixups");
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.DoesNotContain("OVMF may find nothing to boot", r.Err, StringComparison.Ordinal);
+
+        var store = $"{vm.Name}_VARS.fd";
+        Assert.Contains(store, vm.VolumesIn(Host.DirPool));
+        var xml = XDocument.Parse(Host.CheckVirsh(Host.LocalUri, "dumpxml", vm.Name));
+        Assert.Equal(Path.Combine(vm.PoolPath(Host.DirPool), store), xml.Root!.Element("os")!.Element("nvram")!.Value);
+        var print = Tool.Run("virt-fw-vars", ["--input", vm.Download(Host.DirPool, store), "--print"]);
+        Assert.Matches(@"Boot0001\s*: boot entry: title=""debian"" devpath=Partition\(nr=1\)/FilePath\(\\EFI\\debian\\shimx64\.efi\)", print.All);
+    }
+
     [Theory]
     [MemberData(nameof(FormatsAndTransports))]
     public void A_volume_holds_what_o_local_writes_and_the_domain_points_at_it(string format, string transport)

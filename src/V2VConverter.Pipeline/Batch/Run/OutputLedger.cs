@@ -27,6 +27,11 @@ public static class OutputLedger
         if (outputMode == "libvirt")
         {
             list.AddRange(plan.Disks.Select(d => new JournalOutput(vm, "volume", $"{d.StorageTarget}/{d.OutputFileName}")));
+            if (plan.Firmware.Efi && plan.Disks.Count > 0)
+            {
+                list.Add(new JournalOutput(vm, "vars-volume", $"{plan.Disks[0].StorageTarget}/{Planner.VarsFileName(plan.Name)}")); // only when entries were carried
+            }
+
             list.Add(new JournalOutput(vm, "domain", plan.Name));
             return list;
         }
@@ -51,7 +56,7 @@ public static class OutputLedger
         return planned.Select(o => o.Kind switch
         {
             "disk" or "xml" or "report" or "vars" when File.Exists(o.Location) => o with { Size = new FileInfo(o.Location).Length, Digest = Digest(o.Location) },
-            "volume" => o with { Size = VolumeCapacity(connection, o.Location) },
+            "volume" or "vars-volume" => o with { Size = VolumeCapacity(connection, o.Location) },
             _ => o,
         }).ToList();
     }
@@ -69,7 +74,7 @@ public static class OutputLedger
         {
             switch (o.Kind)
             {
-                case "vars" when o.Size is null:
+                case "vars" or "vars-volume" when o.Size is null:
                     break; // not written: nothing was carried
                 case "disk" or "xml" or "report" or "vars":
                     if (!File.Exists(o.Location))
@@ -89,7 +94,7 @@ public static class OutputLedger
                     }
 
                     break;
-                case "volume":
+                case "volume" or "vars-volume":
                     if (VolumeCapacity(connection, o.Location) is not { } capacity)
                     {
                         return $"volume {o.Location} is missing";
@@ -131,7 +136,7 @@ public static class OutputLedger
                     File.Delete(o.Location);
                     log.Warn($"removed {o.Location}, left by an attempt that did not finish");
                     break;
-                case "volume":
+                case "volume" or "vars-volume":
                     var slash = o.Location.IndexOf('/', StringComparison.Ordinal);
                     using (var conn = LibvirtConnection.Open(connection))
                     using (var pool = conn.FindPool(o.Location[..slash]))

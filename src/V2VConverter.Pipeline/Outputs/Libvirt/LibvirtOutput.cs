@@ -135,6 +135,16 @@ public sealed class LibvirtOutput : IConversionOutput
                 }
             }
 
+            var first = pools[plan.Disks[0].StorageTarget];
+            if (plan.Firmware.Efi && first.HoldsFiles)
+            {
+                using var vars = first.Pool.FindVolume(Planner.VarsFileName(plan.Name));
+                if (vars is not null)
+                {
+                    throw new IOException($"libvirt: volume '{Planner.VarsFileName(plan.Name)}' (a UEFI variable store) already exists in storage pool '{plan.Disks[0].StorageTarget}' on {uri}; delete it (virsh vol-delete) or choose another pool");
+                }
+            }
+
             if (!spec.IgnoreSpace)
             {
                 foreach (var group in plan.Disks.Select((d, i) => (d, i)).GroupBy(x => x.d.StorageTarget, StringComparer.Ordinal))

@@ -49,6 +49,34 @@ internal sealed class LibvirtSession(LibvirtConnection connection, OutputSpec sp
         return written;
     }
 
+    /// <summary>A UEFI domain's store is a raw volume beside its first disk, in a pool of files (a block device is no store).</summary>
+    public bool KeepsFirmwareVars => plan.Firmware.Efi && pools[plan.Disks[0].StorageTarget].HoldsFiles;
+
+    /// <summary>Creates the volume NAME_VARS.fd in the first disk's pool and uploads the store; deleted again on rollback.</summary>
+    public string StoreFirmwareVars(byte[] vars)
+    {
+        ArgumentNullException.ThrowIfNull(vars);
+        var poolName = plan.Disks[0].StorageTarget;
+        var name = Planner.VarsFileName(plan.Name);
+        StorageVolume volume;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            volume = pools[poolName].Pool.CreateVolume(LibvirtOutput.VolumeXml(name, vars.Length, "raw", filePool: true));
+            _created.Add(volume);
+        }
+
+        using (var upload = volume.Upload(0, vars.Length, sparse: false))
+        {
+            upload.Send(vars);
+            upload.Finish();
+        }
+
+        var path = volume.Path;
+        log.Info($"libvirt: created volume {poolName}/{name} ({vars.Length} bytes): the domain's variable store, {path}");
+        return path;
+    }
+
     private StorageVolume CreateVolume(DiskPlan d, LibvirtOutput.PoolTarget target, long capacity)
     {
         var xml = LibvirtOutput.VolumeXml(d.OutputFileName, capacity, d.Format, target.HoldsFiles);
@@ -101,18 +129,10 @@ internal sealed class LibvirtSession(LibvirtConnection connection, OutputSpec sp
     /// <summary>Undoes what this run did on the host; every step is tried, and each failure is a warning naming the leftover.</summary>
     private void RollBack()
     {
-        if (_domain is { } domain)
+        // Volumes first: undefining the domain with its NVRAM would remove the variable store's file under its pool.
+        if (_domain is { IsActive: true } running)
         {
-            Try($"domain {domain.Name}", () =>
-            {
-                if (domain.IsActive)
-                {
-                    domain.Destroy();
-                }
-
-                domain.Undefine();
-                log.Info($"libvirt: undefined domain {domain.Name}");
-            });
+            Try($"domain {running.Name}", running.Destroy);
         }
 
         foreach (var v in _created)
@@ -121,6 +141,15 @@ internal sealed class LibvirtSession(LibvirtConnection connection, OutputSpec sp
             {
                 v.Delete();
                 log.Info($"libvirt: deleted volume {v.Name}");
+            });
+        }
+
+        if (_domain is { } domain)
+        {
+            Try($"domain {domain.Name}", () =>
+            {
+                domain.Undefine();
+                log.Info($"libvirt: undefined domain {domain.Name}");
             });
         }
     }

@@ -109,7 +109,7 @@ public sealed class LocalOutput : IConversionOutput
     }
 
     /// <summary>Where -o local keeps a UEFI domain's own variable store: <c>DIR/NAME_VARS.fd</c>, beside its XML.</summary>
-    public static string VarsPath(string folder, string vmName) => Path.Combine(folder, Planner.SafeFileName(vmName) + "_VARS.fd");
+    public static string VarsPath(string folder, string vmName) => Path.Combine(folder, Planner.VarsFileName(vmName));
 
     private static void RefuseExisting(string path)
     {
@@ -129,7 +129,16 @@ public sealed class LocalOutput : IConversionOutput
 
         public IDiskTarget DiskTarget(int index) => new FileTarget(plan.Disks[index].OutputPath, plan.Disks[index].Format, this);
 
-        public string? FirmwareVarsPath => varsPath;
+        public bool KeepsFirmwareVars => varsPath is not null;
+
+        public string StoreFirmwareVars(byte[] vars)
+        {
+            ArgumentNullException.ThrowIfNull(vars);
+            var path = varsPath ?? throw new NotSupportedException("a BIOS domain has no variable store");
+            AtomicOutputFile.WriteAllBytes(path, vars);
+            Track(path); // removed by Dispose unless finalized
+            return path;
+        }
 
         public IReadOnlyList<string> Finalize(ConversionPlan finalPlan, OutputDocuments documents)
         {
@@ -143,14 +152,7 @@ public sealed class LocalOutput : IConversionOutput
                 }
             }
 
-            var written = new List<string>();
-            if (documents.FirmwareVars is { } vars && varsPath is not null)
-            {
-                AtomicOutputFile.WriteAllBytes(varsPath, vars);
-                Track(varsPath);
-                written.Add(varsPath);
-            }
-
+            List<string> written = varsPath is not null && File.Exists(varsPath) ? [varsPath] : [];
             AtomicOutputFile.WriteAllText(reportPath, documents.ReportJson);
             Track(reportPath);
             AtomicOutputFile.WriteAllText(xmlPath, documents.DomainXml);
