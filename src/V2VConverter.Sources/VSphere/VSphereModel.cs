@@ -36,18 +36,27 @@ public static class VSphereModel
     {
         ArgumentNullException.ThrowIfNull(vm);
         ArgumentNullException.ThrowIfNull(disk);
-        if (disk.FileName.StartsWith('['))
+        return DatastorePathOf(vm, disk.FileName, $"{vm.Name} {disk.Key}.fileName");
+    }
+
+    /// <summary>The datastore path of a file the .vmx names (a disk, the NVRAM): "[ds] dir/file" for names relative to the .vmx folder.</summary>
+    /// <param name="field">The .vmx key, for messages ("web disk scsi0:0.fileName").</param>
+    public static DatastorePath DatastorePathOf(VSphereVm vm, string fileName, string field)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        ArgumentNullException.ThrowIfNull(fileName);
+        if (fileName.StartsWith('['))
         {
-            return DatastorePath.Parse(disk.FileName, $"{vm.Name} {disk.Key}.fileName");
+            return DatastorePath.Parse(fileName, field);
         }
 
-        if (disk.FileName.StartsWith('/'))
+        if (fileName.StartsWith('/'))
         {
-            throw new NotSupportedException($"{vm.Name} {disk.Key}.fileName \"{disk.FileName}\" is an absolute host path; only datastore paths can be downloaded");
+            throw new NotSupportedException($"{field} \"{fileName}\" is an absolute host path; only datastore paths can be downloaded");
         }
 
         var dir = vm.VmxPath.Directory;
-        return new DatastorePath(vm.DatastoreName, dir.Length == 0 ? disk.FileName : dir + "/" + disk.FileName);
+        return new DatastorePath(vm.DatastoreName, dir.Length == 0 ? fileName : dir + "/" + fileName);
     }
 
     private static long? CapacityFromInventory(VSphereVm vm, VirtualDisk disk)

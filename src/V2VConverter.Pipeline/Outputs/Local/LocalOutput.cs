@@ -123,6 +123,7 @@ public sealed class LocalOutput : IConversionOutput
     {
         private readonly List<AtomicOutputFile> _disks = [];
         private readonly List<string> _committed = [];
+        private string? _storedVars;
         private readonly Lock _gate = new();
         private bool _finalized;
         private bool _disposed;
@@ -137,6 +138,7 @@ public sealed class LocalOutput : IConversionOutput
             var path = varsPath ?? throw new NotSupportedException("a BIOS domain has no variable store");
             AtomicOutputFile.WriteAllBytes(path, vars);
             Track(path); // removed by Dispose unless finalized
+            _storedVars = path;
             return path;
         }
 
@@ -152,13 +154,12 @@ public sealed class LocalOutput : IConversionOutput
                 }
             }
 
-            List<string> written = varsPath is not null && File.Exists(varsPath) ? [varsPath] : [];
             AtomicOutputFile.WriteAllText(reportPath, documents.ReportJson);
             Track(reportPath);
             AtomicOutputFile.WriteAllText(xmlPath, documents.DomainXml);
             Track(xmlPath);
             _finalized = true;
-            return [.. written, reportPath, xmlPath];
+            return _storedVars is null ? [reportPath, xmlPath] : [_storedVars, reportPath, xmlPath];
         }
 
         public AtomicOutputFile CreateDisk(string path, long preallocation)

@@ -51,7 +51,9 @@ public sealed class VSphereInventorySource : IConversionSource
                 var opener = new VSphereDiskOpener(vs.Datastore, vm, context.StagingDirectory, context.Log);
                 return new OpenedSource(converted, opener, new Logout(vs))
                 {
-                    Nvram = converted.NvramFile is { } nvram ? new DatastoreFirmwareStore(vs.Datastore, NvramPath(vm, nvram)) : null,
+                    Nvram = converted.NvramFile is { } nvram && !nvram.StartsWith('/') // a host path cannot be fetched: no NVRAM, the ESP is searched
+                        ? new DatastoreFirmwareStore(vs.Datastore, VSphereModel.DatastorePathOf(vm, nvram, $"{vm.Name} nvram"))
+                        : null,
                 };
             }
             catch
@@ -130,20 +132,6 @@ public sealed class VSphereInventorySource : IConversionSource
         }
 
         return options;
-    }
-
-    /// <summary>The NVRAM's datastore path: "[ds] dir/file" for a name relative to the .vmx folder.</summary>
-    public static DatastorePath NvramPath(VSphereVm vm, string nvram)
-    {
-        ArgumentNullException.ThrowIfNull(vm);
-        ArgumentNullException.ThrowIfNull(nvram);
-        if (nvram.StartsWith('['))
-        {
-            return DatastorePath.Parse(nvram, $"{vm.Name} nvram");
-        }
-
-        var dir = vm.VmxPath.Directory;
-        return new DatastorePath(vm.DatastoreName, dir.Length == 0 ? nvram : dir + "/" + nvram);
     }
 
     /// <summary>The NVRAM on the datastore, fetched through /folder on the open session when the guest stage asks for it.</summary>
